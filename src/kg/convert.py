@@ -1,0 +1,331 @@
+"""Conversion: the facts of a corpus become RDF triples, each fact traced to its source.
+
+The mapping from fields to predicates is read from the schema's `Pred` and `Ref` markers; the
+few shapes that need more than one node (an agreement and its signing, a post holding and its
+tenure, casualties) have a function each in `EXPANSIONS`.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
+
+from kg.facts import Corpus, Located, item_ref
+from kg.model import (
+    MODALITY_IRIS,
+    Agreement,
+    Entity,
+    Fact,
+    Figure,
+    MilitaryAction,
+    PartialDate,
+    PostHolding,
+    Pred,
+    Record,
+    Ref,
+    Source,
+    State,
+    Topic,
+    When,
+)
+from kg.namespaces import (
+    CAMEO,
+    KGO,
+    KGR,
+    ORG,
+    QB,
+    SCHEMA,
+    WD,
+    bind_prefixes,
+    entity_iri,
+    event_iri,
+    fact_iri,
+    source_iri,
+)
+
+Triple = tuple[URIRef, URIRef, URIRef | Literal]
+
+FIGURES_DATASET = KGR["dataset/figures"]
+TOPIC_SCHEME = KGR["scheme/topics"]
+
+# The types of reused vocabularies that a node carries besides its own class, so that tools
+# which do not reason (a Data Cube viewer, a PROV browser) still recognise it.
+REUSED_TYPES: dict[str, tuple[URIRef, ...]] = {
+    "State": (SCHEMA.Country,),
+    "Person": (SCHEMA.Person,),
+    "Post": (ORG.Post,),
+    "Organisation": (ORG.Organization,),
+    "Government": (ORG.Organization,),
+    "Place": (SCHEMA.Place,),
+    "Topic": (SKOS.Concept,),
+    "PostHolding": (ORG.Membership,),
+    "Figure": (QB.Observation,),
+}
+
+_DATATYPES = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date, "minute": XSD.dateTime}
+
+
+def date_literal(value: PartialDate) -> Literal:
+    """A typed literal at the precision the source gives: xsd:gYear, gYearMonth, date, dateTime."""
+    text = value.text + (":00" if value.precision == "minute" else "")
+    return Literal(text, datatype=_DATATYPES[value.precision])
+
+
+def camel(name: str) -> str:
+    """`trade_volume` -> `TradeVolume`: the local name of a vocabulary concept."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+class Converter:
+    """Turns a corpus into a graph; the ontology supplies the default CAMEO code of each class."""
+
+    def __init__(self, ontology: Graph) -> None:
+        self.default_cameo = {
+            cls: code for cls, code in ontology.subject_objects(KGO.defaultCameoCode)
+        }
+        self.plover_of = {code: cat for code, cat in ontology.subject_objects(SKOS.broadMatch)}
+
+    def convert(self, corpus: Corpus) -> Graph:
+        """The RDF graph of every source, entity and fact of the corpus."""
+        graph = Graph()
+        bind_prefixes(graph)
+        for source, location in corpus.sources.values():
+            _add_all(graph, _source_triples(source, location.file, location.line))
+        for located in corpus.entities.values():
+            _add_all(graph, _entity_triples(located))
+        for located, source_id in corpus.facts.values():
+            _add_all(graph, self._fact_triples(located, source_iri(source_id)))
+        return graph
+
+    def _fact_triples(self, located: Located, source: URIRef) -> Iterator[Triple]:
+        fact = typing.cast(Fact, located.record)
+        node = fact_iri(fact.id)
+        yield from _record_triples(located, node)
+        yield node, PROV.wasDerivedFrom, source
+        yield node, KGO.modality, MODALITY_IRIS[fact.modality]
+        for para in fact.para:
+            yield node, KGO.paragraph, Literal(para)
+        yield from self._event_codes(node, fact.rdf_class(), fact.cameo)
+        if fact.event:
+            yield event_iri(fact.event), RDF.type, KGO.Occurrence
+        for extra in EXPANSIONS.get(type(fact), ()):
+            for triple in extra(fact, node):
+                yield triple
+                if triple[1] == RDF.type and triple[2] in DERIVED_EVENTS:
+                    yield from _provenance(triple[0], located, source, fact)
+                    yield from self._event_codes(triple[0], triple[2], None)
+
+    def _event_codes(self, node: URIRef, cls: object, override: str | None) -> Iterator[Triple]:
+        code = CAMEO[override] if override else self.default_cameo.get(cls)
+        if code is None:
+            return
+        yield node, KGO.cameoCode, code
+        if code in self.plover_of:
+            yield node, KGO.ploverCategory, self.plover_of[code]
+
+
+def _add_all(graph: Graph, triples: typing.Iterable[Triple]) -> None:
+    for triple in triples:
+        graph.add(triple)
+
+
+def _provenance(node: URIRef, located: Located, source: URIRef, fact: Fact) -> Iterator[Triple]:
+    """A node made from a fact carries the same source, modality and place in the file."""
+    yield node, PROV.wasDerivedFrom, source
+    yield node, KGO.modality, MODALITY_IRIS[fact.modality]
+    yield node, KGO.declaredIn, Literal(located.location.file)
+    if located.location.line is not None:
+        yield node, KGO.line, Literal(located.location.line)
+    yield node, DCTERMS.identifier, Literal(fact.id)
+
+
+def _record_triples(located: Located, node: URIRef) -> Iterator[Triple]:
+    """The class, the field values and the file position of an entity or fact."""
+    record = located.record
+    yield node, RDF.type, record.rdf_class()
+    for extra_type in REUSED_TYPES.get(type(record).__name__, ()):
+        yield node, RDF.type, extra_type
+    yield node, DCTERMS.identifier, Literal(record.id)
+    yield node, KGO.declaredIn, Literal(located.location.file)
+    if located.location.line is not None:
+        yield node, KGO.line, Literal(located.location.line)
+    yield from field_triples(record, node)
+
+
+def field_triples(record: Record, node: URIRef) -> Iterator[Triple]:
+    """A triple per value of every field that carries a `Pred` marker."""
+    for name, info in type(record).model_fields.items():
+        pred = next((m for m in info.metadata if isinstance(m, Pred)), None)
+        value = getattr(record, name)
+        if pred is None or value is None:
+            continue
+        ref = next((m for m in info.metadata if isinstance(m, Ref)), None) or item_ref(
+            info.annotation
+        )
+        for item in value if isinstance(value, list) else [value]:
+            yield from _value_triples(node, pred, item, ref)
+
+
+_MINT: dict[str, Callable[[str], URIRef]] = {
+    "entity": entity_iri,
+    "fact": fact_iri,
+    "event": event_iri,
+    "concept": lambda value: KGO[camel(value)],
+}
+
+
+def _value_triples(node: URIRef, pred: Pred, value: object, ref: Ref | None) -> Iterator[Triple]:
+    if ref is not None:
+        yield node, pred.iri, _MINT[ref.target](typing.cast(str, value))
+    elif isinstance(value, When):
+        yield from _when_triples(node, pred, value)
+    elif isinstance(value, dict):
+        for lang, text in sorted(value.items()):
+            yield node, pred.iri, Literal(text, lang=lang)
+    elif isinstance(value, bool | int | Decimal):
+        yield node, pred.iri, Literal(value)
+    else:
+        yield node, pred.iri, Literal(str(value), lang="en") if _is_prose(pred) else Literal(
+            str(value)
+        )
+
+
+_PLAIN_TEXT = {KGO.unit}
+
+
+def _is_prose(pred: Pred) -> bool:
+    """Short labels in our own words are English; codes (a currency, a unit) are plain."""
+    return pred.iri not in _PLAIN_TEXT
+
+
+def _when_triples(node: URIRef, pred: Pred, when: When) -> Iterator[Triple]:
+    if when.end is None:
+        yield node, pred.iri, date_literal(when.start)
+    elif pred.start is None or pred.end is None:
+        raise ValueError(f"{pred.iri} takes a single date, not a range")
+    else:
+        yield node, pred.start, date_literal(when.start)
+        yield node, pred.end, date_literal(when.end)
+    if when.as_given:
+        yield node, KGO.dateAsGiven, Literal(when.as_given, lang="en")
+    if when.time_of_day:
+        yield node, KGO.timeOfDay, Literal(when.time_of_day)
+
+
+def _entity_triples(located: Located) -> Iterator[Triple]:
+    entity = typing.cast(Entity, located.record)
+    node = entity_iri(entity.id)
+    yield from _record_triples(located, node)
+    for lang, label in sorted(entity.labels.items()):
+        yield node, RDFS.label, Literal(label, lang=lang)
+        if isinstance(entity, Topic):
+            yield node, SKOS.prefLabel, Literal(label, lang=lang)
+    for lang, aliases in sorted(entity.aliases.items()):
+        for alias in aliases:
+            yield node, SKOS.altLabel, Literal(alias, lang=lang)
+    for metonym in entity.metonyms:
+        yield node, KGO.metonym, Literal(metonym)
+    if entity.wikidata:
+        yield node, SCHEMA.sameAs, WD[entity.wikidata]
+    if isinstance(entity, State):
+        yield node, KGO.isoCode, Literal(entity.id)
+    if isinstance(entity, Topic):
+        yield node, SKOS.inScheme, TOPIC_SCHEME
+        yield TOPIC_SCHEME, RDF.type, SKOS.ConceptScheme
+        yield TOPIC_SCHEME, RDFS.label, Literal("Topics of bilateral relations", lang="en")
+
+
+def _source_triples(source: Source, file: str, line: int | None) -> Iterator[Triple]:
+    node = source_iri(source.id)
+    for cls in (KGO.Source, PROV.Entity, SCHEMA[source.kind]):
+        yield node, RDF.type, cls
+    yield node, DCTERMS.identifier, Literal(source.id)
+    yield node, KGO.fileName, Literal(source.file)
+    yield node, SCHEMA.name, Literal(source.title, lang="en")
+    yield node, SCHEMA.inLanguage, Literal(source.language)
+    yield node, KGO.declaredIn, Literal(file)
+    if line is not None:
+        yield node, KGO.line, Literal(line)
+    if source.date:
+        yield from _when_triples(node, Pred(SCHEMA.datePublished), source.date)
+    if source.written_before:
+        yield from _when_triples(node, Pred(KGO.writtenBefore), source.written_before)
+    if source.publisher:
+        yield node, KGO.publisherName, Literal(source.publisher)
+    if source.url:
+        yield node, SCHEMA.url, Literal(source.url, datatype=XSD.anyURI)
+
+
+# -- facts that become more than one node ---------------------------------------------------
+
+
+def _signing(fact: Agreement, node: URIRef) -> Iterator[Triple]:
+    """An agreement's signing is an event of its own, with the parties as signatories."""
+    signing = URIRef(f"{node}/signing")
+    yield signing, RDF.type, KGO.Signing
+    yield signing, KGO.signedAgreement, node
+    for party in fact.parties:
+        yield signing, KGO.signatory, entity_iri(party)
+    if fact.date:
+        yield from _when_triples(signing, Pred(KGO.date, SCHEMA.startDate, SCHEMA.endDate),
+                                 fact.date)
+
+
+def _tenure(fact: PostHolding, node: URIRef) -> Iterator[Triple]:
+    """A post holding as an org:Membership in the post's organisation, with its tenure."""
+    yield entity_iri(fact.person), ORG.holds, entity_iri(fact.post)
+    if fact.start is None and fact.end is None:
+        return
+    interval = URIRef(f"{node}/tenure")
+    yield node, ORG.memberDuring, interval
+    yield interval, RDF.type, TIME.ProperInterval
+    for end, when, link in (("start", fact.start, TIME.hasBeginning),
+                            ("end", fact.end, TIME.hasEnd)):
+        if when is None:
+            continue
+        instant = URIRef(f"{interval}/{end}")
+        yield interval, link, instant
+        yield instant, RDF.type, TIME.Instant
+        yield from _when_triples(instant, Pred(_INSTANT_PREDICATES[when.start.precision]), when)
+
+
+_INSTANT_PREDICATES = {
+    "year": TIME.inXSDgYear,
+    "month": TIME.inXSDgYearMonth,
+    "day": TIME.inXSDDate,
+    "minute": TIME.inXSDDateTimeStamp,
+}
+
+
+def _casualties(fact: MilitaryAction, node: URIRef) -> Iterator[Triple]:
+    """Each casualty count as a node: how many, of which group, killed or wounded."""
+    for number, casualty in enumerate(fact.casualties, start=1):
+        count = URIRef(f"{node}/casualties/{number}")
+        yield node, KGO.casualties, count
+        yield count, RDF.type, KGO.Casualties
+        yield count, KGO.casualtyCount, Literal(casualty.count)
+        yield count, KGO.casualtyGroup, Literal(casualty.group, lang="en")
+        yield count, KGO.harm, KGO[camel(casualty.harm)]
+
+
+def _observation(fact: Fact, node: URIRef) -> Iterator[Triple]:
+    """A figure is an observation of the figures data set (RDF Data Cube)."""
+    yield node, QB.dataSet, FIGURES_DATASET
+    yield FIGURES_DATASET, RDF.type, QB.DataSet
+    yield FIGURES_DATASET, QB.structure, KGO.FigureStructure
+    yield FIGURES_DATASET, RDFS.label, Literal("Figures reported by the sources", lang="en")
+
+
+EXPANSIONS: dict[type, tuple[Callable[[typing.Any, URIRef], Iterator[Triple]], ...]] = {
+    Agreement: (_signing,),
+    PostHolding: (_tenure,),
+    MilitaryAction: (_casualties,),
+    Figure: (_observation,),
+}
+
+# Events made from a fact besides its own node: they carry the fact's provenance and codes.
+DERIVED_EVENTS = {KGO.Signing}

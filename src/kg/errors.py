@@ -1,0 +1,34 @@
+"""Errors that name the file, line and fact they come from, and the exit codes of `kg`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_INPUT = 2
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record stands: a file (as shown to users), a line, and the record's id."""
+
+    file: str
+    line: int | None = None
+    record: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return where if self.record is None else f"{where}: '{self.record}'"
+
+
+class InputError(Exception):
+    """Bad input: reported as one line, exit code 2, nothing written."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return self.message if self.location is None else f"{self.location}: {self.message}"

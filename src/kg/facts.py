@@ -1,0 +1,323 @@
+"""Loading fact files: YAML read safely, checked against the schema, references resolved."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from kg.errors import InputError, Location
+from kg.model import Entity, Fact, FactFile, Record, Ref, Source
+
+MAX_FILE_BYTES = 5_000_000
+
+
+class _FactLoader(yaml.SafeLoader):
+    """A safe loader that keeps dates and decimals as written, and refuses anchors and aliases.
+
+    Dates stay text so that '2025-02-30' gets our message, not PyYAML's traceback; decimals
+    stay text so that an amount keeps every digit it was written with.
+    """
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            mark = event.start_mark
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (&name, *name) are not allowed in fact files",
+                problem_mark=mark,
+            )
+        return super().compose_node(parent, index)
+
+
+_KEPT_AS_TEXT = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")
+_FactLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag not in _KEPT_AS_TEXT]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class Located:
+    """A record of a fact file with where it was written."""
+
+    record: Record
+    location: Location
+
+
+@dataclass
+class Corpus:
+    """Everything the fact files say: entities, sources and their facts."""
+
+    entities: dict[str, Located] = field(default_factory=dict)
+    sources: dict[str, tuple[Source, Location]] = field(default_factory=dict)
+    facts: dict[str, tuple[Located, str]] = field(default_factory=dict)
+
+    def source_of(self, fact_id: str) -> Source:
+        """The source a fact comes from."""
+        return self.sources[self.facts[fact_id][1]][0]
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The path of a fact file as users see it: relative to the seeds folder's parent."""
+    try:
+        return path.resolve().relative_to(root.resolve().parent).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def fact_files(seeds: Path) -> list[Path]:
+    """The fact files under a folder (or the one file given), in a stable order."""
+    if seeds.is_file():
+        return [seeds]
+    if not seeds.is_dir():
+        raise InputError(f"no fact files: '{seeds}' is not a folder or a file")
+    files = sorted(p for p in seeds.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        raise InputError(f"no fact files (*.yaml) under '{seeds}'")
+    return files
+
+
+def load_corpus(seeds: Path) -> Corpus:
+    """Read every fact file under `seeds`, check it and resolve every reference."""
+    corpus = Corpus()
+    for path in fact_files(seeds):
+        shown = display_path(path, seeds if seeds.is_dir() else seeds.parent)
+        _add_file(corpus, parse_fact_file(path, shown), shown)
+    check_references(corpus)
+    return corpus
+
+
+def parse_fact_file(path: Path, shown: str) -> tuple[FactFile, yaml.Node]:
+    """Parse one file into the schema; errors name the file, line and record."""
+    loader = _FactLoader(_read_text(path, shown))
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, shown) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise InputError("empty file: write entities, or a source and its facts",
+                         Location(shown, 1))
+    if not isinstance(data, dict):
+        raise InputError("a fact file is a mapping with entities, source and facts",
+                         Location(shown, 1))
+    try:
+        return FactFile.model_validate(data), node
+    except ValidationError as exc:
+        raise _schema_error(exc, node, shown) from None
+
+
+def _read_text(path: Path, shown: str) -> str:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}: split it by source",
+            Location(shown),
+        )
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise InputError("binary file: a fact file is UTF-8 text (YAML)", Location(shown))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 (byte {exc.start}): save the file as UTF-8", Location(shown)
+        ) from None
+
+
+def _yaml_error(exc: yaml.YAMLError, shown: str) -> InputError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if "could not determine a constructor" in problem:
+        problem = "YAML tags (!!python/..., !tag) are not allowed in fact files"
+    line = mark.line + 1 if mark is not None else None
+    return InputError(f"broken YAML: {problem}", Location(shown, line))
+
+
+def _node_at(node: yaml.Node, path: tuple) -> yaml.Node:
+    """The deepest YAML node on a validation error's path (for its line number)."""
+    for key in path:
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            child = next((v for k, v in node.value if k.value == key), None)
+            if child is None:
+                break
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                break
+            node = node.value[key]
+    return node
+
+
+def _key_node(node: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if k.value == key:
+                return k
+    return None
+
+
+def _record_id(node: yaml.Node, path: tuple) -> str | None:
+    """The id of the entity or fact a path points into."""
+    if len(path) >= 2 and path[0] in ("entities", "facts") and isinstance(path[1], int):
+        item = _node_at(node, path[:2])
+        id_node = dict((k.value, v) for k, v in getattr(item, "value", []) if hasattr(k, "value"))
+        value = getattr(id_node.get("id"), "value", None)
+        return value if isinstance(value, str) else f"{path[0]}[{path[1] + 1}]"
+    return None
+
+
+def _schema_error(exc: ValidationError, node: yaml.Node, shown: str) -> InputError:
+    errors = exc.errors(include_url=False)
+    # A misspelt key also makes the right key missing: the misspelling is the useful news.
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(error["loc"])
+    data_path = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
+    where = " > ".join(str(p) for p in data_path[2:] if not isinstance(p, int)) or None
+    target = _node_at(node, data_path)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        target = _key_node(_node_at(node, data_path[:-1]), key) or target
+        message = f"unknown key '{key}'" + _did_you_mean(key, _allowed_keys(loc))
+        where = None
+    elif error["type"] == "missing":
+        target = _node_at(node, data_path[:-1])
+        message = f"missing required key '{loc[-1]}'"
+        where = None
+    elif error["type"] == "union_tag_invalid":
+        ctx = error["ctx"]
+        message = f"unknown type '{ctx['tag']}'" + _did_you_mean(
+            ctx["tag"], [t.strip(" '") for t in ctx["expected_tags"].split(",")])
+    text = f"{where}: {message}" if where else message
+    line = target.start_mark.line + 1
+    return InputError(text, Location(shown, line, _record_id(node, data_path)))
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if close:
+        return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
+    return f" (allowed: {', '.join(choices)})" if choices else ""
+
+
+def _model_classes(annotation: object) -> list[type[BaseModel]]:
+    """The pydantic models a field annotation can hold (through lists, unions, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _model_classes(args[0])
+    if origin in (list, typing.Union, types.UnionType):
+        return [m for a in args for m in _model_classes(a)]
+    return []
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """The keys allowed where an unknown key stood, by walking the schema along its path."""
+    models: list[type[BaseModel]] = [FactFile]
+    for step in loc[:-1]:
+        if isinstance(step, int):
+            continue
+        by_name = {m.__name__: m for m in models}
+        if step in by_name:
+            models = [by_name[step]]
+            continue
+        fields = [m.model_fields[step] for m in models if step in m.model_fields]
+        models = [m for f in fields for m in _model_classes(f.annotation)]
+    return sorted({name for m in models for name in m.model_fields})
+
+
+def _add_file(corpus: Corpus, parsed: tuple[FactFile, yaml.Node], shown: str) -> None:
+    fact_file, node = parsed
+    for index, entity in enumerate(fact_file.entities):
+        location = _location(node, ("entities", index), shown, entity.id)
+        _no_duplicate(corpus, entity.id, location)
+        corpus.entities[entity.id] = Located(entity, location)
+    if fact_file.source is None:
+        return
+    source = fact_file.source
+    if source.id in corpus.sources:
+        first = corpus.sources[source.id][1]
+        raise InputError(f"source id '{source.id}' is also used in {first.file}",
+                         _location(node, ("source",), shown, source.id))
+    corpus.sources[source.id] = (source, _location(node, ("source",), shown, source.id))
+    for index, fact in enumerate(fact_file.facts):
+        location = _location(node, ("facts", index), shown, fact.id)
+        _no_duplicate(corpus, fact.id, location)
+        corpus.facts[fact.id] = (Located(fact, location), source.id)
+
+
+def _location(node: yaml.Node, path: tuple, shown: str, record: str) -> Location:
+    return Location(shown, _node_at(node, path).start_mark.line + 1, record)
+
+
+def _no_duplicate(corpus: Corpus, record_id: str, location: Location) -> None:
+    earlier = corpus.entities.get(record_id) or (
+        corpus.facts[record_id][0] if record_id in corpus.facts else None
+    )
+    if earlier is not None:
+        raise InputError(
+            f"duplicate id: '{record_id}' is already used at {earlier.location.file}:"
+            f"{earlier.location.line}",
+            location,
+        )
+
+
+def references(record: BaseModel) -> Iterator[tuple[str, str, str]]:
+    """Every (field, target kind, id) a record refers to, read from the schema's Ref markers."""
+    for name, info in type(record).model_fields.items():
+        ref = next((m for m in info.metadata if isinstance(m, Ref)), None)
+        if ref is None:
+            ref = item_ref(info.annotation)
+        value = getattr(record, name)
+        if ref is None or value is None:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            yield name, ref.target, item
+
+
+def item_ref(annotation: object) -> Ref | None:
+    """The Ref marker inside Optional[...] or list[...] annotations."""
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is typing.Annotated:
+            found = next((m for m in arg.__metadata__ if isinstance(m, Ref)), None)
+            if found:
+                return found
+        found = item_ref(arg)
+        if found:
+            return found
+    return None
+
+
+def check_references(corpus: Corpus) -> None:
+    """Every id a record uses must name a known entity or fact."""
+    known = {"entity": corpus.entities, "fact": corpus.facts}
+    records = [*corpus.entities.values(), *(located for located, _ in corpus.facts.values())]
+    for located in records:
+        for name, target, ref_id in references(located.record):
+            if target in known and ref_id not in known[target]:
+                nearest = difflib.get_close_matches(ref_id, list(known[target]), n=3, cutoff=0.5)
+                hint = f" (nearest: {', '.join(nearest)})" if nearest else ""
+                raise InputError(f"{name}: unknown {target} id '{ref_id}'{hint}",
+                                 located.location)
+
+
+def entity_of(corpus: Corpus, entity_id: str) -> Entity:
+    """The registry entity with this id."""
+    return typing.cast(Entity, corpus.entities[entity_id].record)
+
+
+def fact_of(corpus: Corpus, fact_id: str) -> Fact:
+    """The fact with this id."""
+    return typing.cast(Fact, corpus.facts[fact_id][0].record)
