@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from kg.convert import Converter
 from kg.export import serialize, write_atomically
@@ -29,9 +29,15 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Build:
-    """What a build made: the corpus, the graph (data plus ontology) and its validation."""
+    """What a build made: the corpus, its graphs and their validation.
+
+    `parts` splits the data by provenance (the registry, one graph per source); `data` is
+    their union and `graph` adds the ontology.
+    """
 
     corpus: Corpus
+    parts: dict[URIRef, Graph]
+    ontology: Graph
     data: Graph
     graph: Graph
     validation: Validation
@@ -54,9 +60,12 @@ def make_graph(inputs: Inputs) -> Build:
     ontology = load_ontology(inputs.ontology)
     shapes = load_shapes(inputs.shapes)
     corpus = load_corpus(inputs.seeds)
-    data = Converter(ontology).convert(corpus)
+    parts = Converter(ontology).named_graphs(corpus)
+    data = Graph()
+    for part in parts.values():
+        data += part
     graph = data + ontology
-    return Build(corpus, data, graph, validate(graph, shapes))
+    return Build(corpus, parts, ontology, data, graph, validate(graph, shapes))
 
 
 def write_build(build: Build, output: Path) -> list[Path]:

@@ -50,6 +50,7 @@ from kg.namespaces import (
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
 FIGURES_DATASET = KGR["dataset/figures"]
+REGISTRY_GRAPH = KGR["graph/registry"]
 TOPIC_SCHEME = KGR["scheme/topics"]
 
 # The types of reused vocabularies that a node carries besides its own class, so that tools
@@ -93,13 +94,22 @@ class Converter:
         """The RDF graph of every source, entity and fact of the corpus."""
         graph = Graph()
         bind_prefixes(graph)
-        for source, location in corpus.sources.values():
-            _add_all(graph, _source_triples(source, location.file, location.line))
-        for located in corpus.entities.values():
-            _add_all(graph, _entity_triples(located))
-        for located, source_id in corpus.facts.values():
-            _add_all(graph, self._fact_triples(located, source_iri(source_id)))
+        for part in self.named_graphs(corpus).values():
+            graph += part
         return graph
+
+    def named_graphs(self, corpus: Corpus) -> dict[URIRef, Graph]:
+        """The graph split by provenance: the registry, then one graph per source (its IRI)."""
+        parts = {REGISTRY_GRAPH: Graph()}
+        for located in corpus.entities.values():
+            _add_all(parts[REGISTRY_GRAPH], _entity_triples(located))
+        for source, location in corpus.sources.values():
+            part = parts[source_iri(source.id)] = Graph()
+            _add_all(part, _source_triples(source, location.file, location.line))
+        for located, source_id in corpus.facts.values():
+            _add_all(parts[source_iri(source_id)],
+                     self._fact_triples(located, source_iri(source_id)))
+        return parts
 
     def _fact_triples(self, located: Located, source: URIRef) -> Iterator[Triple]:
         fact = typing.cast(Fact, located.record)
