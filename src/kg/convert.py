@@ -115,10 +115,7 @@ class Converter:
         fact = typing.cast(Fact, located.record)
         node = fact_iri(fact.id)
         yield from _record_triples(located, node)
-        yield node, PROV.wasDerivedFrom, source
-        yield node, KGO.modality, MODALITY_IRIS[fact.modality]
-        for para in fact.para:
-            yield node, KGO.paragraph, Literal(para)
+        yield from _provenance(node, fact, source)
         yield from self._event_codes(node, fact.rdf_class(), fact.cameo)
         if fact.event:
             yield event_iri(fact.event), RDF.type, KGO.Occurrence
@@ -126,7 +123,8 @@ class Converter:
             for triple in extra(fact, node):
                 yield triple
                 if triple[1] == RDF.type and triple[2] in DERIVED_EVENTS:
-                    yield from _provenance(triple[0], located, source, fact)
+                    yield from _position(triple[0], located)
+                    yield from _provenance(triple[0], fact, source)
                     yield from self._event_codes(triple[0], triple[2], None)
 
     def _event_codes(self, node: URIRef, cls: object, override: str | None) -> Iterator[Triple]:
@@ -143,14 +141,21 @@ def _add_all(graph: Graph, triples: typing.Iterable[Triple]) -> None:
         graph.add(triple)
 
 
-def _provenance(node: URIRef, located: Located, source: URIRef, fact: Fact) -> Iterator[Triple]:
-    """A node made from a fact carries the same source, modality and place in the file."""
+def _provenance(node: URIRef, fact: Fact, source: URIRef) -> Iterator[Triple]:
+    """What a fact's nodes say of where they come from: the source, its paragraphs, and
+    whether it reports the fact as done, planned or expected."""
     yield node, PROV.wasDerivedFrom, source
     yield node, KGO.modality, MODALITY_IRIS[fact.modality]
+    for para in fact.para:
+        yield node, KGO.paragraph, Literal(para)
+
+
+def _position(node: URIRef, located: Located) -> Iterator[Triple]:
+    """The fact file, line and id a node was written under, for messages that point there."""
+    yield node, DCTERMS.identifier, Literal(located.record.id)
     yield node, KGO.declaredIn, Literal(located.location.file)
     if located.location.line is not None:
         yield node, KGO.line, Literal(located.location.line)
-    yield node, DCTERMS.identifier, Literal(fact.id)
 
 
 def _record_triples(located: Located, node: URIRef) -> Iterator[Triple]:
@@ -159,10 +164,7 @@ def _record_triples(located: Located, node: URIRef) -> Iterator[Triple]:
     yield node, RDF.type, record.rdf_class()
     for extra_type in REUSED_TYPES.get(type(record).__name__, ()):
         yield node, RDF.type, extra_type
-    yield node, DCTERMS.identifier, Literal(record.id)
-    yield node, KGO.declaredIn, Literal(located.location.file)
-    if located.location.line is not None:
-        yield node, KGO.line, Literal(located.location.line)
+    yield from _position(node, located)
     yield from field_triples(record, node)
 
 
@@ -213,10 +215,8 @@ def _is_prose(pred: Pred) -> bool:
 
 
 def _when_triples(node: URIRef, pred: Pred, when: When) -> Iterator[Triple]:
-    if when.end is None:
+    if when.end is None or pred.start is None or pred.end is None:
         yield node, pred.iri, date_literal(when.start)
-    elif pred.start is None or pred.end is None:
-        raise ValueError(f"{pred.iri} takes a single date, not a range")
     else:
         yield node, pred.start, date_literal(when.start)
         yield node, pred.end, date_literal(when.end)
@@ -286,8 +286,10 @@ def _signing(fact: Agreement, node: URIRef) -> Iterator[Triple]:
 
 
 def _tenure(fact: PostHolding, node: URIRef) -> Iterator[Triple]:
-    """A post holding as an org:Membership in the post's organisation, with its tenure."""
-    yield entity_iri(fact.person), ORG.holds, entity_iri(fact.post)
+    """A post holding as an org:Membership, with its tenure; a holding reported as current
+    also gives the direct `person org:holds post` link."""
+    if fact.modality == "reported" and fact.end is None:
+        yield entity_iri(fact.person), ORG.holds, entity_iri(fact.post)
     if fact.start is None and fact.end is None:
         return
     interval = URIRef(f"{node}/tenure")

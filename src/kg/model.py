@@ -101,7 +101,10 @@ class PartialDate:
 
 @dataclass(frozen=True)
 class When:
-    """A date or a date range, with how the source worded it when that was relative."""
+    """A date or a date range, with how the source worded it when that was relative.
+
+    Fields typed `Period` take either; fields typed `WhenField` take a single date.
+    """
 
     start: PartialDate
     end: PartialDate | None = None
@@ -138,7 +141,15 @@ def _parse_when(value: Any) -> When:
     return When(start, end, **extra)
 
 
-WhenField = Annotated[When, BeforeValidator(_parse_when)]
+def _parse_day(value: Any) -> When:
+    when = _parse_when(value)
+    if when.is_range:
+        raise ValueError("takes one date, not a range")
+    return when
+
+
+Period = Annotated[When, BeforeValidator(_parse_when)]
+WhenField = Annotated[When, BeforeValidator(_parse_day)]
 
 # ---------------------------------------------------------------------------------------------
 # Entities of the registry
@@ -297,7 +308,7 @@ class Visit(Fact):
     visitor: Annotated[EntityRef, Pred(KGO.visitor)]
     host: Annotated[EntityRef, Pred(KGO.hostState)]
     places: Annotated[list[EntityRef], Pred(KGO.place)] = Field(default_factory=list)
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
     arrival: Annotated[WhenField | None, Pred(KGO.arrivalDate)] = None
     departure: Annotated[WhenField | None, Pred(KGO.departureDate)] = None
     received_by: Annotated[list[EntityRef], Pred(KGO.receivedBy)] = Field(default_factory=list)
@@ -314,7 +325,7 @@ class Meeting(Fact):
     type: Literal["Meeting"]
     participants: Annotated[list[EntityRef], Field(min_length=1), Pred(KGO.participant)]
     place: Annotated[EntityRef | None, Pred(KGO.place)] = None
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
     during: Annotated[FactRef | None, Pred(KGO.heldDuring)] = None
     sidelines_of: Annotated[FactRef | None, Pred(KGO.onSidelinesOf)] = None
@@ -329,7 +340,7 @@ class CouncilSession(Fact):
     ordinal: Annotated[int | None, Field(ge=1), Pred(KGO.ordinal)] = None
     place: Annotated[EntityRef | None, Pred(KGO.place)] = None
     host: Annotated[EntityRef | None, Pred(KGO.hostState)] = None
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
 
 
@@ -339,7 +350,7 @@ class Summit(Fact):
     type: Literal["Summit"]
     organisation: Annotated[EntityRef, Pred(KGO.summitOf)]
     place: Annotated[EntityRef | None, Pred(KGO.place)] = None
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
 
 
 class Agreement(Fact):
@@ -372,7 +383,7 @@ class MilitaryAction(Fact):
     kind: Literal[tuple(MILITARY_ACTION_KINDS)]  # type: ignore[valid-type]
     actor: Annotated[EntityRef, Pred(KGO.actor)]
     target: Annotated[EntityRef, Pred(KGO.targetState)]
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
     cross_border: Annotated[bool | None, Pred(KGO.isCrossBorder)] = None
     casualties: list[Casualties] = Field(default_factory=list)
     part_of: Annotated[FactRef | None, Pred(KGO.partOfEvent)] = None
@@ -386,7 +397,7 @@ class ArmedConflict(Fact):
 
     type: Literal["ArmedConflict"]
     parties: Annotated[list[EntityRef], Field(min_length=2), Pred(KGO.belligerent)]
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
     duration_days: Annotated[int | None, Field(ge=1), Pred(KGO.durationDays)] = None
 
 
@@ -409,7 +420,7 @@ class Statement(Fact):
     about: Annotated[list[FactRef], Pred(KGO.aboutEvent)] = Field(default_factory=list)
     against: Annotated[list[EntityRef], Pred(KGO.against)] = Field(default_factory=list)
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
     first: Annotated[bool | None, Pred(KGO.isFirst)] = None
     repeated: Annotated[bool | None, Pred(KGO.isRepeated)] = None
 
@@ -430,7 +441,7 @@ class Sanction(Fact):
     object: Annotated[Text | None, Pred(KGO.sanctionObject)] = None
     reasons: Annotated[list[EntityRef], Pred(KGO.reason)] = Field(default_factory=list)
     cause: Annotated[FactRef | None, Pred(KGO.causedBy)] = None
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
 
     def rdf_class(self) -> URIRef:
         return KGO[SANCTION_KINDS[self.kind]]
@@ -442,7 +453,7 @@ class Founding(Fact):
     type: Literal["Founding"]
     organisation: Annotated[EntityRef, Pred(KGO.founded)]
     name_at_founding: Annotated[dict[Lang, Name], Pred(KGO.nameAtFounding)]
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
 
 
 class Upgrade(Fact):
@@ -453,7 +464,7 @@ class Upgrade(Fact):
     former_name: Annotated[dict[Lang, Name], Pred(KGO.formerName)]
     new_name: Annotated[dict[Lang, Name], Pred(KGO.newName)]
     after: Annotated[FactRef | None, Pred(KGO.follows)] = None
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
 
 
 class Initiative(Fact):
@@ -462,7 +473,7 @@ class Initiative(Fact):
     type: Literal["Initiative"]
     parties: Annotated[list[EntityRef], Field(min_length=1), Pred(KGO.party)]
     sectors: Annotated[list[EntityRef], Pred(KGO.sector)] = Field(default_factory=list)
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
 
 
 class Relation(Fact):
@@ -474,7 +485,7 @@ class Relation(Fact):
     fields: Annotated[list[EntityRef], Pred(KGO.sector)] = Field(default_factory=list)
     via: Annotated[EntityRef | None, Pred(KGO.institutionalisedThrough)] = None
     cause: Annotated[FactRef | None, Pred(KGO.causedBy)] = None
-    date: Annotated[WhenField | None, DATE] = None
+    date: Annotated[Period | None, DATE] = None
 
 
 class Designation(Fact):
@@ -522,7 +533,7 @@ class Figure(Fact):
     state: Annotated[EntityRef, Pred(KGO.refState)]
     counterpart: Annotated[EntityRef, Pred(KGO.counterpartState)]
     period: Annotated[
-        WhenField | None, Pred(KGO.refPeriod, KGO.refPeriodStart, KGO.refPeriodEnd)
+        Period | None, Pred(KGO.refPeriod, KGO.refPeriodStart, KGO.refPeriodEnd)
     ] = None
     approximate: Annotated[bool, Pred(KGO.isApproximate)] = False
 
@@ -555,11 +566,11 @@ AnyFact = Annotated[
 
 
 class Source(BaseModel):
-    """The document a fact file encodes."""
+    """The document a fact file encodes; its id is the source file's name without extension."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
-    id: Id
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
     file: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     title: Text
     language: Lang
