@@ -37,6 +37,7 @@ from kg.namespaces import (
     KGO,
     KGR,
     ORG,
+    PLOVER,
     QB,
     SCHEMA,
     WD,
@@ -88,7 +89,11 @@ class Converter:
         self.default_cameo = {
             cls: code for cls, code in ontology.subject_objects(KGO.defaultCameoCode)
         }
-        self.plover_of = {code: cat for code, cat in ontology.subject_objects(SKOS.broadMatch)}
+        self.plover_of = {
+            code: category
+            for code, category in ontology.subject_objects(SKOS.broadMatch)
+            if str(code).startswith(str(CAMEO)) and str(category).startswith(str(PLOVER))
+        }
 
     def convert(self, corpus: Corpus) -> Graph:
         """The RDF graph of every source, entity and fact of the corpus."""
@@ -309,7 +314,7 @@ _INSTANT_PREDICATES = {
     "year": TIME.inXSDgYear,
     "month": TIME.inXSDgYearMonth,
     "day": TIME.inXSDDate,
-    "minute": TIME.inXSDDateTimeStamp,
+    "minute": TIME.inXSDDateTime,
 }
 
 

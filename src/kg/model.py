@@ -574,7 +574,7 @@ class Source(BaseModel):
     file: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     title: Text
     language: Lang
-    kind: Literal["NewsArticle", "Report", "Statement", "Transcript"] = "NewsArticle"
+    kind: Literal["NewsArticle", "Report", "Article"] = "NewsArticle"
     date: WhenField | None = None
     written_before: WhenField | None = None
     publisher: Text | None = None

@@ -1,0 +1,357 @@
+"""OWL reasoning: is the ontology, with the data, consistent? (owlready2 runs HermiT.)
+
+HermiT only says *that* an ontology is inconsistent, so when it does, a structural scan of the
+same graph names the likely culprits: individuals whose classes are disjoint, functional
+properties with several values, literals outside their property's datatype.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import owlready2
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.term import Node
+
+from kg.namespaces import bind_prefixes
+
+# The datatypes of the OWL 2 datatype map (plus RDF 1.1's rdf:langString, which parsers read
+# as plain literals). HermiT refuses any other datatype with an exception instead of
+# reasoning, and the converter writes dates as xsd:date, xsd:gYear and xsd:gYearMonth.
+_OWL2_DATATYPES = {
+    RDF.PlainLiteral, RDF.XMLLiteral, RDF.langString, RDFS.Literal, OWL.real, OWL.rational,
+    *(XSD[name] for name in (
+        "decimal", "integer", "nonNegativeInteger", "nonPositiveInteger", "positiveInteger",
+        "negativeInteger", "long", "int", "short", "byte", "unsignedLong", "unsignedInt",
+        "unsignedShort", "unsignedByte", "double", "float", "string", "normalizedString",
+        "token", "language", "Name", "NCName", "NMTOKEN", "boolean", "hexBinary",
+        "base64Binary", "anyURI", "dateTime", "dateTimeStamp",
+    )),
+}
+
+_NOISE = "belongs to more than one entity types"  # owlready2 on Data Cube punning: harmless
+
+Namer = Callable[[Node], str]
+
+
+@dataclass
+class ReasoningResult:
+    """The outcome of a consistency check."""
+
+    consistent: bool
+    java_missing: bool = False
+    message: str = ""
+    culprits: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class ReasoningError(RuntimeError):
+    """HermiT failed for another reason than an inconsistency."""
+
+
+def java_executable() -> str | None:
+    """The Java runtime owlready2 will call, or None when there is none."""
+    java = owlready2.JAVA_EXE
+    if os.path.isfile(java) and os.access(java, os.X_OK):
+        return java
+    return shutil.which(java)
+
+
+# ---------------------------------------------------------------------------------------------
+# Preparing the graph and loading it into owlready2
+# ---------------------------------------------------------------------------------------------
+
+
+def hermit_literal(literal: Literal) -> Literal:
+    """A literal HermiT accepts: outside the OWL 2 datatype map it becomes an xsd:string."""
+    if literal.language or literal.datatype is None or literal.datatype in _OWL2_DATATYPES:
+        return literal
+    return Literal(str(literal), datatype=XSD.string)
+
+
+def reasoning_graph(graph: Graph) -> Graph:
+    """A copy of the graph ready for HermiT: no owl:imports (nothing may be fetched), and
+    dates as plain strings (no date property has a datatype range, so nothing is lost)."""
+    ready = Graph()
+    for s, p, o in graph:
+        if p == OWL.imports:
+            continue
+        ready.add((s, p, hermit_literal(o) if isinstance(o, Literal) else o))
+    return ready
+
+
+def load_world(graph: Graph) -> owlready2.World:
+    """A fresh owlready2 World holding the graph (owlready2 reads N-Triples, not Turtle)."""
+    handle, name = tempfile.mkstemp(suffix=".nt", prefix="kg-reason-")
+    os.close(handle)
+    path = Path(name)
+    try:
+        reasoning_graph(graph).serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        with _quiet_owlready():
+            world.get_ontology(path.as_uri()).load()
+        return world
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _quiet_owlready() -> Iterator[None]:
+    """Drop owlready2's warnings about punned Data Cube properties; pass on the rest."""
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            yield
+    finally:
+        for line in captured.getvalue().splitlines():
+            if _NOISE not in line:
+                print(line, file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# The check
+# ---------------------------------------------------------------------------------------------
+
+
+def check_consistency(graph: Graph) -> ReasoningResult:
+    """Run HermiT over the graph (ontology and data) and say whether it is consistent."""
+    if java_executable() is None:
+        return ReasoningResult(False, java_missing=True,
+                               message="Java not found: install a JRE to run HermiT")
+    started = time.perf_counter()
+    world = load_world(graph)
+    try:
+        return _run_hermit(world, graph, started)
+    except FileNotFoundError:
+        return ReasoningResult(False, java_missing=True,
+                               message="Java not found: install a JRE to run HermiT")
+    finally:
+        world.close()
+
+
+def _run_hermit(world: owlready2.World, graph: Graph, started: float) -> ReasoningResult:
+    try:
+        with _quiet_owlready():
+            owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
+    except owlready2.OwlReadyInconsistentOntologyError:
+        culprits = explain_inconsistency(graph)
+        return _inconsistent(started, "HermiT: the ontology and data are inconsistent", culprits)
+    except owlready2.OwlReadyJavaError as exc:
+        text = str(exc)
+        if "MalformedLiteralException" not in text:
+            raise ReasoningError(_java_message(text)) from None
+        culprits = explain_inconsistency(graph) or [_java_message(text)]
+        return _inconsistent(started, "HermiT: a literal is not valid for its datatype",
+                             culprits)
+    return ReasoningResult(True, message="HermiT: consistent",
+                           seconds=time.perf_counter() - started)
+
+
+def _inconsistent(started: float, message: str, culprits: list[str]) -> ReasoningResult:
+    if not culprits:
+        message += " (no culprit found by the structural scan; HermiT gives no explanation)"
+    return ReasoningResult(False, message=message, culprits=culprits,
+                           seconds=time.perf_counter() - started)
+
+
+def _java_message(text: str) -> str:
+    """The Java exception line of owlready2's error text."""
+    lines = [line.strip() for line in text.splitlines() if "Exception" in line]
+    return lines[0] if lines else text.strip().splitlines()[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Naming the culprits: a structural scan of the graph
+# ---------------------------------------------------------------------------------------------
+
+
+def explain_inconsistency(graph: Graph) -> list[str]:
+    """The individuals (and classes) that make the graph inconsistent, as far as disjoint
+    classes, domains and ranges, functional properties and datatypes show."""
+    schema = _Schema(graph)
+    names = _namer()
+    found = [
+        *schema.disjoint_types(names),
+        *schema.functional_clashes(names),
+        *schema.bad_literals(names),
+    ]
+    return sorted(set(found))
+
+
+def _namer() -> Namer:
+    prefixes = Graph()
+    bind_prefixes(prefixes)
+
+    def name(node: Node) -> str:
+        if isinstance(node, URIRef):
+            return prefixes.namespace_manager.normalizeUri(node)
+        return str(node)
+
+    return name
+
+
+class _Schema:
+    """What the scan needs of the ontology, read from the graph once."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.supers = _closure(graph, RDFS.subClassOf)
+        self.disjoint = _disjoint_pairs(graph)
+        self.domains = _restrictions(graph, RDFS.domain)
+        self.ranges = _restrictions(graph, RDFS.range)
+        self.inverse = _inverses(graph)
+        self.super_props = _closure(graph, RDFS.subPropertyOf)
+
+    # -- classes of individuals --
+
+    def _kinds(
+        self, prop: Node, table: dict[Node, list[frozenset[Node]]]
+    ) -> Iterator[frozenset[Node]]:
+        for p in self.super_props.get(prop, {prop}):
+            yield from table.get(p, ())
+
+    def requirements(self) -> dict[Node, list[frozenset[Node]]]:
+        """For each individual, the classes (or unions) it must belong to."""
+        needs: dict[Node, list[frozenset[Node]]] = defaultdict(list)
+        for s, p, o in self.graph:
+            if p == RDF.type:
+                if isinstance(o, URIRef) and o in self.supers:
+                    needs[s].append(frozenset([o]))
+                continue
+            needs[s].extend(self._kinds(p, self.domains))
+            if not isinstance(o, Literal):
+                needs[o].extend(self._kinds(p, self.ranges))
+                if p in self.inverse:
+                    needs[o].extend(self._kinds(self.inverse[p], self.domains))
+                    needs[s].extend(self._kinds(self.inverse[p], self.ranges))
+        return needs
+
+    def _disjoint(self, a: Node, b: Node) -> bool:
+        return any((x, y) in self.disjoint
+                   for x in self.supers.get(a, {a}) for y in self.supers.get(b, {b}))
+
+    def disjoint_types(self, name: Namer) -> Iterator[str]:
+        """Individuals that must belong to disjoint classes."""
+        for node, needs in self.requirements().items():
+            if not isinstance(node, URIRef):
+                continue
+            certain = {next(iter(n)) for n in needs if len(n) == 1}
+            for a in sorted(certain):
+                for b in sorted(certain):
+                    if a < b and self._disjoint(a, b):
+                        yield (f"{name(node)} is both {name(a)} and {name(b)}, "
+                               "which are disjoint")
+            for union in (n for n in needs if len(n) > 1):
+                if all(any(self._disjoint(c, m) for c in certain) for m in union):
+                    members = " or ".join(sorted(name(m) for m in union))
+                    yield f"{name(node)} must be {members}, but it is none of them"
+
+    # -- functional properties and literals --
+
+    def functional_clashes(self, name: Namer) -> Iterator[str]:
+        """Functional properties with two values that cannot be the same."""
+        for prop in self.graph.subjects(RDF.type, OWL.FunctionalProperty):
+            values: dict[Node, set[Node]] = defaultdict(set)
+            for s, o in self.graph.subject_objects(prop):
+                values[s].add(o)
+            for s, objects in values.items():
+                if len(objects) > 1 and self._distinct(objects):
+                    shown = ", ".join(sorted(name(o) for o in objects))
+                    yield f"{name(s)} has several values of functional {name(prop)}: {shown}"
+
+    def _distinct(self, objects: set[Node]) -> bool:
+        if any(isinstance(o, Literal) for o in objects):
+            return True
+        return any((a, OWL.differentFrom, b) in self.graph or (b, OWL.differentFrom, a)
+                   in self.graph for a in objects for b in objects if a != b)
+
+    def bad_literals(self, name: Namer) -> Iterator[str]:
+        """Literals that are ill-typed, or of another datatype than their property's range."""
+        for s, p, o in self.graph:
+            if not isinstance(o, Literal):
+                continue
+            if o.ill_typed:
+                yield f"{name(s)} {name(p)} {o.n3()} is not a valid {name(o.datatype)}"
+                continue
+            for allowed in self._kinds(p, self.ranges):
+                datatype = next(iter(allowed))
+                if len(allowed) == 1 and not _fits(o, datatype):
+                    yield f"{name(s)} {name(p)} {o.n3()} is not a {name(datatype)}"
+
+
+_NUMERIC = {XSD.integer: (XSD.integer, XSD.int, XSD.long, XSD.positiveInteger,
+                          XSD.nonNegativeInteger),
+            XSD.decimal: (XSD.decimal, XSD.integer, XSD.int, XSD.long, XSD.positiveInteger,
+                          XSD.nonNegativeInteger)}
+
+
+def _fits(literal: Literal, datatype: Node) -> bool:
+    """Whether a literal is in a datatype range (the ones this ontology uses)."""
+    if datatype in (RDFS.Literal, RDF.PlainLiteral):
+        return True
+    if datatype == XSD.string:
+        return literal.language is None and literal.datatype in (None, XSD.string)
+    if datatype in _NUMERIC:
+        return literal.datatype in _NUMERIC[datatype]
+    return literal.datatype == datatype or datatype not in _OWL2_DATATYPES
+
+
+# -- reading the ontology --
+
+
+def _closure(graph: Graph, link: URIRef) -> dict[Node, set[Node]]:
+    """Each class (or property) with all its superclasses (or superproperties), itself
+    included."""
+    direct: dict[Node, set[Node]] = defaultdict(set)
+    for sub, sup in graph.subject_objects(link):
+        direct[sub].add(sup)
+    for cls in graph.subjects(RDF.type, OWL.Class):
+        direct.setdefault(cls, set())
+    closed: dict[Node, set[Node]] = {}
+    for start in direct:
+        seen, todo = {start}, [start]
+        while todo:
+            for sup in direct.get(todo.pop(), ()):
+                if sup not in seen:
+                    seen.add(sup)
+                    todo.append(sup)
+        closed[start] = seen
+    return closed
+
+
+def _disjoint_pairs(graph: Graph) -> set[tuple[Node, Node]]:
+    pairs = set(graph.subject_objects(OWL.disjointWith))
+    for group in graph.subjects(RDF.type, OWL.AllDisjointClasses):
+        members = list(Collection(graph, graph.value(group, OWL.members)))
+        pairs.update((a, b) for a in members for b in members if a != b)
+    return pairs | {(b, a) for a, b in pairs}
+
+
+def _restrictions(graph: Graph, link: URIRef) -> dict[Node, list[frozenset[Node]]]:
+    """Domains or ranges: a named class or datatype, or the members of a union."""
+    table: dict[Node, list[frozenset[Node]]] = defaultdict(list)
+    for prop, cls in graph.subject_objects(link):
+        table[prop].append(frozenset(_union_members(graph, cls)))
+    return table
+
+
+def _union_members(graph: Graph, cls: Node) -> Iterable[Node]:
+    union = graph.value(cls, OWL.unionOf) if isinstance(cls, BNode) else None
+    return list(Collection(graph, union)) if union is not None else [cls]
+
+
+def _inverses(graph: Graph) -> dict[Node, Node]:
+    pairs = dict(graph.subject_objects(OWL.inverseOf))
+    return pairs | {b: a for a, b in pairs.items()}
