@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
 from conftest import DATA
 from kg.convert import Converter, date_literal
+from kg.export import serialize
 from kg.facts import load_corpus
 from kg.model import PartialDate
 from kg.namespaces import CAMEO, KGO, KGR, ORG, PLOVER, SCHEMA
@@ -149,3 +151,17 @@ def test_ranges_tenures_figures_and_signings(tmp_path):
     assert graph.value(signing, PROV.wasDerivedFrom) == KGR["source/s2"]
     assert set(graph.objects(KGR["fact/deal"], KGO.agreementName)) == {
         Literal("Test Accord", lang="en"), Literal("Testakkoord", lang="nl")}
+
+
+HOSTILE = 'Quote " and \' back\\slash\nnew line — עברית العربية 🇹🇷 <b>&amp;</b> '
+
+
+def test_hostile_names_survive_exactly_into_turtle(write_facts):
+    entity = {"id": "odd-name", "type": "Person", "labels": {"en": HOSTILE, "ar": HOSTILE[::-1]},
+              "aliases": {"en": [HOSTILE.strip()]}}
+    path = write_facts(yaml.safe_dump({"entities": [entity]}, allow_unicode=True))
+    graph = convert(path.parent)
+    parsed = Graph().parse(data=serialize(graph, "turtle"), format="turtle")
+    assert set(parsed.objects(KGR["odd-name"], RDFS.label)) == {
+        Literal(HOSTILE, lang="en"), Literal(HOSTILE[::-1], lang="ar")}
+    assert parsed.value(KGR["odd-name"], SKOS.altLabel) == Literal(HOSTILE.strip(), lang="en")

@@ -74,6 +74,9 @@ def test_unquoted_dates_stay_text(write_facts):
          " unit: usd, state: FRA, counterpart: DEU}",
          "facts.yaml:8: 'f': unit: 'usd' is not an ISO 4217 currency code (such as USD, EUR)"
          " nor one of percent, count, rank"),
+        ("{id: f, type: Figure, para: 1, modality: reported, measure: exports, amount: 5,"
+         " unit: XYZ, state: FRA, counterpart: DEU}",
+         "facts.yaml:8: 'f': unit: 'XYZ' is not an ISO 4217 currency code"),
         ("{id: v, type: Vist, para: 1, modality: reported}",
          "facts.yaml:8: 'v': unknown type 'Vist'"),
         ("{id: v, type: Visit, para: 1, modality: rumoured, visitor: anna-berger, host: FRA}",
@@ -124,10 +127,27 @@ def test_duplicate_id_across_files_names_both(write_facts):
 def test_state_ids_are_iso_codes(write_facts):
     message = load_error(write_facts("entities:\n  - {id: France, type: State, labels: "
                                      "{en: France}}\n"))
-    assert message.startswith("seeds/facts.yaml:2: 'France': id: String should match pattern")
+    assert message == ("seeds/facts.yaml:2: 'France': id: 'France' is not an ISO 3166-1 "
+                       "alpha-3 country code (such as TUR, PAK)")
 
 
 def test_facts_need_a_source(write_facts):
     message = load_error(write_facts("facts:\n  - {id: x, type: Visit, para: 1, modality: "
                                      "planned, visitor: FRA, host: FRA}\n"))
     assert "a file with facts needs a 'source' section" in message
+
+
+def test_language_tags_are_checked(write_facts):
+    message = load_error(write_facts("entities:\n  - {id: FRA, type: State, labels: "
+                                     "{en: France, xx: Frans}}\n"))
+    assert message.startswith("seeds/facts.yaml:2: 'FRA': labels > xx: 'xx' is not a language tag")
+
+
+def test_deep_nesting_is_refused(write_facts):
+    message = load_error(write_facts("entities: " + "[" * 5000 + "]" * 5000 + "\n"))
+    assert message.startswith("seeds/facts.yaml:1: broken YAML: nested deeper than")
+
+
+def test_oversized_file_is_refused(write_facts):
+    path = write_facts("# padding\n" * 600_000)
+    assert "over the limit of 5,000,000" in load_error(path)

@@ -16,6 +16,7 @@ from kg.errors import InputError, Location
 from kg.model import Entity, Fact, FactFile, Record, Ref, Source
 
 MAX_FILE_BYTES = 5_000_000
+MAX_DEPTH = 20
 
 
 class _FactLoader(yaml.SafeLoader):
@@ -25,15 +26,25 @@ class _FactLoader(yaml.SafeLoader):
     stay text so that an amount keeps every digit it was written with.
     """
 
+    depth = 0
+
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         event = self.peek_event()
+        if self.depth >= MAX_DEPTH:
+            raise yaml.MarkedYAMLError(
+                problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=event.start_mark
+            )
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             mark = event.start_mark
             raise yaml.MarkedYAMLError(
                 problem="anchors and aliases (&name, *name) are not allowed in fact files",
                 problem_mark=mark,
             )
-        return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _KEPT_AS_TEXT = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")
@@ -181,7 +192,10 @@ def _schema_error(exc: ValidationError, node: yaml.Node, shown: str) -> InputErr
     # A misspelt key also makes the right key missing: the misspelling is the useful news.
     error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(error["loc"])
-    data_path = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
+    # Drop the union tags (Visit, State...) and pydantic's "[key]" marker from the path.
+    data_path = tuple(
+        p for p in loc if not (isinstance(p, str) and (p[:1].isupper() or p == "[key]"))
+    )
     where = " > ".join(str(p) for p in data_path[2:] if not isinstance(p, int)) or None
     target = _node_at(node, data_path)
     message = error["msg"].removeprefix("Value error, ")

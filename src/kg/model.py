@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
+import pycountry
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -49,7 +50,17 @@ ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,99}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 EntityRef = Annotated[Id, Ref("entity")]
 FactRef = Annotated[Id, Ref("fact")]
-Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+def _language(value: Any) -> str:
+    """A BCP 47 tag whose primary language is an ISO 639 code (en, nl, tr, en-GB...)."""
+    primary = value.split("-")[0] if isinstance(value, str) else ""
+    if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", str(value)) and (
+        pycountry.languages.get(alpha_2=primary) or pycountry.languages.get(alpha_3=primary)
+    ):
+        return value
+    raise ValueError(f"'{value}' is not a language tag such as en, nl, tr or en-GB")
+
+
+Lang = Annotated[str, BeforeValidator(_language)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Modality = Literal["reported", "planned", "expected"]
@@ -185,11 +196,19 @@ class Entity(Record):
         return labels
 
 
+def _country_code(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value) and (
+        pycountry.countries.get(alpha_3=value)
+    ):
+        return value
+    raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-3 country code (such as TUR, PAK)")
+
+
 class State(Entity):
     """A sovereign state, keyed by its ISO 3166-1 alpha-3 code."""
 
     type: Literal["State"]
-    id: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    id: Annotated[str, BeforeValidator(_country_code)]
     capital: Annotated[EntityRef | None, Pred(KGO.capital)] = None
 
 
@@ -512,7 +531,10 @@ UNITS = ("percent", "count", "rank")
 
 
 def _unit(value: Any) -> str:
-    if isinstance(value, str) and (value in UNITS or re.fullmatch(r"[A-Z]{3}", value)):
+    if isinstance(value, str) and (
+        value in UNITS or (re.fullmatch(r"[A-Z]{3}", value) and pycountry.currencies.get(
+            alpha_3=value))
+    ):
         return value
     raise ValueError(
         f"'{value}' is not an ISO 4217 currency code (such as USD, EUR) nor one of "
