@@ -42,7 +42,7 @@ def test_every_fact_of_every_source_is_in_the_graph(seeds_build):
     graph = Graph().parse(output / "graph.ttl")
     corpus = load_corpus(ROOT / "seeds")
     assert len(corpus.sources) == 2
-    for fact_id, (located, source_id) in corpus.facts.items():
+    for fact_id, (_, source_id) in corpus.facts.items():
         node = fact_iri(fact_id)
         assert (node, PROV.wasDerivedFrom, source_iri(source_id)) in graph, fact_id
         assert graph.value(node, KGO.modality) is not None, fact_id

@@ -65,23 +65,23 @@ def plover() -> Graph:
 
 SAMPLE = """\
 entities:
-  - {id: AAA, type: State, labels: {en: Aland}, capital: a-city, wikidata: Q1}
-  - {id: BBB, type: State, labels: {en: Borland}}
-  - {id: a-city, type: Place, kind: city, country: AAA, labels: {en: A City}}
-  - {id: b-region, type: Place, kind: region, country: BBB, labels: {en: B Region}}
-  - {id: gov-AAA, type: Government, of: AAA, labels: {en: Government of Aland},
+  - {id: ALA, type: State, labels: {en: Aland}, capital: a-city, wikidata: Q1}
+  - {id: BRB, type: State, labels: {en: Borland}}
+  - {id: a-city, type: Place, kind: city, country: ALA, labels: {en: A City}}
+  - {id: b-region, type: Place, kind: region, country: BRB, labels: {en: B Region}}
+  - {id: gov-ALA, type: Government, of: ALA, labels: {en: Government of Aland},
      metonyms: [A City]}
-  - {id: aaa-mfa, type: Organisation, kind: ministry, state: AAA, part_of: gov-AAA,
+  - {id: aaa-mfa, type: Organisation, kind: ministry, state: ALA, part_of: gov-ALA,
      labels: {en: Ministry of Foreign Affairs of Aland}}
   - {id: council, type: Organisation, kind: bilateral_council,
      labels: {en: Aland-Borland Council}}
-  - {id: firms, type: Organisation, kind: group, state: BBB, member_count: 3,
-     based_in: BBB, labels: {en: Three Borland firms}}
+  - {id: firms, type: Organisation, kind: group, state: BRB, member_count: 3,
+     based_in: BRB, labels: {en: Three Borland firms}}
   - {id: rebels, type: Organisation, kind: militant_organisation, labels: {en: Rebels}}
-  - {id: aaa-fm, type: Post, post_in: aaa-mfa, state: AAA,
+  - {id: aaa-fm, type: Post, post_in: aaa-mfa, state: ALA,
      labels: {en: Foreign Minister of Aland}}
-  - {id: ann, type: Person, nationality: AAA, labels: {en: Ann}, aliases: {en: [Annie]}}
-  - {id: bob, type: Person, nationality: BBB, labels: {en: Bob}}
+  - {id: ann, type: Person, nationality: ALA, labels: {en: Ann}, aliases: {en: [Annie]}}
+  - {id: bob, type: Person, nationality: BRB, labels: {en: Bob}}
   - {id: trade, type: Topic, labels: {en: trade}}
   - {id: energy, type: Topic, broader: trade, labels: {en: energy}}
 source:
@@ -96,28 +96,28 @@ facts:
   - {id: ann-fm, type: PostHolding, para: 1, modality: reported, person: ann,
      post: aaa-fm, start: "2024-06", as_of: "2025-03-05"}
   - {id: ann-visit, type: Visit, para: [1, 2], modality: reported, event: visit-1,
-     visitor: ann, host: BBB, places: [b-region], date: "2025-03-03/2025-03-04",
+     visitor: ann, host: BRB, places: [b-region], date: "2025-03-03/2025-03-04",
      arrival: {value: "2025-03-03T21:30", as_given: Monday night, time_of_day: night},
      received_by: [bob], official: true, purposes: [trade]}
   - {id: talks, type: Meeting, para: 2, modality: reported, participants: [ann, bob],
      place: b-region, date: "2025-03-04", topics: [energy], during: ann-visit}
   - {id: session, type: CouncilSession, para: 3, modality: planned, council: council,
-     ordinal: 2, host: AAA, place: a-city, date: "2025"}
+     ordinal: 2, host: ALA, place: a-city, date: "2025"}
   - {id: deal, type: Agreement, para: 3, modality: reported, name: {en: Energy Deal},
-     parties: [AAA, BBB], date: "2025-03-04", sectors: [energy], purposes: [trade]}
+     parties: [ALA, BRB], date: "2025-03-04", sectors: [energy], purposes: [trade]}
   - {id: praise, type: Statement, kind: support, para: 4, modality: reported,
-     by: [gov-AAA], toward: BBB, about: [talks], topics: [trade], date: "2025-03-05"}
+     by: [gov-ALA], toward: BRB, about: [talks], topics: [trade], date: "2025-03-05"}
   - {id: strike, type: MilitaryAction, kind: airstrike, para: 5, modality: reported,
-     actor: BBB, target: AAA, date: "2025-02", cross_border: true,
+     actor: BRB, target: ALA, date: "2025-02", cross_border: true,
      casualties: [{count: 2, group: soldiers}, {count: 5, group: civilians, harm: wounded}]}
-  - {id: ban, type: Sanction, kind: ban, para: 5, modality: expected, by: AAA,
+  - {id: ban, type: Sanction, kind: ban, para: 5, modality: expected, by: ALA,
      target: firms, reasons: [trade], cause: strike}
-  - {id: ties, type: Relation, para: 6, modality: reported, parties: [AAA, BBB],
+  - {id: ties, type: Relation, para: 6, modality: reported, parties: [ALA, BRB],
      character: [friendly], fields: [trade], via: council, cause: deal, date: "2019"}
-  - {id: listed, type: Designation, para: 6, modality: reported, by: AAA,
+  - {id: listed, type: Designation, para: 6, modality: reported, by: ALA,
      organisations: [rebels]}
   - {id: trade-2024, type: Figure, para: 7, modality: reported, measure: trade_volume,
-     amount: 1.5e9, unit: USD, state: AAA, counterpart: BBB, period: "2024",
+     amount: 1.5e9, unit: USD, state: ALA, counterpart: BRB, period: "2024",
      approximate: true}
 """
 
@@ -421,9 +421,9 @@ def test_reasoning_graph_strips_imports_and_dates() -> None:
 def test_scan_names_disjoint_types(ontology: Graph, sample: Graph) -> None:
     graph = ontology + sample
     assert reason.explain_inconsistency(graph) == []
-    graph.add((KGR.AAA, RDF.type, KGO.Person))
+    graph.add((KGR.ALA, RDF.type, KGO.Person))
     culprits = reason.explain_inconsistency(graph)
-    assert any("kgr:AAA" in c and "kgo:Person" in c and "kgo:State" in c for c in culprits)
+    assert any("kgr:ALA" in c and "kgo:Person" in c and "kgo:State" in c for c in culprits)
 
 
 def test_scan_follows_domains_ranges_and_functional_properties(
@@ -472,7 +472,7 @@ def test_hermit_finds_ontology_and_data_consistent(ontology: Graph, sample: Grap
 @needs_java
 def test_hermit_finds_a_person_state_inconsistent(ontology: Graph, sample: Graph) -> None:
     graph = ontology + sample
-    graph.add((KGR.BBB, RDF.type, KGO.Person))
+    graph.add((KGR.BRB, RDF.type, KGO.Person))
     result = reason.check_consistency(graph)
     assert not result.consistent and not result.java_missing
-    assert any("kgr:BBB" in culprit for culprit in result.culprits), result.culprits
+    assert any("kgr:BRB" in culprit for culprit in result.culprits), result.culprits

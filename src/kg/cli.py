@@ -9,10 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rdflib import Graph
 
+import kg.query as sparql
 from kg import __version__
-from kg.build import Inputs, make_graph, write_build
+from kg.build import Build, Inputs, make_graph, write_build
+from kg.docs import write_docs
+from kg.draw import Selection, picture, picture_format, render, state_codes
 from kg.errors import EXIT_INPUT, EXIT_OK, EXIT_VIOLATIONS, InputError
+from kg.export import FORMATS, load_context, select, serialize_graphs, write_output
+from kg.model import PartialDate
+from kg.ontology import load_ontology
 
 EXIT_CODES = f"""Exit codes: {EXIT_OK} success; {EXIT_VIOLATIONS} built but the graph has SHACL
 violations; {EXIT_INPUT} bad input (nothing written)."""
@@ -32,21 +39,27 @@ def reports_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The folders every command that builds reads from."""
-    options = [
-        click.option("--seeds", type=click.Path(path_type=Path), default=Path("seeds"),
-                     show_default=True, help="Folder (or one file) of YAML fact files."),
-        click.option("--ontology", type=click.Path(path_type=Path), default=Path("ontology"),
-                     show_default=True, help="Folder of ontology Turtle files."),
-        click.option("--shapes", type=click.Path(path_type=Path), default=Path("shapes"),
-                     show_default=True, help="Folder of SHACL shapes Turtle files."),
-        click.option("--output", type=click.Path(path_type=Path), default=Path("build"),
-                     show_default=True, help="Folder the build writes to."),
-    ]
-    for option in reversed(options):
+SEEDS_OPTION = click.option("--seeds", type=click.Path(path_type=Path), default=Path("seeds"),
+                            show_default=True, help="Folder (or one file) of YAML fact files.")
+ONTOLOGY_OPTION = click.option("--ontology", type=click.Path(path_type=Path),
+                               default=Path("ontology"), show_default=True,
+                               help="Folder of ontology Turtle files.")
+SHAPES_OPTION = click.option("--shapes", type=click.Path(path_type=Path), default=Path("shapes"),
+                             show_default=True, help="Folder of SHACL shapes Turtle files.")
+
+
+def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The folders every command that builds the graph reads from."""
+    for option in (SHAPES_OPTION, ONTOLOGY_OPTION, SEEDS_OPTION):
         command = option(command)
     return command
+
+
+def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The folders a build reads from (source_options) and the folder it writes to."""
+    output = click.option("--output", type=click.Path(path_type=Path), default=Path("build"),
+                          show_default=True, help="Folder the build writes to.")
+    return source_options(output(command))
 
 
 @click.group(epilog=EXIT_CODES)
@@ -77,3 +90,224 @@ def build(seeds: Path, ontology: Path, shapes: Path, output: Path) -> None:
         click.echo(str(finding))
     click.echo("wrote " + ", ".join(p.as_posix() for p in written))
     sys.exit(EXIT_OK if result.validation.conforms else EXIT_VIOLATIONS)
+
+
+WRITES_EXIT_CODES = f"""Exit codes: {EXIT_OK} written (also when the graph has SHACL violations: a
+note on standard error says so); {EXIT_INPUT} bad input or an output that cannot be written
+(nothing written)."""
+
+
+def build_quietly(seeds: Path, ontology: Path, shapes: Path) -> Build:
+    """Build the graph in memory; SHACL violations are a note on standard error, not a stop."""
+    result = make_graph(Inputs(seeds, ontology, shapes))
+    if not result.validation.conforms:
+        count = result.validation.count("Violation")
+        click.echo(f"kg: note: the graph does not conform to the shapes ({count} "
+                   f"violation{'' if count == 1 else 's'}; `kg build` writes the report)",
+                   err=True)
+    return result
+
+
+@main.command(epilog=WRITES_EXIT_CODES)
+@source_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="turtle",
+              show_default=True, help="The format to write.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="File to write (atomically)  [default: standard output]")
+@click.option("--data-only", is_flag=True, help="Only the data: the registry and the sources.")
+@click.option("--ontology-only", is_flag=True, help="Only the ontology.")
+@reports_input_errors
+def export(seeds: Path, ontology: Path, shapes: Path, fmt: str, output: Path | None,
+           data_only: bool, ontology_only: bool) -> None:
+    """Write the graph in a format other graph tools load.
+
+    \b
+    Formats:
+      turtle, ntriples, jsonld, rdfxml  the triples (data and ontology merged)
+      trig, nquads                      named graphs: one per source (its IRI), the
+                                        registry kgr:graph/registry, the ontology
+                                        <https://w3id.org/kg-bilateral/ontology>
+      graphml                           a property graph (NetworkX, Gephi, Cytoscape)
+
+    JSON-LD is compacted with the context ontology/context.jsonld, given inline. The output
+    is byte-identical for identical input.
+
+    \b
+    Example:
+      kg export --format trig --output build/graph.trig
+      kg export --format jsonld --data-only > build/data.jsonld
+    """
+    if data_only and ontology_only:
+        raise click.UsageError("--data-only and --ontology-only exclude each other")
+    context = load_context(ontology)
+    result = build_quietly(seeds, ontology, shapes)
+    subset = "data" if data_only else "ontology" if ontology_only else "all"
+    content = serialize_graphs(select(result.parts, result.ontology, subset), fmt, context)
+    if output is None:
+        click.echo(content, nl=False)  # bytes go to the binary standard output
+        return
+    write_output(output, content)
+    click.echo(f"wrote {output.as_posix()}")
+
+
+def partial_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A date option: YYYY, YYYY-MM or YYYY-MM-DD."""
+    if value is None:
+        return None
+    try:
+        return PartialDate.parse(value).text
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command(epilog=WRITES_EXIT_CODES)
+@source_options
+@click.option("--state", "states", multiple=True, metavar="CODE",
+              help="A state to draw, by ISO 3166-1 alpha-3 code; repeat it for each state "
+                   "[default: all states].")
+@click.option("--from", "start", metavar="DATE", callback=partial_date,
+              help="Only events on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--to", "end", metavar="DATE", callback=partial_date,
+              help="Only events on or before DATE.")
+@click.option("--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The picture: FILE.svg, FILE.png or FILE.dot (Graphviz DOT text).")
+@reports_input_errors
+def draw(seeds: Path, ontology: Path, shapes: Path, states: tuple[str, ...],
+         start: str | None, end: str | None, output: Path) -> None:
+    """Draw the actors and events of a relation: states as clusters of their officials,
+    visits (arrows to the host state) and meetings, labelled with their dates.
+
+    Solid lines are what the sources report as done, dashed what they report as planned,
+    dotted what they report as expected. Without Graphviz's `dot` program, the DOT text is
+    written instead of an SVG or PNG picture, with a note.
+
+    \b
+    Example:
+      kg draw --state TUR --state PAK --from 2025-07 --to 2025-07 --output build/relation.svg
+    """
+    picture_format(output)
+    Selection(start=start, end=end)  # a range that ends before it starts is bad input
+    result = build_quietly(seeds, ontology, shapes)
+    codes = [code.upper() for code in states]
+    selection = Selection(state_codes(result.graph, codes), start, end)
+    written, note = render(picture(result.graph, selection), output)
+    if note:
+        click.echo(f"kg: note: {note}", err=True)
+    click.echo(f"wrote {written.as_posix()}")
+
+
+@main.command(epilog=f"Exit codes: {EXIT_OK} written; {EXIT_INPUT} bad input (nothing written).")
+@ONTOLOGY_OPTION
+@click.option("--output", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("build/docs"), show_default=True,
+              help="Folder to write the page (index.html) to.")
+@reports_input_errors
+def docs(ontology: Path, output: Path) -> None:
+    """Write an HTML page documenting the ontology (pyLODE): every class and property with
+    its label, comment, domain and range.
+
+    \b
+    Example:
+      kg docs --output build/docs
+    """
+    page = write_docs(load_ontology(ontology), output)
+    click.echo(f"wrote {page.as_posix()}")
+
+
+QUERY_EXIT_CODES = f"""Exit codes: {EXIT_OK} answered (an ASK query prints true or false);
+{EXIT_INPUT} bad input: a bad query or parameter, a refused query, a timeout, bad fact files."""
+
+QUERIES_OPTION = click.option("--queries", "folder", type=click.Path(path_type=Path),
+                              default=Path("queries"), show_default=True,
+                              help="Folder of the named queries (NAME.rq).")
+
+
+def query_graph(seeds: Path, ontology: Path, shapes: Path, build_dir: Path) -> Graph:
+    """The built graph; built first (a note says why) when missing or older than its inputs."""
+    reason = sparql.stale_reason(Inputs(seeds, ontology, shapes, build_dir))
+    if reason is None:
+        return sparql.load_graph(sparql.graph_path(build_dir))
+    click.echo(f"kg: note: building the graph first: {reason}", err=True)
+    result = build_quietly(seeds, ontology, shapes)
+    try:
+        write_build(result, build_dir)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise InputError(f"cannot write the build to '{build_dir}': {reason}") from None
+    return result.graph
+
+
+@main.command(epilog=QUERY_EXIT_CODES)
+@click.argument("name", required=False, metavar="[NAME | FILE.rq | -]")
+@click.option("--sparql", "text", metavar="QUERY", help="The query itself, as text.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A value for a parameter the query declares; repeat it for each.")
+@click.option("--format", "fmt", type=click.Choice(sparql.FORMATS),
+              help="table, csv, tsv or json for SELECT and ASK  [default: table]; turtle, "
+                   "ntriples, jsonld or rdfxml for CONSTRUCT and DESCRIBE  [default: turtle]")
+@click.option("--timeout", type=click.FloatRange(min=0), default=sparql.DEFAULT_TIMEOUT,
+              show_default=True, help="Seconds the query may run; 0 for no limit.")
+@click.option("--limit", type=click.IntRange(min=1), default=sparql.DEFAULT_LIMIT,
+              show_default=True, help="Most rows (or triples) to print; a note says when "
+                                      "more were cut.")
+@click.option("--allow-network", is_flag=True,
+              help="Run SERVICE and FROM / FROM NAMED, which reach outside the graph.")
+@QUERIES_OPTION
+@click.option("--build", "build_dir", type=click.Path(path_type=Path), default=Path("build"),
+              show_default=True, help="Folder of the built graph (`kg build --output`).")
+@source_options
+@reports_input_errors
+def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str | None,
+          timeout: float, limit: int, allow_network: bool, folder: Path, build_dir: Path,
+          seeds: Path, ontology: Path, shapes: Path) -> None:
+    """Run a SPARQL query over the built graph: a named query (see `kg queries`), a FILE.rq,
+    standard input (-) or --sparql QUERY.
+
+    The graph is BUILD/graph.ttl, built first when it is missing or older than the files of
+    --seeds, --ontology or --shapes. The project's prefixes (kgo:, kgr:, org:, prov:,
+    schema:, skos:, time:, qb:, rdfs:, xsd:...) need no PREFIX lines.
+
+    Parameters are declared in the query's header (`# param: NAME TYPE [= DEFAULT]`, types
+    entity, event, date, string, integer, decimal) and bound as values, never pasted into
+    the query. Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused; so are SERVICE
+    and FROM / FROM NAMED, which would reach the network, unless --allow-network.
+
+    \b
+    Examples:
+      kg query cq08-visits-of-person
+      kg query visits-in-period --param from=2024-01-01 --param to=2024-12-31
+      kg query entity-profile --param entity=asim-munir --format csv
+      kg query --sparql 'SELECT ?name WHERE { kgr:TUR skos:altLabel ?name }'
+      kg query --sparql 'ASK { kgr:hakan-fidan org:holds ?post }'
+      kg query my-question.rq --format json
+      echo 'DESCRIBE kgr:hlscc' | kg query - --format ntriples
+    """
+    chosen = sparql.resolve(name, text, folder, click.get_text_stream("stdin"))
+    request = sparql.Request.make(chosen, params, fmt, allow_network)
+    graph = query_graph(seeds, ontology, shapes, build_dir)
+    outcome = request.answer(graph, timeout, limit)
+    click.get_binary_stream("stdout").write(sparql.render(outcome, request.fmt, graph))
+    if outcome.cut:
+        what = "rows" if outcome.form in ("SELECT", "ASK") else "triples"
+        click.echo(f"kg: note: only the first {limit} {what} are shown (--limit)", err=True)
+
+
+@main.command("queries")
+@QUERIES_OPTION
+@reports_input_errors
+def list_queries(folder: Path) -> None:
+    """List the named queries: the question each answers, and its parameters with their
+    defaults.
+
+    \b
+    Example:
+      kg queries
+    """
+    found = sparql.named_queries(folder)
+    width = max((len(q.name) for q in found), default=0)
+    for named in found:
+        click.echo(f"{named.name.ljust(width)}  {named.question}")
+        if named.params:
+            values = " ".join(f"{p.name}={p.default if p.default is not None else '?'}"
+                              for p in named.params)
+            click.echo(f"{'':{width}}  params: {values}")
