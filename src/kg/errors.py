@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -31,4 +32,14 @@ class InputError(Exception):
         self.location = location
 
     def __str__(self) -> str:
-        return self.message if self.location is None else f"{self.location}: {self.message}"
+        text = self.message if self.location is None else f"{self.location}: {self.message}"
+        return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """The text with control characters (newlines, NUL...) escaped, so a message that quotes
+    the user's input stays one line."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) == "Cc" else ch
+        for ch in text
+    )
