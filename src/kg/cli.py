@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import click
 from rdflib import Graph
 
+import kg.push as pushing
 import kg.query as sparql
 from kg import __version__
 from kg.build import Build, Inputs, make_graph, write_build
@@ -282,14 +284,15 @@ def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str 
       kg query my-question.rq --format json
       echo 'DESCRIBE kgr:hlscc' | kg query - --format ntriples
     """
-    chosen = sparql.resolve(name, text, folder, click.get_text_stream("stdin"))
+    chosen = sparql.resolve(name, text, folder, sys.stdin)
     request = sparql.Request.make(chosen, params, fmt, allow_network)
     graph = query_graph(seeds, ontology, shapes, build_dir)
     outcome = request.answer(graph, timeout, limit)
-    click.get_binary_stream("stdout").write(sparql.render(outcome, request.fmt, graph))
+    click.echo(sparql.render(outcome, request.fmt, graph), nl=False)
     if outcome.cut:
-        what = "rows" if outcome.form in ("SELECT", "ASK") else "triples"
-        click.echo(f"kg: note: only the first {limit} {what} are shown (--limit)", err=True)
+        what = "row" if outcome.form in ("SELECT", "ASK") else "triple"
+        plural = "" if limit == 1 else "s"
+        click.echo(f"kg: note: only the first {limit} {what}{plural} shown (--limit)", err=True)
 
 
 @main.command("queries")
@@ -311,3 +314,44 @@ def list_queries(folder: Path) -> None:
             values = " ".join(f"{p.name}={p.default if p.default is not None else '?'}"
                               for p in named.params)
             click.echo(f"{'':{width}}  params: {values}")
+
+
+PUSH_EXIT_CODES = f"""Exit codes: {EXIT_OK} pushed (also when the graph has SHACL violations: a note
+on standard error says so); {EXIT_INPUT} bad input, a bad URL, missing credentials, a server
+that cannot be reached or refuses a request (one line: the status and the server's reason)."""
+
+
+@main.command(epilog=PUSH_EXIT_CODES)
+@source_options
+@click.option("--endpoint", required=True, metavar="URL",
+              help="The server's SPARQL endpoint (queried for the triple counts afterwards).")
+@click.option("--graph-store", metavar="URL",
+              help="The server's Graph Store endpoint  [default: --endpoint]")
+@click.option("--user-env", default=pushing.USER_ENV, show_default=True, metavar="VAR",
+              help="Environment variable holding the user name.")
+@click.option("--password-env", default=pushing.PASSWORD_ENV, show_default=True,
+              metavar="VAR", help="Environment variable holding the password.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=pushing.DEFAULT_TIMEOUT,
+              show_default=True, help="Seconds to wait for each answer of the server.")
+@reports_input_errors
+def push(seeds: Path, ontology: Path, shapes: Path, endpoint: str, graph_store: str | None,
+         user_env: str, password_env: str, timeout: float) -> None:
+    """Load the graph into a SPARQL 1.1 server with the Graph Store HTTP Protocol.
+
+    Every named graph is replaced with one PUT: one graph per source (the source's IRI),
+    the registry (kgr:graph/registry) and the ontology
+    (<https://w3id.org/kg-bilateral/ontology>), so pushing twice is pushing once.
+    Credentials come from the environment only (HTTP digest or basic auth, as the server
+    asks); without them the requests are anonymous.
+
+    \b
+    Example (Virtuoso):
+      KG_ENDPOINT_USER=dba KG_ENDPOINT_PASSWORD=... kg push \\
+        --endpoint http://localhost:8890/sparql \\
+        --graph-store http://localhost:8890/sparql-graph-crud-auth
+    """
+    target = pushing.make_target(endpoint, graph_store, user_env, password_env, os.environ)
+    result = build_quietly(seeds, ontology, shapes)
+    graphs = select(result.parts, result.ontology)
+    for line in pushing.push(graphs, target, timeout).summary(graphs):
+        click.echo(line)

@@ -140,10 +140,13 @@ def _read(path: Path) -> str:
         raise InputError(f"cannot read the query: {reason}", Location(path.as_posix())) from None
 
 
+def _query_paths(folder: Path) -> list[Path]:
+    return sorted(folder.glob(f"*{QUERY_SUFFIX}")) if folder.is_dir() else []
+
+
 def named_queries(folder: Path) -> list[QueryFile]:
     """Every named query of a folder (`<name>.rq`), by name."""
-    paths = sorted(folder.glob(f"*{QUERY_SUFFIX}")) if folder.is_dir() else []
-    return [parse_query_file(p.stem, p.as_posix(), _read(p)) for p in paths]
+    return [parse_query_file(p.stem, p.as_posix(), _read(p)) for p in _query_paths(folder)]
 
 
 def resolve(spec: str | None, sparql: str | None, folder: Path, stdin: IO[str]) -> QueryFile:
@@ -163,13 +166,10 @@ def resolve(spec: str | None, sparql: str | None, folder: Path, stdin: IO[str]) 
         return parse_query_file(path.stem, path.as_posix(), _read(path))
     named = folder / f"{spec}{QUERY_SUFFIX}"
     if not named.is_file():
-        raise InputError(f"no named query '{spec}'{_did_you_mean(spec, _names(folder))}; "
+        names = [p.stem for p in _query_paths(folder)]
+        raise InputError(f"no named query '{spec}'{_did_you_mean(spec, names)}; "
                          "`kg queries` lists them")
     return parse_query_file(spec, named.as_posix(), _read(named))
-
-
-def _names(folder: Path) -> list[str]:
-    return sorted(p.stem for p in folder.glob(f"*{QUERY_SUFFIX}")) if folder.is_dir() else []
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
@@ -271,11 +271,11 @@ def _event_keys(graph: Graph) -> list[str]:
     return sorted(str(e)[start:] for e in graph.subjects(RDF.type, KGO.Occurrence))
 
 
-# The parameter types that name something the graph must hold: what they name, how to list
-# the ids the graph holds, and how an id becomes an IRI.
-_NAMED: dict[str, tuple[str, Callable[[Graph], list[str]], Callable[[str], URIRef]]] = {
-    "entity": ("entity", _entity_ids, entity_iri),
-    "event": ("event", _event_keys, event_iri),
+# The parameter types that name something the graph must hold: how to list the ids the graph
+# holds, and how an id becomes an IRI.
+_NAMED: dict[str, tuple[Callable[[Graph], list[str]], Callable[[str], URIRef]]] = {
+    "entity": (_entity_ids, entity_iri),
+    "event": (_event_keys, event_iri),
 }
 
 
@@ -284,11 +284,11 @@ def check_known(graph: Graph, query: QueryFile, bindings: Mapping[str, Node]) ->
     for param in query.params:
         if param.type not in _NAMED:
             continue
-        what, known, mint = _NAMED[param.type]
+        known, mint = _NAMED[param.type]
         key = str(bindings[param.name])[len(mint("")):]
         ids = known(graph)
         if key not in ids:
-            raise InputError(f"parameter '{param.name}': no {what} '{key}' in the graph"
+            raise InputError(f"parameter '{param.name}': no {param.type} '{key}' in the graph"
                              f"{_did_you_mean(key, ids)}")
 
 
@@ -306,7 +306,7 @@ def prepare(query: QueryFile, allow_network: bool = False) -> Query:
     except ParseException as exc:
         _refuse_update(query)
         raise InputError(f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: "
-                         f"{exc.msg}, found {exc.found}", Location(query.origin)) from None
+                         f"{exc.msg}, found {_found(exc)}", Location(query.origin)) from None
     try:
         prepared = translateQuery(parsed, initNs=dict(PREFIXES))
     except Exception as exc:  # rdflib raises plain Exceptions (unknown prefix...)
@@ -314,6 +314,12 @@ def prepare(query: QueryFile, allow_network: bool = False) -> Query:
     if not allow_network:
         _refuse_outside(prepared, query.origin)
     return prepared
+
+
+def _found(exc: ParseException) -> str:
+    """What stands where the parser stopped: the next word, or the end of the text."""
+    rest = (exc.pstr or "")[exc.loc:].split()
+    return repr(rest[0]) if rest else "end of text"
 
 
 def _refuse_update(query: QueryFile) -> None:
@@ -342,8 +348,8 @@ def _refuse_outside(prepared: Query, origin: str) -> None:
     clauses = prepared.algebra.get("datasetClause") or []
     if clauses:
         first = clauses[0]
-        keyword, iri = ("FROM", first.default) if first.get("default") else (
-            "FROM NAMED", first.named)
+        keyword, iri = ("FROM", first["default"]) if "default" in first else (
+            "FROM NAMED", first["named"])
         raise InputError(f"the query's {keyword} <{iri}> would load a graph from outside the "
                          f"build, so it is refused{allow}", Location(origin))
     for part in _parts(prepared.algebra):
@@ -616,7 +622,10 @@ def cell(graph: Graph, term: Node | None) -> str:
     if isinstance(term, URIRef):
         label = english_label(graph, term)
         return short_iri(term) + (f" ({label})" if label else "")
-    return " ".join(str(term).split()) if isinstance(term, Literal) else term.n3()
+    if isinstance(term, Literal):
+        text = " ".join(str(term).split())
+        return f"{text} @{term.language}" if term.language else text
+    return term.n3()
 
 
 def _table(outcome: Outcome, graph: Graph) -> bytes:
