@@ -78,7 +78,13 @@ def test_unquoted_dates_stay_text(write_facts):
          " unit: XYZ, state: FRA, counterpart: DEU}",
          "facts.yaml:8: 'f': unit: 'XYZ' is not an ISO 4217 currency code"),
         ("{id: v, type: Vist, para: 1, modality: reported}",
-         "facts.yaml:8: 'v': unknown type 'Vist'"),
+         "facts.yaml:8: 'v': unknown type 'Vist' (did you mean 'Visit'?)"),
+        ("{id: v, type: Visit, para: 1, modality: reported, visitor: anna-berger, host: FRA,"
+         " arrival: '2025-05-18/2025-05-20'}",
+         "facts.yaml:8: 'v': arrival: takes one date, not a range"),
+        ("{id: 'v w', type: Visit, para: 1, modality: reported, visitor: anna-berger, host: FRA}",
+         "facts.yaml:8: 'v w': id: 'v w' is not an id: use up to 100 ASCII letters, digits, '-'"
+         " and '_', starting with a letter (e.g. hakan-fidan)"),
         ("{id: v, type: Visit, para: 1, modality: rumoured, visitor: anna-berger, host: FRA}",
          "facts.yaml:8: 'v': modality: Input should be 'reported', 'planned' or 'expected'"),
     ],

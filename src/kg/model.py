@@ -46,8 +46,20 @@ class Ref:
     target: Literal["entity", "fact", "event", "concept"]
 
 
-ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,99}$"
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
+
+
+def _id(value: Any) -> str:
+    """Ids become IRIs: only ASCII letters, digits, '-' and '_', starting with a letter."""
+    if isinstance(value, str) and ID_PATTERN.fullmatch(value):
+        return value
+    raise ValueError(
+        f"{value!r} is not an id: use up to 100 ASCII letters, digits, '-' and '_', "
+        "starting with a letter (e.g. hakan-fidan)"
+    )
+
+
+Id = Annotated[str, BeforeValidator(_id)]
 EntityRef = Annotated[Id, Ref("entity")]
 FactRef = Annotated[Id, Ref("fact")]
 def _language(value: Any) -> str:
