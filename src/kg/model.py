@@ -187,9 +187,13 @@ class Record(BaseModel):
     id: Id
     note: Annotated[Text | None, Pred(RDFS.comment)] = None
 
+    # Records with a `kind` map it to their class's local name here (kind -> class name).
+    KINDS: ClassVar[dict[str, str]] = {}
+
     def rdf_class(self) -> URIRef:
-        """The ontology class of the node this record becomes."""
-        return KGO[type(self).__name__]
+        """The ontology class of the node this record becomes: its kind's, or its type's."""
+        kind = getattr(self, "kind", None)
+        return KGO[self.KINDS[kind] if kind in self.KINDS else type(self).__name__]
 
 
 class Entity(Record):
@@ -262,8 +266,7 @@ class Organisation(Entity):
     based_in: Annotated[EntityRef | None, Pred(KGO.basedIn)] = None
     member_count: Annotated[int | None, Field(ge=1), Pred(KGO.memberCount)] = None
 
-    def rdf_class(self) -> URIRef:
-        return KGO[ORGANISATION_KINDS[self.kind]]
+    KINDS: ClassVar[dict[str, str]] = ORGANISATION_KINDS
 
 
 class Post(Entity):
@@ -281,8 +284,7 @@ class Place(Entity):
     kind: Literal["city", "region"] = "city"
     country: Annotated[EntityRef | None, Pred(KGO.country)] = None
 
-    def rdf_class(self) -> URIRef:
-        return KGO.City if self.kind == "city" else KGO.Region
+    KINDS: ClassVar[dict[str, str]] = {"city": "City", "region": "Region"}
 
 
 class Topic(Entity):
@@ -419,8 +421,7 @@ class MilitaryAction(Fact):
     casualties: list[Casualties] = Field(default_factory=list)
     part_of: Annotated[FactRef | None, Pred(KGO.partOfEvent)] = None
 
-    def rdf_class(self) -> URIRef:
-        return KGO[MILITARY_ACTION_KINDS[self.kind]]
+    KINDS: ClassVar[dict[str, str]] = MILITARY_ACTION_KINDS
 
 
 class ArmedConflict(Fact):
@@ -455,8 +456,7 @@ class Statement(Fact):
     first: Annotated[bool | None, Pred(KGO.isFirst)] = None
     repeated: Annotated[bool | None, Pred(KGO.isRepeated)] = None
 
-    def rdf_class(self) -> URIRef:
-        return KGO[STATEMENT_KINDS[self.kind]]
+    KINDS: ClassVar[dict[str, str]] = STATEMENT_KINDS
 
 
 SANCTION_KINDS = {"boycott": "Boycott", "ban": "OperatingBan"}
@@ -474,8 +474,7 @@ class Sanction(Fact):
     cause: Annotated[FactRef | None, Pred(KGO.causedBy)] = None
     date: Annotated[Period | None, DATE] = None
 
-    def rdf_class(self) -> URIRef:
-        return KGO[SANCTION_KINDS[self.kind]]
+    KINDS: ClassVar[dict[str, str]] = SANCTION_KINDS
 
 
 class Founding(Fact):
