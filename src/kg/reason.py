@@ -44,6 +44,7 @@ _OWL2_DATATYPES = {
 _NOISE = "belongs to more than one entity types"  # owlready2 on Data Cube punning: harmless
 
 Namer = Callable[[Node], str]
+Culprit = tuple[str, Node]  # what is wrong, and the individual it is wrong about
 
 
 @dataclass
@@ -55,6 +56,7 @@ class ReasoningResult:
     message: str = ""
     culprits: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    individuals: dict[str, Node] = field(default_factory=dict)  # culprit -> its individual
 
 
 class ReasoningError(RuntimeError):
@@ -146,24 +148,26 @@ def _run_hermit(world: owlready2.World, graph: Graph, started: float) -> Reasoni
         with _quiet_owlready():
             owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError:
-        culprits = explain_inconsistency(graph)
+        culprits = find_culprits(graph)
         return _inconsistent(started, "HermiT: the ontology and data are inconsistent", culprits)
     except owlready2.OwlReadyJavaError as exc:
         text = str(exc)
         if "MalformedLiteralException" not in text:
             raise ReasoningError(_java_message(text)) from None
-        culprits = explain_inconsistency(graph) or [_java_message(text)]
-        return _inconsistent(started, "HermiT: a literal is not valid for its datatype",
-                             culprits)
+        culprits = find_culprits(graph)
+        message = "HermiT: a literal is not valid for its datatype"
+        if not culprits:
+            message += f" ({_java_message(text)})"
+        return _inconsistent(started, message, culprits)
     return ReasoningResult(True, message="HermiT: consistent",
                            seconds=time.perf_counter() - started)
 
 
-def _inconsistent(started: float, message: str, culprits: list[str]) -> ReasoningResult:
+def _inconsistent(started: float, message: str, culprits: list[Culprit]) -> ReasoningResult:
     if not culprits:
         message += " (no culprit found by the structural scan; HermiT gives no explanation)"
-    return ReasoningResult(False, message=message, culprits=culprits,
-                           seconds=time.perf_counter() - started)
+    return ReasoningResult(False, message=message, culprits=[text for text, _ in culprits],
+                           seconds=time.perf_counter() - started, individuals=dict(culprits))
 
 
 def _java_message(text: str) -> str:
@@ -180,14 +184,19 @@ def _java_message(text: str) -> str:
 def explain_inconsistency(graph: Graph) -> list[str]:
     """The individuals (and classes) that make the graph inconsistent, as far as disjoint
     classes, domains and ranges, functional properties and datatypes show."""
+    return [text for text, _ in find_culprits(graph)]
+
+
+def find_culprits(graph: Graph) -> list[Culprit]:
+    """What explain_inconsistency says, each with the individual it is about."""
     schema = _Schema(graph)
     names = _namer()
-    found = [
+    found = {
         *schema.disjoint_types(names),
         *schema.functional_clashes(names),
         *schema.bad_literals(names),
-    ]
-    return sorted(set(found))
+    }
+    return sorted(found, key=lambda culprit: culprit[0])
 
 
 def _namer() -> Namer:
@@ -242,7 +251,7 @@ class _Schema:
         return any((x, y) in self.disjoint
                    for x in self.supers.get(a, {a}) for y in self.supers.get(b, {b}))
 
-    def disjoint_types(self, name: Namer) -> Iterator[str]:
+    def disjoint_types(self, name: Namer) -> Iterator[Culprit]:
         """Individuals that must belong to disjoint classes."""
         for node, needs in self.requirements().items():
             if not isinstance(node, URIRef):
@@ -252,15 +261,15 @@ class _Schema:
                 for b in sorted(certain):
                     if a < b and self._disjoint(a, b):
                         yield (f"{name(node)} is both {name(a)} and {name(b)}, "
-                               "which are disjoint")
+                               "which are disjoint", node)
             for union in (n for n in needs if len(n) > 1):
                 if all(any(self._disjoint(c, m) for c in certain) for m in union):
                     members = " or ".join(sorted(name(m) for m in union))
-                    yield f"{name(node)} must be {members}, but it is none of them"
+                    yield f"{name(node)} must be {members}, but it is none of them", node
 
     # -- functional properties and literals --
 
-    def functional_clashes(self, name: Namer) -> Iterator[str]:
+    def functional_clashes(self, name: Namer) -> Iterator[Culprit]:
         """Functional properties with two values that cannot be the same."""
         for prop in self.graph.subjects(RDF.type, OWL.FunctionalProperty):
             values: dict[Node, set[Node]] = defaultdict(set)
@@ -269,7 +278,8 @@ class _Schema:
             for s, objects in values.items():
                 if len(objects) > 1 and self._distinct(objects):
                     shown = ", ".join(sorted(name(o) for o in objects))
-                    yield f"{name(s)} has several values of functional {name(prop)}: {shown}"
+                    yield (f"{name(s)} has several values of functional {name(prop)}: "
+                           f"{shown}", s)
 
     def _distinct(self, objects: set[Node]) -> bool:
         if any(isinstance(o, Literal) for o in objects):
@@ -277,18 +287,18 @@ class _Schema:
         return any((a, OWL.differentFrom, b) in self.graph or (b, OWL.differentFrom, a)
                    in self.graph for a in objects for b in objects if a != b)
 
-    def bad_literals(self, name: Namer) -> Iterator[str]:
+    def bad_literals(self, name: Namer) -> Iterator[Culprit]:
         """Literals that are ill-typed, or of another datatype than their property's range."""
         for s, p, o in self.graph:
             if not isinstance(o, Literal):
                 continue
             if o.ill_typed:
-                yield f"{name(s)} {name(p)} {o.n3()} is not a valid {name(o.datatype)}"
+                yield f"{name(s)} {name(p)} {o.n3()} is not a valid {name(o.datatype)}", s
                 continue
             for allowed in self._kinds(p, self.ranges):
                 datatype = next(iter(allowed))
                 if len(allowed) == 1 and not _fits(o, datatype):
-                    yield f"{name(s)} {name(p)} {o.n3()} is not a {name(datatype)}"
+                    yield f"{name(s)} {name(p)} {o.n3()} is not a {name(datatype)}", s
 
 
 _NUMERIC = {XSD.integer: (XSD.integer, XSD.int, XSD.long, XSD.positiveInteger,

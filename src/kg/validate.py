@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
@@ -15,20 +17,48 @@ from kg.namespaces import KGO
 from kg.ontology import load_turtle_dir
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+SEVERITY_IRIS = {name: iri for iri, name in SEVERITIES.items()}
+SEVERITY_ORDER = ("Violation", "Warning", "Info")  # how reports group findings
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
-    """One problem found in the graph, where it comes from, and what is wrong."""
+    """One problem found in the graph: where it comes from, the rule, and what is wrong.
+
+    `sources` and `values` name what a rule across facts compared (two sources, two dates,
+    two amounts); a SHACL finding has the offending value, if any, in `values`.
+    """
 
     severity: str
-    location: str
+    location: Location
     rule: str
     message: str
     focus: str
+    sources: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.location}: {self.severity}: {self.message} [{self.rule}]"
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """Violations first, then warnings, then notes; within each, by file, line and rule."""
+        where = self.location
+        return (SEVERITY_ORDER.index(self.severity), where.file, where.line or 0,
+                where.record or "", self.rule, self.message, self.focus)
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as a JSON object for scripts."""
+        return {
+            "severity": self.severity, "rule": self.rule, "file": self.location.file,
+            "line": self.location.line, "id": self.location.record, "focus": self.focus,
+            "message": self.message, "sources": list(self.sources),
+            "values": list(self.values),
+        }
+
+
+def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
+    """Findings in report order (see Finding.sort_key), without repeats."""
+    return tuple(sorted(set(findings), key=Finding.sort_key))
 
 
 @dataclass(frozen=True)
@@ -37,6 +67,7 @@ class Validation:
 
     findings: tuple[Finding, ...]
     report: Graph
+    seconds: float = 0.0
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -53,6 +84,7 @@ def load_shapes(shapes_dir: Path) -> Graph:
 
 def validate(graph: Graph, shapes: Graph) -> Validation:
     """Run the shapes over the graph (data plus ontology, which gives rdfs:subClassOf)."""
+    started = time.perf_counter()
     _, report, _ = shacl_validate(
         graph,
         shacl_graph=shapes,
@@ -63,35 +95,50 @@ def validate(graph: Graph, shapes: Graph) -> Validation:
         advanced=True,
         do_owl_imports=False,
     )
-    findings = sorted(_finding(graph, report, result) for result in report.subjects(
-        predicate=SH.resultSeverity))
-    return Validation(tuple(findings), report)
+    findings = [_finding(graph, shapes, report, result)
+                for result in report.subjects(predicate=SH.resultSeverity)]
+    return Validation(sort_findings(findings), report, time.perf_counter() - started)
 
 
-def _finding(graph: Graph, report: Graph, result: Node) -> Finding:
+def _finding(graph: Graph, shapes: Graph, report: Graph, result: Node) -> Finding:
     focus = report.value(result, SH.focusNode)
     path = report.value(result, SH.resultPath)
     value = report.value(result, SH.value)
     message = str(report.value(result, SH.resultMessage) or "does not conform")
     if path is not None and isinstance(path, URIRef):
-        message = f"{graph.namespace_manager.normalizeUri(path)}: {message}"
-    if value is not None and str(value) not in message:
-        message += f" (value: {_short(graph, value)})"
-    shape = report.value(result, SH.sourceShape)
-    rule = _short(graph, shape) if isinstance(shape, URIRef) else _short(
-        graph, report.value(result, SH.sourceConstraintComponent))
+        message = f"{short_name(graph, path)}: {message}"
+    shown = short_name(graph, value) if value is not None else None
+    if shown is not None and value != focus and str(value) not in message:
+        message += f" (value: {shown})"
     severity = SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation")
-    return Finding(severity, str(locate(graph, focus)), rule, message, str(focus))
+    return Finding(severity, locate(graph, focus), _rule(graph, shapes, report, result),
+                   message, str(focus), values=(shown,) if shown is not None else ())
 
 
-def _short(graph: Graph, node: Node | None) -> str:
+def _rule(graph: Graph, shapes: Graph, report: Graph, result: Node) -> str:
+    """The named shape a result comes from: its source shape, or the node shape that holds
+    the (blank) property shape it comes from, or else its constraint component."""
+    shape = report.value(result, SH.sourceShape)
+    owner = shapes.value(predicate=SH.property, object=shape) if shape is not None else None
+    for candidate in (shape, owner):
+        if isinstance(candidate, URIRef):
+            return short_name(shapes, candidate)
+    return short_name(graph, report.value(result, SH.sourceConstraintComponent))
+
+
+def short_name(graph: Graph, node: Node | None) -> str:
+    """A node as users read it: a prefixed name where a prefix fits, a language-tagged text
+    with its tag ("Ankara"@en), else its text."""
     if isinstance(node, URIRef):
         return graph.namespace_manager.normalizeUri(node)
+    if isinstance(node, Literal) and node.language:
+        return f'"{node}"@{node.language}'
     return str(node)
 
 
 def locate(graph: Graph, node: Node | None, hops: int = 3) -> Location:
-    """The fact file, line and record a node comes from, looking up to `hops` links back."""
+    """The fact file, line and record a node comes from, looking up to `hops` links back;
+    a node that comes from no fact file is named by itself."""
     frontier = [node]
     for _ in range(hops + 1):
         for candidate in frontier:
@@ -102,4 +149,4 @@ def locate(graph: Graph, node: Node | None, hops: int = 3) -> Location:
                 return Location(str(file), int(line) if isinstance(line, Literal) else None,
                                  str(record) if record is not None else None)
         frontier = [s for n in frontier for s in graph.subjects(object=n)]
-    return Location(str(node))
+    return Location(short_name(graph, node))
