@@ -84,19 +84,25 @@ def test_third_source_on_another_pair_builds_without_code_change(tmp_path):
     assert graph.value(visit, KGO.cameoCode) is not None
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder (the graph, the store, the cache) with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_input_error_exits_2_and_leaves_the_build_alone(tmp_path):
     seeds = copy_seeds(tmp_path)
     output = tmp_path / "build"
     assert run_build(seeds, output).exit_code == 0
-    before = (output / "graph.ttl").read_bytes()
+    before = tree(output)
+    assert {"graph.ttl", "store/manifest.json", "cache/kg-cache.sqlite"} <= set(before)
     (seeds / "sources" / "broken.yaml").write_text("facts: [\n", encoding="utf-8")
     result = run_build(seeds, output)
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         "kg: error: seeds/sources/broken.yaml:2: broken YAML: expected the node content, "
         "but found '<stream end>'"]
-    assert (output / "graph.ttl").read_bytes() == before
-    assert sorted(p.name for p in output.iterdir()) == ["graph.ttl"]
+    assert tree(output) == before
 
 
 def test_violation_exits_1_names_the_fact_and_writes_the_report(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -71,7 +72,7 @@ def stage(folder: Path, files: list[Path]) -> list[str]:
         shutil.copy(path, (ontology if path.suffix == ".ttl" else seeds) / path.name)
     return ["--seeds", str(seeds), "--ontology", str(ontology),
             "--shapes", str(ROOT / "shapes"), "--checks", str(ROOT / "checks"),
-            "--queries", str(ROOT / "queries")]
+            "--queries", str(ROOT / "queries"), "--build", str(folder / "build")]
 
 
 def kg_check(*args: str) -> Result:
@@ -166,9 +167,11 @@ def test_xfail_file_gives_exactly_the_expected_findings(name: str, tmp_path: Pat
 # ---------------------------------------------------------------------------------------------
 
 
+SEEDS_BUILD = Path(tempfile.mkdtemp(prefix="kg-check-seeds-"))  # kg check builds first
+SEEDS_INPUTS = Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes", SEEDS_BUILD)
 SEEDS_OPTIONS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
                  "--shapes", str(ROOT / "shapes"), "--checks", str(ROOT / "checks"),
-                 "--queries", str(ROOT / "queries")]
+                 "--queries", str(ROOT / "queries"), "--build", str(SEEDS_BUILD)]
 
 SEEDS_WARNINGS = [
     ("figures-do-not-add-up", "s000-trade-volume-2024",
@@ -196,8 +199,7 @@ def seeds_text() -> Result:
 @pytest.fixture(scope="module")
 def seeds_result() -> CheckResult:
     """The same, in process and without HermiT, for the other formats."""
-    return run_checks(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"),
-                      Checks(ROOT / "checks", ROOT / "queries", reasoning=False))
+    return run_checks(SEEDS_INPUTS, Checks(ROOT / "checks", ROOT / "queries", reasoning=False))
 
 
 def test_seeds_pass_with_their_real_warnings(seeds_text: Result) -> None:
@@ -234,8 +236,7 @@ def test_json_is_a_list_of_findings(seeds_result: CheckResult) -> None:
 def test_turtle_is_the_validation_report_with_the_rules_findings(
     seeds_result: CheckResult,
 ) -> None:
-    again = run_checks(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"),
-                       Checks(ROOT / "checks", ROOT / "queries", reasoning=False))
+    again = run_checks(SEEDS_INPUTS, Checks(ROOT / "checks", ROOT / "queries", reasoning=False))
     text = render(seeds_result, "turtle")
     assert text == render(again, "turtle")
     report = Graph().parse(data=text, format="turtle")

@@ -360,8 +360,21 @@ def test_syntax_error_names_line_and_column(build_dir, tmp_path):
 def test_unknown_prefix_and_failing_evaluation(build_dir):
     fails(kg_query(build_dir, "--sparql", "SELECT * WHERE { ?s nope:p ?o }"), "bad query",
           "nope")
-    fails(kg_query(build_dir, "--sparql", "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"),
+    fails(kg_query(build_dir, "--sparql", "SELECT * WHERE { ?s ?p ?o FILTER (<urn:x:f>(?o)) }"),
           "the query failed")
+
+
+def test_each_source_is_a_named_graph_and_the_default_graph_their_union(build_dir):
+    graphs = json_rows(kg_query(build_dir, "--sparql", "SELECT ?g (COUNT(*) AS ?n) WHERE { "
+                                "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+                                "--format", "json"))
+    assert [row["g"]["value"] for row in graphs] == [
+        str(KGR["graph/registry"]), str(KGR["source/000_64bbc71721c0a85b"]),
+        str(KGR["source/004_9b5fa0e87cd416ef"]), "https://w3id.org/kg-bilateral/ontology"]
+    union = json_rows(kg_query(build_dir, "--sparql", "SELECT (COUNT(*) AS ?n) "
+                               "WHERE { ?s ?p ?o }", "--format", "json"))
+    assert int(union[0]["n"]["value"]) == sum(int(row["n"]["value"]) for row in graphs)
+    assert int(union[0]["n"]["value"]) == len(Graph().parse(build_dir / "graph.ttl"))
 
 
 def test_timeout_stops_a_slow_query(build_dir):

@@ -8,7 +8,6 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from kg.convert import Converter
-from kg.export import serialize, write_atomically
 from kg.facts import Corpus, load_corpus
 from kg.ontology import load_ontology
 from kg.validate import Validation, load_shapes, validate
@@ -44,15 +43,23 @@ class Build:
 
     def summary(self) -> str:
         """A few lines an analyst reads after a build."""
-        v = self.validation
-        verdict = "conforms" if v.conforms else "does not conform"
-        return (
-            f"sources: {len(self.corpus.sources)}  facts: {len(self.corpus.facts)}  "
-            f"entities: {len(self.corpus.entities)}  triples: {len(self.graph)} "
-            f"(data {len(self.data)})\n"
-            f"validation: {verdict} ({v.count('Violation')} violations, "
-            f"{v.count('Warning')} warnings, {v.count('Info')} notes)"
-        )
+        counts = (len(self.corpus.sources), len(self.corpus.facts), len(self.corpus.entities))
+        return "\n".join([count_line(counts, len(self.graph), len(self.data)),
+                          verdict_line(self.validation)])
+
+
+def count_line(counts: tuple[int, int, int], triples: int, data: int) -> str:
+    """What the graph holds: sources, facts, entities, triples (with and without ontology)."""
+    sources, facts, entities = counts
+    return (f"sources: {sources}  facts: {facts}  entities: {entities}  triples: {triples} "
+            f"(data {data})")
+
+
+def verdict_line(validation: Validation) -> str:
+    """Whether the graph conforms to the shapes, and how many findings of each severity."""
+    verdict = "conforms" if validation.conforms else "does not conform"
+    return (f"validation: {verdict} ({validation.count('Violation')} violations, "
+            f"{validation.count('Warning')} warnings, {validation.count('Info')} notes)")
 
 
 def make_graph(inputs: Inputs) -> Build:
@@ -66,15 +73,3 @@ def make_graph(inputs: Inputs) -> Build:
         data += part
     graph = data + ontology
     return Build(corpus, parts, ontology, data, graph, validate(graph, shapes))
-
-
-def write_build(build: Build, output: Path) -> list[Path]:
-    """Write the graph (and the SHACL report when the graph does not conform) atomically."""
-    graph_path = output / GRAPH_FILE
-    report_path = output / REPORT_FILE
-    write_atomically(graph_path, serialize(build.graph, "turtle"))
-    if build.validation.conforms:
-        report_path.unlink(missing_ok=True)
-        return [graph_path]
-    write_atomically(report_path, serialize(build.validation.report, "turtle"))
-    return [graph_path, report_path]

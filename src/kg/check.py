@@ -4,9 +4,11 @@ and OWL reasoning (HermiT), in one report.
 A rule is a SPARQL SELECT in its own file, `checks/<name>-<severity>.rq`, that returns one row
 per finding: `?focus` (the node to point at) and `?message` (plain English, built by the
 query), optionally `?source1 ?source2 ?value1 ?value2` (what it compared). Each rule runs once
-over the whole dataset (see `check_dataset`): the default graph is the graph `kg build` writes
-(data and ontology); the named graphs `kgg:data`, `kgg:ontology`, `kgg:shapes` and
-`kgg:queries` hold the parts on their own.
+over the whole dataset: the default graph is the graph `kg build` writes (data and ontology);
+the named graphs `kgg:data`, `kgg:ontology`, `kgg:shapes` and `kgg:queries` hold the parts on
+their own. The check builds first (kg build's incremental build, into `Inputs.output`), then
+runs the rules with Oxigraph over a copy of the build's store (see CheckStore) and HermiT over
+the graph; the SHACL findings are the build's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import functools
 import hashlib
 import json
 import re
+import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -23,23 +27,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SH
 from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.algebra import traverse
 from rdflib.plugins.sparql.sparql import Query
-from rdflib.term import Node, Variable
+from rdflib.term import Node
 
-from kg.build import Build, Inputs, make_graph
+from kg import reason
+from kg.build import GRAPH_FILE, Inputs
+from kg.cache import Cache, digest
+from kg.engines import StoreEngine, data_graph_patterns, keywords, projection, select
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.export import canonical
 from kg.facts import display_path
-from kg.namespaces import BASE, bind_prefixes
+from kg.namespaces import BASE, KGR, bind_prefixes
+from kg.ntriples import triple_lines
+from kg.pipeline import Progress, build, load_vocabulary, silent
 from kg.reason import ReasoningError, ReasoningResult, check_consistency
+from kg.store import open_store
 from kg.validate import (
     SEVERITY_IRIS,
     SEVERITY_ORDER,
     Finding,
+    Lookup,
+    Validation,
     load_shapes,
     locate,
     short_name,
@@ -52,7 +64,7 @@ FORMATS = ("text", "json", "turtle")
 REASONING_RULE = "owl-consistency"
 _RULE_FILE = re.compile(r"^(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<severity>violation|warning|info)"
                         r"\.rq$")
-_REQUIRED = (Variable("focus"), Variable("message"))
+_REQUIRED = ("focus", "message")
 _EXTRAS = ("source1", "source2", "value1", "value2")
 
 Where = Callable[[Node], Location]
@@ -65,13 +77,18 @@ Where = Callable[[Node], Location]
 
 @dataclass(frozen=True)
 class Rule:
-    """A SPARQL rule: its name and severity (from the file name), its query and its header."""
+    """A SPARQL rule: its name and severity (from the file name), its header and its text."""
 
     name: str
     severity: str
     path: Path
-    query: Query
     about: str
+    text: str
+
+    @property
+    def query(self) -> Query:
+        """The query as rdflib parses it."""
+        return _prepared(self.text)
 
 
 def load_rules(folder: Path) -> list[Rule]:
@@ -93,33 +110,26 @@ def parse_rule(path: Path) -> Rule:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the check: {exc}", where) from None
-    try:
-        query = _prepared(text)
-    except Exception as exc:  # pyparsing and rdflib raise several types for bad SPARQL
-        line = getattr(exc, "lineno", None)
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"broken SPARQL: {message}", Location(where.file, line)) from None
-    projected = query.algebra.get("PV", []) if query.algebra.name == "SelectQuery" else []
-    if not all(v in projected for v in _REQUIRED):
-        raise InputError("a check is a SELECT query of ?focus and ?message", where)
-    if _reaches_out(query):
+    if {"SERVICE", "FROM"} & {word for word, _, _ in keywords(text)}:
         raise InputError("a check may not use SERVICE or FROM (they reach outside the graph)",
                          where)
-    return Rule(match["name"], match["severity"].capitalize(), path, query, header(text))
+    try:
+        projected = projection(text)
+    except SyntaxError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        line = re.match(r"error at (\d+):", message)
+        raise InputError(f"broken SPARQL: {message}",
+                         Location(where.file, int(line[1]) if line else None)) from None
+    if projected is None or not all(name in projected for name in _REQUIRED):
+        raise InputError("a check is a SELECT query of ?focus and ?message", where)
+    return Rule(match["name"], match["severity"].capitalize(), path, header(text), text)
 
 
 @functools.lru_cache(maxsize=128)
 def _prepared(text: str) -> Query:
-    """A parsed query; rdflib takes ~70 ms a query, so a process parses each text once."""
+    """A rule parsed by rdflib (~70 ms a query, so a process parses each text once), for
+    running it over an rdflib dataset."""
     return prepareQuery(text)
-
-
-def _reaches_out(query: Query) -> bool:
-    """Whether a query would fetch other graphs: SERVICE, FROM or FROM NAMED."""
-    found = []
-    traverse(query.algebra, visitPre=lambda node: found.append(
-        getattr(node, "name", None) == "ServiceGraphPattern"))
-    return any(found) or bool(query.algebra.get("datasetClause"))
 
 
 def header(text: str) -> str:
@@ -137,16 +147,49 @@ def header(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def check_dataset(build: Build, shapes: Graph, queries: Graph) -> Dataset:
-    """The graph `kg build` writes as the default graph, and its parts as named graphs."""
-    dataset = Dataset()
-    bind_prefixes(dataset)
-    dataset.default_graph += build.graph
-    for name, part in (("data", build.data), ("ontology", build.ontology),
-                       ("shapes", shapes), ("queries", queries)):
-        named = dataset.graph(KGG[name])
-        named += part
-    return dataset
+class CheckStore:
+    """The dataset rules run over, in Oxigraph: a copy of the build's store (a RocksDB
+    checkpoint beside it: hard links, nothing copied) with the graphs kgg:ontology,
+    kgg:shapes and kgg:queries added; the default graph is the union of the build's own
+    graphs, and `GRAPH kgg:data { ... }` reads them all (see `rows`)."""
+
+    def __init__(self, build_dir: Path, ontology: bytes, shapes: Graph, queries: Graph) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=".check-", dir=build_dir))
+        open_store(build_dir).backup(str(self.folder / "oxigraph"))
+        self.store = pyoxigraph.Store(str(self.folder / "oxigraph"))
+        self.default = list(self.store.named_graphs())
+        for name, lines in (("ontology", ontology), ("shapes", triple_lines(shapes)),
+                            ("queries", triple_lines(queries))):
+            self.store.load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES,
+                            to_graph=pyoxigraph.NamedNode(str(KGG[name])))
+        self.data_copied = False
+
+    def __enter__(self) -> CheckStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del self.store
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def rows(self, rule: Rule) -> list[dict[str, Node]]:
+        """The rule's rows, each a mapping of its variables to rdflib terms."""
+        text = self._data_graph(rule.text)
+        try:
+            return select(self.store, text, default_graph=self.default)
+        except (SyntaxError, RuntimeError, OSError, ValueError) as exc:
+            raise InputError(f"the check fails: {type(exc).__name__}: {exc}",
+                             Location(rule.path.as_posix())) from None
+
+    def _data_graph(self, text: str) -> str:
+        """The rule with each `GRAPH kgg:data { one triple pattern }` read over the build's
+        graphs; a rule that matches more in kgg:data gets the data copied into it (slow)."""
+        rewritten = data_graph_patterns(text, str(KGG.data), str(KGR))
+        if rewritten is None and not self.data_copied:
+            self.store.update(f"INSERT {{ GRAPH <{KGG.data}> {{ ?s ?p ?o }} }} WHERE {{ "
+                              f"GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "
+                              f'"{KGR}")) }}')
+            self.data_copied = True
+        return rewritten or text
 
 
 _PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>\s]*)>", re.IGNORECASE)
@@ -201,13 +244,15 @@ def term_locations(folder: Path) -> dict[URIRef, Location]:
     return found
 
 
-def where_function(graph: Graph, terms: dict[URIRef, Location]) -> Where:
-    """Locate a node: an ontology term in its Turtle file, anything else in its fact file."""
+def where_function(graph: Graph, terms: dict[URIRef, Location],
+                   lookup: Lookup | None = None) -> Where:
+    """Locate a node: an ontology term in its Turtle file, anything else in its fact file
+    (read from `lookup`, by default the graph)."""
 
     def where(node: Node) -> Location:
         if isinstance(node, URIRef) and node in terms:
             return terms[node]
-        return locate(graph, node)
+        return locate(graph, node, lookup=lookup)
 
     return where
 
@@ -217,15 +262,17 @@ def where_function(graph: Graph, terms: dict[URIRef, Location]) -> Where:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_rule(rule: Rule, dataset: Dataset, where: Where) -> list[Finding]:
-    """The findings of one rule: a row each."""
+def run_rule(rule: Rule, dataset: Dataset | CheckStore, where: Where) -> list[Finding]:
+    """The findings of one rule: a row each (over an rdflib dataset, or the check's store)."""
     findings = []
-    for row in _rows(dataset, rule):
-        values = row.asdict()  # type: ignore[union-attr]
+    names = _names()
+    rows = dataset.rows(rule) if isinstance(dataset, CheckStore) else [
+        row.asdict() for row in _rows(dataset, rule)]  # type: ignore[union-attr]
+    for values in rows:
         focus = values.get("focus")
         if focus is None or values.get("message") is None:
             continue
-        shown = {name: _text(dataset, values.get(name)) for name in _EXTRAS}
+        shown = {name: _text(names, values.get(name)) for name in _EXTRAS}
         findings.append(Finding(
             rule.severity, where(focus), rule.name, str(values["message"]), str(focus),
             sources=tuple(v for v in (shown["source1"], shown["source2"]) if v is not None),
@@ -288,7 +335,7 @@ class Checks:
 class CheckResult:
     """Everything `kg check` found, in report order, and how long each part took."""
 
-    build: Build
+    validation: Validation
     findings: tuple[Finding, ...]
     extra: tuple[Finding, ...]  # the findings of the rules and HermiT (not in the SHACL report)
     reasoning: str
@@ -314,27 +361,38 @@ class CheckResult:
         return f"total {self.timings['total']:.2f} s ({parts}); {self.reasoning}"
 
 
-def run_checks(inputs: Inputs, checks: Checks) -> CheckResult:
-    """Build the graph in memory (SHACL included), then run the rules and HermiT over it."""
+def run_checks(inputs: Inputs, checks: Checks, progress: Progress = silent) -> CheckResult:
+    """Build (incrementally, into inputs.output), then run the rules over the build's store and
+    HermiT over its graph; the SHACL findings are the build's."""
     timings: dict[str, float] = {}
     with _timed(timings, "total"):
         with _timed(timings, "parse"):
             rules = load_rules(checks.rules)
+            queries = query_terms(checks.queries)
         with _timed(timings, "build"):
-            build = make_graph(inputs)
-        timings["shacl"] = build.validation.seconds
-        timings["build"] -= build.validation.seconds
-        where = where_function(build.graph, term_locations(inputs.ontology))
-        dataset = check_dataset(build, load_shapes(inputs.shapes), query_terms(checks.queries))
-        extra = _run_rules(rules, dataset, where, timings)
-        reasoning, found = _reason(build.graph, where, timings) if checks.reasoning else (
-            "HermiT: skipped (--no-reasoning)", [])
-    return CheckResult(build, sort_findings([*build.validation.findings, *extra,
-                                                           *found]),
+            outcome = build(inputs, progress)
+        timings["shacl"] = outcome.validation.seconds
+        timings["build"] -= outcome.validation.seconds
+        engine = StoreEngine(open_store(inputs.output))
+        where = where_function(_names(), term_locations(inputs.ontology), engine)
+        ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
+        with CheckStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
+            extra = _run_rules(rules, store, where, timings)
+        reasoning, found = _reason(inputs.output, outcome.key, where, timings) if (
+            checks.reasoning) else ("HermiT: skipped (--no-reasoning)", [])
+    return CheckResult(outcome.validation,
+                       sort_findings([*outcome.validation.findings, *extra, *found]),
                        sort_findings([*extra, *found]), reasoning, timings)
 
 
-def _run_rules(rules: list[Rule], dataset: Dataset, where: Where,
+def _names() -> Graph:
+    """An empty graph with the project's prefixes, for naming nodes."""
+    names = Graph()
+    bind_prefixes(names)
+    return names
+
+
+def _run_rules(rules: list[Rule], dataset: Dataset | CheckStore, where: Where,
                timings: dict[str, float]) -> list[Finding]:
     """The findings of every rule: the rules across facts, then the ontology's."""
     found: list[Finding] = []
@@ -357,17 +415,34 @@ def _kind(rule: Rule) -> str:
     return "ontology" if rule.name.startswith("ontology-") else "rules"
 
 
-def _reason(graph: Graph, where: Where, timings: dict[str, float]) -> tuple[str, list[Finding]]:
-    """HermiT's verdict in a few words, and its findings."""
+def _reason(build_dir: Path, key: str, where: Where,
+            timings: dict[str, float]) -> tuple[str, list[Finding]]:
+    """HermiT's verdict in a few words, and its findings; the verdict on a graph is kept in
+    the build's cache, so a check of an unchanged build does not run HermiT again."""
+    cache = Cache(build_dir)
+    cache_key = digest(key, Path(reason.__file__ or "").read_bytes())
     with _timed(timings, "hermit"):
-        try:
-            result: ReasoningResult | str = check_consistency(graph)
-        except ReasoningError as exc:
-            result = str(exc)
-        except Exception as exc:  # owlready2 or Java failing otherwise: report, do not crash
-            result = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        result = cache.get("reasoning", cache_key) if reason.java_executable() else None
+        if result is None:
+            result = _hermit(build_dir / GRAPH_FILE)
+            if not isinstance(result, str) and not result.java_missing:
+                cache.put("reasoning", cache_key, result)
+                cache.commit(prune=False)
     status = f"HermiT could not run: {result}" if isinstance(result, str) else result.message
     return status, reasoning_findings(result, where)
+
+
+def _hermit(path: Path) -> ReasoningResult | str:
+    """HermiT over the built graph (its Turtle read by Oxigraph into N-Triples)."""
+    try:
+        lines = pyoxigraph.serialize(pyoxigraph.parse(path=str(path),
+                                                      format=pyoxigraph.RdfFormat.TURTLE),
+                                     format=pyoxigraph.RdfFormat.N_TRIPLES)
+        return check_consistency(lines)
+    except ReasoningError as exc:
+        return str(exc)
+    except Exception as exc:  # owlready2 or Java failing otherwise: report, do not crash
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,7 +467,7 @@ def report_graph(result: CheckResult) -> Graph:
     """pySHACL's validation report, with the findings of the rules and HermiT added as
     sh:ValidationResult nodes whose IRIs are made from their content (deterministic)."""
     report = Graph()
-    report += result.build.validation.report
+    report += result.validation.report
     node = report.value(predicate=RDF.type, object=SH.ValidationReport)
     if node is None:
         node = KGC.report

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
-from rdflib import Graph
 
+import kg.check as checking
+import kg.pipeline as pipeline
 import kg.push as pushing
 import kg.query as sparql
 from kg import __version__
-from kg.build import Build, Inputs, make_graph, write_build
+from kg.build import Build, Inputs, make_graph
 from kg.docs import write_docs
 from kg.draw import Selection, picture, picture_format, render, state_codes
 from kg.errors import EXIT_INPUT, EXIT_OK, EXIT_VIOLATIONS, InputError
 from kg.export import FORMATS, load_context, select, serialize_graphs, write_output
 from kg.model import PartialDate
 from kg.ontology import load_ontology
+from kg.validate import Validation
 
 EXIT_CODES = f"""Exit codes: {EXIT_OK} success; {EXIT_VIOLATIONS} built but the graph has SHACL
 violations; {EXIT_INPUT} bad input (nothing written)."""
@@ -84,14 +87,34 @@ def build(seeds: Path, ontology: Path, shapes: Path, output: Path) -> None:
       kg build
       kg build --seeds seeds/sources/004_9b5fa0e87cd416ef.yaml --output /tmp/one
     """
-    inputs = Inputs(seeds, ontology, shapes, output)
-    result = make_graph(inputs)
-    written = write_build(result, output)
+    result = build_output(Inputs(seeds, ontology, shapes, output))
     click.echo(result.summary())
     for finding in result.validation.findings:
         click.echo(str(finding))
-    click.echo("wrote " + ", ".join(p.as_posix() for p in written))
+    click.echo("wrote " + ", ".join(p.as_posix() for p in result.written))
     sys.exit(EXIT_OK if result.validation.conforms else EXIT_VIOLATIONS)
+
+
+PROGRESS_FROM = 200  # steps before a progress bar is worth drawing
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error for a long step; none when it is not a terminal."""
+    if total < PROGRESS_FROM or not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def build_output(inputs: Inputs) -> pipeline.Outcome:
+    """`kg build`: the graph, the store and the report written to inputs.output."""
+    try:
+        return pipeline.build(inputs, progress_bar)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise InputError(f"cannot write the build to '{inputs.output}': {reason}") from None
 
 
 WRITES_EXIT_CODES = f"""Exit codes: {EXIT_OK} written (also when the graph has SHACL violations: a
@@ -102,12 +125,17 @@ note on standard error says so); {EXIT_INPUT} bad input or an output that cannot
 def build_quietly(seeds: Path, ontology: Path, shapes: Path) -> Build:
     """Build the graph in memory; SHACL violations are a note on standard error, not a stop."""
     result = make_graph(Inputs(seeds, ontology, shapes))
-    if not result.validation.conforms:
-        count = result.validation.count("Violation")
+    note_violations(result.validation)
+    return result
+
+
+def note_violations(validation: Validation) -> None:
+    """A note on standard error when the graph does not conform to the shapes."""
+    if not validation.conforms:
+        count = validation.count("Violation")
         click.echo(f"kg: note: the graph does not conform to the shapes ({count} "
                    f"violation{'' if count == 1 else 's'}; `kg build` writes the report)",
                    err=True)
-    return result
 
 
 @main.command(epilog=WRITES_EXIT_CODES)
@@ -219,24 +247,22 @@ def docs(ontology: Path, output: Path) -> None:
 QUERY_EXIT_CODES = f"""Exit codes: {EXIT_OK} answered (an ASK query prints true or false);
 {EXIT_INPUT} bad input: a bad query or parameter, a refused query, a timeout, bad fact files."""
 
+BUILD_OPTION = click.option("--build", "build_dir", type=click.Path(path_type=Path),
+                            default=Path("build"), show_default=True,
+                            help="Folder of the built graph (`kg build --output`).")
 QUERIES_OPTION = click.option("--queries", "folder", type=click.Path(path_type=Path),
                               default=Path("queries"), show_default=True,
                               help="Folder of the named queries (NAME.rq).")
 
 
-def query_graph(seeds: Path, ontology: Path, shapes: Path, build_dir: Path) -> Graph:
-    """The built graph; built first (a note says why) when missing or older than its inputs."""
+def ensure_built(seeds: Path, ontology: Path, shapes: Path, build_dir: Path) -> None:
+    """Build the graph first (a note says why) when it is missing or older than its inputs."""
     reason = sparql.stale_reason(Inputs(seeds, ontology, shapes, build_dir))
     if reason is None:
-        return sparql.load_graph(sparql.graph_path(build_dir))
+        return
     click.echo(f"kg: note: building the graph first: {reason}", err=True)
-    result = build_quietly(seeds, ontology, shapes)
-    try:
-        write_build(result, build_dir)
-    except OSError as exc:
-        reason = exc.strerror or exc
-        raise InputError(f"cannot write the build to '{build_dir}': {reason}") from None
-    return result.graph
+    result = build_output(Inputs(seeds, ontology, shapes, build_dir))
+    note_violations(result.validation)
 
 
 @main.command(epilog=QUERY_EXIT_CODES)
@@ -255,8 +281,7 @@ def query_graph(seeds: Path, ontology: Path, shapes: Path, build_dir: Path) -> G
 @click.option("--allow-network", is_flag=True,
               help="Run SERVICE and FROM / FROM NAMED, which reach outside the graph.")
 @QUERIES_OPTION
-@click.option("--build", "build_dir", type=click.Path(path_type=Path), default=Path("build"),
-              show_default=True, help="Folder of the built graph (`kg build --output`).")
+@BUILD_OPTION
 @source_options
 @reports_input_errors
 def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str | None,
@@ -286,11 +311,11 @@ def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str 
     """
     chosen = sparql.resolve(name, text, folder, sys.stdin)
     request = sparql.Request.make(chosen, params, fmt, allow_network)
-    graph = query_graph(seeds, ontology, shapes, build_dir)
-    outcome = request.answer(graph, timeout, limit)
-    click.echo(sparql.render(outcome, request.fmt, graph), nl=False)
-    if outcome.cut:
-        what = "row" if outcome.form in ("SELECT", "ASK") else "triple"
+    ensure_built(seeds, ontology, shapes, build_dir)
+    answer = request.answer(build_dir, timeout, limit)
+    click.echo(answer.output, nl=False)
+    if answer.cut:
+        what = "row" if answer.form in ("SELECT", "ASK") else "triple"
         plural = "" if limit == 1 else "s"
         click.echo(f"kg: note: only the first {limit} {what}{plural} shown (--limit)", err=True)
 
@@ -316,6 +341,56 @@ def list_queries(folder: Path) -> None:
             click.echo(f"{'':{width}}  params: {values}")
 
 
+CHECK_EXIT_CODES = f"""Exit codes: {EXIT_OK} no violations (warnings and notes allowed);
+{EXIT_VIOLATIONS} violations (or, with --strict, warnings); {EXIT_INPUT} bad input (fact files,
+ontology, shapes or a check that does not parse): one line, no report."""
+
+
+@main.command(epilog=CHECK_EXIT_CODES)
+@source_options
+@click.option("--checks", "rules", type=click.Path(path_type=Path), default=Path("checks"),
+              show_default=True,
+              help="Folder of the rules: NAME-violation.rq, NAME-warning.rq, NAME-info.rq.")
+@QUERIES_OPTION
+@click.option("--format", "fmt", type=click.Choice(checking.FORMATS), default="text",
+              show_default=True, help="text (a line per finding), json (a list of findings) "
+                                      "or turtle (the SHACL validation report).")
+@click.option("--strict", is_flag=True, help="Warnings fail the check too (exit code 1).")
+@click.option("--no-reasoning", is_flag=True, help="Skip OWL reasoning (HermiT).")
+@click.option("--timings", is_flag=True, help="Say on standard error how long each part took.")
+@BUILD_OPTION
+@reports_input_errors
+def check(seeds: Path, ontology: Path, shapes: Path, rules: Path, folder: Path, fmt: str,
+          strict: bool, no_reasoning: bool, timings: bool, build_dir: Path) -> None:
+    """Check the graph: the SHACL shapes (--shapes), the rules across facts and the ontology
+    checks (--checks, SPARQL), and OWL reasoning with HermiT. The graph is built first, as
+    `kg build --output BUILD` builds it (only what changed since the last build); no report
+    is written.
+
+    Text output is one line per finding, violations first, then warnings, then notes:
+    FILE:LINE: 'ID': SEVERITY: MESSAGE [RULE], and a last line 'N violations, N warnings,
+    N notes'. Without Java, one note says HermiT did not run; the other checks still run.
+    docs/checks.md lists every check.
+
+    \b
+    Example:
+      kg check
+      kg check --strict --no-reasoning
+      kg check --format json > build/findings.json
+    """
+    inputs = Inputs(seeds, ontology, shapes, build_dir)
+    try:
+        result = checking.run_checks(inputs, checking.Checks(rules, folder, not no_reasoning),
+                                     progress_bar)
+    except OSError as exc:
+        raise InputError(f"cannot write the build to '{build_dir}': "
+                         f"{exc.strerror or exc}") from None
+    click.echo(checking.render(result, fmt), nl=False)
+    if timings:
+        click.echo(f"kg: timings: {result.timing_line()}", err=True)
+    sys.exit(result.exit_code(strict))
+
+
 PUSH_EXIT_CODES = f"""Exit codes: {EXIT_OK} pushed (also when the graph has SHACL violations: a note
 on standard error says so); {EXIT_INPUT} bad input, a bad URL, missing credentials, a server
 that cannot be reached or refuses a request (one line: the status and the server's reason)."""
@@ -331,18 +406,21 @@ that cannot be reached or refuses a request (one line: the status and the server
               help="Environment variable holding the user name.")
 @click.option("--password-env", default=pushing.PASSWORD_ENV, show_default=True,
               metavar="VAR", help="Environment variable holding the password.")
+@click.option("--token-env", default=pushing.TOKEN_ENV, show_default=True, metavar="VAR",
+              help="Environment variable holding a token sent as 'Authorization: Bearer' "
+                   "(QLever's access token), instead of a user and password.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=pushing.DEFAULT_TIMEOUT,
               show_default=True, help="Seconds to wait for each answer of the server.")
 @reports_input_errors
 def push(seeds: Path, ontology: Path, shapes: Path, endpoint: str, graph_store: str | None,
-         user_env: str, password_env: str, timeout: float) -> None:
+         user_env: str, password_env: str, token_env: str, timeout: float) -> None:
     """Load the graph into a SPARQL 1.1 server with the Graph Store HTTP Protocol.
 
     Every named graph is replaced with one PUT: one graph per source (the source's IRI),
     the registry (kgr:graph/registry) and the ontology
     (<https://w3id.org/kg-bilateral/ontology>), so pushing twice is pushing once.
-    Credentials come from the environment only (HTTP digest or basic auth, as the server
-    asks); without them the requests are anonymous.
+    Credentials come from the environment only: a user and password (HTTP digest or basic
+    auth, as the server asks) or a bearer token; without them the requests are anonymous.
 
     \b
     Example (Virtuoso):
@@ -350,7 +428,8 @@ def push(seeds: Path, ontology: Path, shapes: Path, endpoint: str, graph_store: 
         --endpoint http://localhost:8890/sparql \\
         --graph-store http://localhost:8890/sparql-graph-crud-auth
     """
-    target = pushing.make_target(endpoint, graph_store, user_env, password_env, os.environ)
+    variables = pushing.Variables(user_env, password_env, token_env)
+    target = pushing.make_target(endpoint, graph_store, variables, os.environ)
     result = build_quietly(seeds, ontology, shapes)
     graphs = select(result.parts, result.ontology)
     for line in pushing.push(graphs, target, timeout).summary(graphs):

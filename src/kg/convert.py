@@ -7,6 +7,7 @@ tenure, casualties) have a function each in `EXPANSIONS`.
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -14,7 +15,7 @@ from decimal import Decimal
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
-from kg.facts import Corpus, Located, item_ref
+from kg.facts import Corpus, Located, field_refs
 from kg.model import (
     MODALITY_IRIS,
     Agreement,
@@ -86,14 +87,26 @@ class Converter:
     """Turns a corpus into a graph; the ontology supplies the default CAMEO code of each class."""
 
     def __init__(self, ontology: Graph) -> None:
-        self.default_cameo = {
+        self.default_cameo: dict[object, URIRef] = {
             cls: code for cls, code in ontology.subject_objects(KGO.defaultCameoCode)
         }
-        self.plover_of = {
+        self.plover_of: dict[object, URIRef] = {
             code: category
             for code, category in ontology.subject_objects(SKOS.broadMatch)
             if str(code).startswith(str(CAMEO)) and str(category).startswith(str(PLOVER))
         }
+
+    def codes(self) -> tuple[dict[object, URIRef], dict[object, URIRef]]:
+        """All the converter takes from the ontology: each class's default CAMEO code, and
+        each CAMEO code's PLOVER category."""
+        return self.default_cameo, self.plover_of
+
+    @classmethod
+    def from_codes(cls, codes: tuple[dict[object, URIRef], dict[object, URIRef]]) -> Converter:
+        """A converter from what `codes` gave, without the ontology."""
+        converter = cls(Graph())
+        converter.default_cameo, converter.plover_of = codes
+        return converter
 
     def convert(self, corpus: Corpus) -> Graph:
         """The RDF graph of every source, entity and fact of the corpus."""
@@ -106,15 +119,22 @@ class Converter:
     def named_graphs(self, corpus: Corpus) -> dict[URIRef, Graph]:
         """The graph split by provenance: the registry, then one graph per source (its IRI)."""
         parts = {REGISTRY_GRAPH: Graph()}
-        for located in corpus.entities.values():
-            _add_all(parts[REGISTRY_GRAPH], _entity_triples(located))
-        for source, location in corpus.sources.values():
-            part = parts[source_iri(source.id)] = Graph()
-            _add_all(part, _source_triples(source, location.file, location.line))
-        for located, source_id in corpus.facts.values():
-            _add_all(parts[source_iri(source_id)],
-                     self._fact_triples(located, source_iri(source_id)))
+        for name, triple in self.quads(corpus):
+            parts.setdefault(name, Graph()).add(triple)
         return parts
+
+    def quads(self, corpus: Corpus) -> Iterator[tuple[URIRef, Triple]]:
+        """Every triple with the name of its graph (see named_graphs), in the corpus's order."""
+        for located in corpus.entities.values():
+            for triple in _entity_triples(located):
+                yield REGISTRY_GRAPH, triple
+        for source, location in corpus.sources.values():
+            for triple in _source_triples(source, location.file, location.line):
+                yield source_iri(source.id), triple
+        for located, source_id in corpus.facts.values():
+            source = source_iri(source_id)
+            for triple in self._fact_triples(located, source):
+                yield source, triple
 
     def _fact_triples(self, located: Located, source: URIRef) -> Iterator[Triple]:
         fact = typing.cast(Fact, located.record)
@@ -139,11 +159,6 @@ class Converter:
         yield node, KGO.cameoCode, code
         if code in self.plover_of:
             yield node, KGO.ploverCategory, self.plover_of[code]
-
-
-def _add_all(graph: Graph, triples: typing.Iterable[Triple]) -> None:
-    for triple in triples:
-        graph.add(triple)
 
 
 def _provenance(node: URIRef, fact: Fact, source: URIRef) -> Iterator[Triple]:
@@ -175,16 +190,21 @@ def _record_triples(located: Located, node: URIRef) -> Iterator[Triple]:
 
 def field_triples(record: Record, node: URIRef) -> Iterator[Triple]:
     """A triple per value of every field that carries a `Pred` marker."""
-    for name, info in type(record).model_fields.items():
-        pred = next((m for m in info.metadata if isinstance(m, Pred)), None)
+    for name, pred, ref in _predicates(type(record)):
         value = getattr(record, name)
-        if pred is None or value is None:
+        if value is None:
             continue
-        ref = next((m for m in info.metadata if isinstance(m, Ref)), None) or item_ref(
-            info.annotation
-        )
         for item in value if isinstance(value, list) else [value]:
             yield from _value_triples(node, pred, item, ref)
+
+
+@functools.cache
+def _predicates(model: type[Record]) -> tuple[tuple[str, Pred, Ref | None], ...]:
+    """The fields of a model that carry a `Pred` marker, with their `Ref` marker if any."""
+    refs = dict(field_refs(model))
+    found = ((name, next((m for m in info.metadata if isinstance(m, Pred)), None))
+             for name, info in model.model_fields.items())
+    return tuple((name, pred, refs[name]) for name, pred in found if pred is not None)
 
 
 _MINT: dict[str, Callable[[str], URIRef]] = {

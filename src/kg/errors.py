@@ -35,6 +35,10 @@ class InputError(Exception):
         text = self.message if self.location is None else f"{self.location}: {self.message}"
         return one_line(text)
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, Location | None]]:
+        """Pickled with its location (worker processes return errors as values)."""
+        return type(self), (self.message, self.location)
+
 
 def one_line(text: str) -> str:
     """The text with control characters (newlines, NUL...) escaped, so a message that quotes

@@ -23,13 +23,14 @@ from urllib.parse import quote
 import networkx as nx
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import RDF, RDFS, SKOS, XSD
+from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.plugins.serializers.jsonld import from_rdf
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.term import Node
 
 from kg.errors import InputError, Location
 from kg.namespaces import BASE, KGO, PREFIXES, SCHEMA, bind_prefixes
+from kg.ntriples import stable_literal
 
 ONTOLOGY_GRAPH = URIRef(BASE + "ontology")
 CONTEXT_FILE = "context.jsonld"
@@ -85,18 +86,6 @@ def serialize_graphs(graphs: Mapping[URIRef, Graph], fmt: str,
 def term_key(terms: Iterable[Node]) -> tuple[str, ...]:
     """A total order on triples and quads: N3 text tells apart terms that compare equal."""
     return tuple(term.n3() for term in terms)
-
-
-def stable_literal(term: Node) -> Node:
-    """The term, but an xsd:decimal without a point gets '.0' ("72" -> "72.0").
-
-    Turtle and TriG write decimals in short form and add the point themselves, which makes a
-    term of another lexical form; with it added first, every format carries the same term.
-    """
-    if isinstance(term, Literal) and term.datatype == XSD.decimal and not any(
-            mark in term for mark in ".eE"):
-        return Literal(f"{term}.0", datatype=XSD.decimal)
-    return term
 
 
 def canonical(graph: Graph) -> Graph:
@@ -240,7 +229,12 @@ def prefixed(graph: Graph, node: Node) -> str:
 
 def english_label(graph: Graph, node: Node) -> str | None:
     """The node's English label (or its label without language, or any label)."""
-    labels = [o for p in LABELS for o in graph.objects(node, p) if isinstance(o, Literal)]
+    return pick_label(o for p in LABELS for o in graph.objects(node, p))
+
+
+def pick_label(values: Iterable[Node]) -> str | None:
+    """Of a node's label values, the English one (or one without language, or any)."""
+    labels = [o for o in values if isinstance(o, Literal)]
     for wanted in ("en", None):
         matches = sorted(str(o) for o in labels if o.language == wanted)
         if matches:
@@ -319,19 +313,29 @@ def graphml(network: nx.MultiDiGraph) -> bytes:
 
 def write_atomically(path: Path, content: bytes) -> None:
     """Write a file whole or not at all: a temporary file beside it, renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    staged = stage_file(path, content)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes the file private (0600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
+        os.replace(staged, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
         raise
 
 
-def _umask() -> int:
+def stage_file(path: Path, content: bytes) -> Path:
+    """The content in a temporary file beside `path`, for os.replace to put in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes the file private (0600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def current_umask() -> int:
     """The process's umask (reading it means setting it, so it is set back at once)."""
     mask = os.umask(0o022)
     os.umask(mask)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,66 @@ _FactLoader.yaml_implicit_resolvers = {
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+_CLoader: type | None = getattr(yaml, "CSafeLoader", None)  # libyaml, when PyYAML has it
+
+
+if _CLoader is not None:
+
+    class _FastLoader(_CLoader):  # type: ignore[misc, valid-type]
+        """libyaml's parser and composer with _FactLoader's resolvers; used only on text whose
+        events `_plain` passed, so that it builds what _FactLoader builds, several times faster.
+        """
+
+    _FastLoader.yaml_implicit_resolvers = _FactLoader.yaml_implicit_resolvers
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent,
+                yaml.AliasEvent)
+_OPENING_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+
+
+def _plain(text: str) -> bool:
+    """Whether libyaml may load the text: printable characters only, and an event stream (read
+    one event at a time, no recursion) without anchors, aliases, tags or deep nesting.
+
+    Anything else, broken YAML included, goes to _FactLoader, whose checks and messages are
+    the reference.
+    """
+    if _CLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return False
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_CLoader):
+            if isinstance(event, _NODE_EVENTS):
+                if depth >= MAX_DEPTH or isinstance(event, yaml.AliasEvent) or event.anchor:
+                    return False
+                if event.tag is not None:
+                    return False
+                depth += isinstance(event, _OPENING_EVENTS)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+def _compose(loader_class: type, text: str) -> tuple[object, yaml.Node | None]:
+    """The document's node tree and the data built from it."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str, shown: str) -> tuple[object, yaml.Node | None]:
+    """The data of a fact file's text and its node tree (for line numbers), read safely:
+    with libyaml when the text is plain, else with the pure-Python _FactLoader."""
+    try:
+        return _compose(_FastLoader if _plain(text) else _FactLoader, text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, shown) from None
+
 
 @dataclass(frozen=True)
 class Located:
@@ -75,6 +136,48 @@ class Corpus:
         return self.sources[self.facts[fact_id][1]][0]
 
 
+Reference = tuple[Location, str, str, str]  # the record's location, field, target kind, id
+
+
+@dataclass(frozen=True)
+class FileIndex:
+    """What the checks across files need of one file: its ids, where each was written, and
+    the ids its records refer to (entities' references, then facts')."""
+
+    entities: tuple[Location, ...] = ()
+    source: Location | None = None
+    facts: tuple[Location, ...] = ()
+    entity_refs: tuple[Reference, ...] = ()
+    fact_refs: tuple[Reference, ...] = ()
+
+    def counts(self) -> tuple[int, int, int]:
+        """Its sources, facts and entities."""
+        return int(self.source is not None), len(self.facts), len(self.entities)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """One fact file checked against the schema: its records, each with where it stands."""
+
+    entities: tuple[Located, ...] = ()
+    source: Located | None = None
+    facts: tuple[Located, ...] = ()
+
+    def index(self) -> FileIndex:
+        """The ids and references of its records."""
+        return FileIndex(
+            tuple(e.location for e in self.entities),
+            self.source.location if self.source else None,
+            tuple(f.location for f in self.facts),
+            _references_of(self.entities), _references_of(self.facts))
+
+    def corpus(self) -> Corpus:
+        """A corpus of this file alone (its references to other files unchecked)."""
+        corpus = Corpus()
+        _add_file(corpus, self)
+        return corpus
+
+
 def display_path(path: Path, root: Path) -> str:
     """The path of a fact file as users see it: relative to the seeds folder's parent."""
     try:
@@ -95,26 +198,36 @@ def fact_files(seeds: Path) -> list[Path]:
     return files
 
 
+def shown_files(seeds: Path) -> list[tuple[Path, str]]:
+    """The fact files with their paths as users see them."""
+    root = seeds if seeds.is_dir() else seeds.parent
+    return [(path, display_path(path, root)) for path in fact_files(seeds)]
+
+
 def load_corpus(seeds: Path) -> Corpus:
     """Read every fact file under `seeds`, check it and resolve every reference."""
+    parsed: list[ParsedFile] = []
+
+    def indexes() -> Iterator[FileIndex]:
+        for path, shown in shown_files(seeds):
+            parsed.append(parse_fact_file(path, shown))
+            yield parsed[-1].index()
+
+    check_files(indexes())
     corpus = Corpus()
-    for path in fact_files(seeds):
-        shown = display_path(path, seeds if seeds.is_dir() else seeds.parent)
-        _add_file(corpus, parse_fact_file(path, shown), shown)
-    check_references(corpus)
+    for one in parsed:
+        _add_file(corpus, one)
     return corpus
 
 
-def parse_fact_file(path: Path, shown: str) -> tuple[FactFile, yaml.Node]:
-    """Parse one file into the schema; errors name the file, line and record."""
-    loader = _FactLoader(_read_text(path, shown))
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, shown) from None
-    finally:
-        loader.dispose()
+def parse_fact_file(path: Path, shown: str) -> ParsedFile:
+    """Read and parse one file; errors name the file, line and record."""
+    return parse_fact_bytes(read_fact_bytes(path, shown), shown)
+
+
+def parse_fact_bytes(raw: bytes, shown: str) -> ParsedFile:
+    """Parse one file's bytes into the schema; errors name the file, line and record."""
+    data, node = load_yaml(_decode(raw, shown), shown)
     if node is None:
         raise InputError("empty file: write entities, or a source and its facts",
                          Location(shown, 1))
@@ -122,19 +235,24 @@ def parse_fact_file(path: Path, shown: str) -> tuple[FactFile, yaml.Node]:
         raise InputError("a fact file is a mapping with entities, source and facts",
                          Location(shown, 1))
     try:
-        return FactFile.model_validate(data), node
+        fact_file = FactFile.model_validate(data)
     except ValidationError as exc:
         raise _schema_error(exc, node, shown) from None
+    return _located(fact_file, node, shown)
 
 
-def _read_text(path: Path, shown: str) -> str:
+def read_fact_bytes(path: Path, shown: str) -> bytes:
+    """A fact file's bytes; one over the size limit is refused before it is read."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InputError(
             f"file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}: split it by source",
             Location(shown),
         )
-    raw = path.read_bytes()
+    return path.read_bytes()
+
+
+def _decode(raw: bytes, shown: str) -> str:
     if b"\x00" in raw:
         raise InputError("binary file: a fact file is UTF-8 text (YAML)", Location(shown))
     try:
@@ -252,53 +370,98 @@ def _allowed_keys(loc: tuple) -> list[str]:
     return sorted({name for m in models for name in m.model_fields})
 
 
-def _add_file(corpus: Corpus, parsed: tuple[FactFile, yaml.Node], shown: str) -> None:
-    fact_file, node = parsed
-    for index, entity in enumerate(fact_file.entities):
-        location = _location(node, ("entities", index), shown, entity.id)
-        _no_duplicate(corpus, entity.id, location)
-        corpus.entities[entity.id] = Located(entity, location)
-    if fact_file.source is None:
-        return
+def _located(fact_file: FactFile, node: yaml.Node, shown: str) -> ParsedFile:
+    """The file's records, each with the line it starts on."""
     source = fact_file.source
-    if source.id in corpus.sources:
-        first = corpus.sources[source.id][1]
-        raise InputError(f"source id '{source.id}' is also used in {first.file}",
-                         _location(node, ("source",), shown, source.id))
-    corpus.sources[source.id] = (source, _location(node, ("source",), shown, source.id))
-    for index, fact in enumerate(fact_file.facts):
-        location = _location(node, ("facts", index), shown, fact.id)
-        _no_duplicate(corpus, fact.id, location)
-        corpus.facts[fact.id] = (Located(fact, location), source.id)
+    return ParsedFile(
+        tuple(Located(e, _location(node, ("entities", i), shown, e.id))
+              for i, e in enumerate(fact_file.entities)),
+        Located(source, _location(node, ("source",), shown, source.id)) if source else None,
+        tuple(Located(f, _location(node, ("facts", i), shown, f.id))
+              for i, f in enumerate(fact_file.facts)) if source else (),
+    )
+
+
+def _add_file(corpus: Corpus, parsed: ParsedFile) -> None:
+    for located in parsed.entities:
+        corpus.entities[located.record.id] = located
+    if parsed.source is None:
+        return
+    source = typing.cast(Source, parsed.source.record)
+    corpus.sources[source.id] = (source, parsed.source.location)
+    for located in parsed.facts:
+        corpus.facts[located.record.id] = (located, source.id)
 
 
 def _location(node: yaml.Node, path: tuple, shown: str, record: str) -> Location:
     return Location(shown, _node_at(node, path).start_mark.line + 1, record)
 
 
-def _no_duplicate(corpus: Corpus, record_id: str, location: Location) -> None:
-    earlier = corpus.entities.get(record_id) or (
-        corpus.facts[record_id][0] if record_id in corpus.facts else None
-    )
-    if earlier is not None:
+def check_files(indexes: Iterable[FileIndex]) -> None:
+    """The checks across files, in file order: no id used twice (entities and facts share
+    ids; sources have their own), then every id a record uses names a known entity or fact."""
+    ids: dict[str, Location] = {}
+    sources: dict[str, Location] = {}
+    entity_ids: set[str] = set()
+    seen: list[FileIndex] = []
+    for index in indexes:
+        for location in index.entities:
+            _no_duplicate(ids, location)
+            entity_ids.add(typing.cast(str, location.record))
+        if index.source is not None:
+            first = sources.setdefault(typing.cast(str, index.source.record), index.source)
+            if first is not index.source:
+                raise InputError(f"source id '{index.source.record}' is also used in "
+                                 f"{first.file}", index.source)
+        for location in index.facts:
+            _no_duplicate(ids, location)
+        seen.append(index)
+    known = {"entity": entity_ids, "fact": ids.keys() - entity_ids}
+    for refs in [i.entity_refs for i in seen] + [i.fact_refs for i in seen]:
+        _check_references(refs, known)
+
+
+def _no_duplicate(ids: dict[str, Location], location: Location) -> None:
+    record_id = typing.cast(str, location.record)
+    earlier = ids.setdefault(record_id, location)
+    if earlier is not location:
         raise InputError(
-            f"duplicate id: '{record_id}' is already used at {earlier.location.file}:"
-            f"{earlier.location.line}",
+            f"duplicate id: '{record_id}' is already used at {earlier.file}:{earlier.line}",
             location,
         )
 
 
+def _check_references(refs: Iterable[Reference], known: Mapping[str, Collection[str]]) -> None:
+    for location, name, target, ref_id in refs:
+        if ref_id not in known[target]:
+            nearest = difflib.get_close_matches(ref_id, list(known[target]), n=3, cutoff=0.5)
+            hint = f" (nearest: {', '.join(nearest)})" if nearest else ""
+            raise InputError(f"{name}: unknown {target} id '{ref_id}'{hint}", location)
+
+
+def _references_of(records: Iterable[Located]) -> tuple[Reference, ...]:
+    return tuple((located.location, name, target, ref_id) for located in records
+                 for name, target, ref_id in references(located.record)
+                 if target in ("entity", "fact"))
+
+
 def references(record: BaseModel) -> Iterator[tuple[str, str, str]]:
     """Every (field, target kind, id) a record refers to, read from the schema's Ref markers."""
-    for name, info in type(record).model_fields.items():
-        ref = next((m for m in info.metadata if isinstance(m, Ref)), None)
-        if ref is None:
-            ref = item_ref(info.annotation)
+    for name, ref in field_refs(type(record)):
         value = getattr(record, name)
         if ref is None or value is None:
             continue
         for item in value if isinstance(value, list) else [value]:
             yield name, ref.target, item
+
+
+@functools.cache
+def field_refs(model: type[BaseModel]) -> tuple[tuple[str, Ref | None], ...]:
+    """Each field of a model with the Ref marker on it or inside its annotation, if any."""
+    return tuple(
+        (name, next((m for m in info.metadata if isinstance(m, Ref)), None)
+         or item_ref(info.annotation))
+        for name, info in model.model_fields.items())
 
 
 def item_ref(annotation: object) -> Ref | None:
@@ -312,19 +475,6 @@ def item_ref(annotation: object) -> Ref | None:
         if found:
             return found
     return None
-
-
-def check_references(corpus: Corpus) -> None:
-    """Every id a record uses must name a known entity or fact."""
-    known = {"entity": corpus.entities, "fact": corpus.facts}
-    records = [*corpus.entities.values(), *(located for located, _ in corpus.facts.values())]
-    for located in records:
-        for name, target, ref_id in references(located.record):
-            if target in known and ref_id not in known[target]:
-                nearest = difflib.get_close_matches(ref_id, list(known[target]), n=3, cutoff=0.5)
-                hint = f" (nearest: {', '.join(nearest)})" if nearest else ""
-                raise InputError(f"{name}: unknown {target} id '{ref_id}'{hint}",
-                                 located.location)
 
 
 def entity_of(corpus: Corpus, entity_id: str) -> Entity:

@@ -2,8 +2,9 @@
 
 Each named graph (one per source, the registry, the ontology) is sent with one PUT that
 replaces the graph on the server, so pushing twice leaves the server as pushing once. The
-credentials come from the environment only; the server picks HTTP digest or basic auth with
-its challenge. Afterwards one SPARQL query asks the endpoint how many triples it holds in the
+credentials come from the environment only: a user and password (the server picks HTTP
+digest or basic auth with its challenge) or a token sent as `Authorization: Bearer` (QLever's
+access token). Afterwards one SPARQL query asks the endpoint how many triples it holds in the
 project's graphs.
 """
 
@@ -24,13 +25,15 @@ from kg.namespaces import BASE, KGR
 
 USER_ENV = "KG_ENDPOINT_USER"
 PASSWORD_ENV = "KG_ENDPOINT_PASSWORD"
+TOKEN_ENV = "KG_ENDPOINT_TOKEN"
 DEFAULT_TIMEOUT = 60.0
 # N-Triples is Turtle, and every Graph Store server takes Turtle.
 CONTENT_TYPE = "text/turtle; charset=utf-8"
 SOURCE_GRAPHS = str(KGR["source/"])
-COUNT_QUERY = f"""SELECT ?g (COUNT(*) AS ?n) WHERE {{
-  GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{BASE}"))
-}} GROUP BY ?g"""
+PAGE = 5000  # rows per count query: servers cap answers (Virtuoso: 10,000 rows, offsets)
+
+
+Credentials = tuple[str, str] | str  # a user and a password, or a bearer token
 
 
 class PushError(InputError):
@@ -43,7 +46,7 @@ class Target:
 
     endpoint: str
     graph_store: str
-    credentials: tuple[str, str] | None = None
+    credentials: Credentials | None = None
 
 
 @dataclass(frozen=True)
@@ -79,25 +82,35 @@ def http_url(url: str, option: str) -> str:
     return url
 
 
-def credentials(user_env: str, password_env: str,
-                environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """The user and password named by two environment variables; none when neither is set."""
-    user, password = environ.get(user_env), environ.get(password_env)
-    if user is None and password is None:
-        return None
-    if user is None or password is None:
-        missing = user_env if user is None else password_env
-        raise InputError(f"{missing} is not set (credentials come from the environment: "
-                         f"set both {user_env} and {password_env}, or neither)")
-    return user, password
+@dataclass(frozen=True)
+class Variables:
+    """The names of the environment variables that hold the credentials."""
+
+    user: str = USER_ENV
+    password: str = PASSWORD_ENV
+    token: str = TOKEN_ENV
+
+    def credentials(self, environ: Mapping[str, str]) -> Credentials | None:
+        """A user and password, or a token, or none when no variable is set."""
+        user, password = environ.get(self.user), environ.get(self.password)
+        token = environ.get(self.token)
+        if token is not None and (user is not None or password is not None):
+            raise InputError(f"set {self.token} or {self.user} and {self.password}, not both")
+        if token is not None or (user is None and password is None):
+            return token
+        if user is None or password is None:
+            missing = self.user if user is None else self.password
+            raise InputError(f"{missing} is not set (credentials come from the environment: "
+                             f"set both {self.user} and {self.password}, or neither)")
+        return user, password
 
 
-def make_target(endpoint: str, graph_store: str | None, user_env: str, password_env: str,
+def make_target(endpoint: str, graph_store: str | None, variables: Variables,
                 environ: Mapping[str, str]) -> Target:
     """The target of a push, checked before anything is built."""
     store = http_url(graph_store, "--graph-store") if graph_store else None
     return Target(http_url(endpoint, "--endpoint"), store or endpoint,
-                  credentials(user_env, password_env, environ))
+                  variables.credentials(environ))
 
 
 class ChallengedAuth(httpx.Auth):
@@ -119,12 +132,31 @@ class ChallengedAuth(httpx.Auth):
         yield from self._chosen.auth_flow(request)
 
 
+class BearerAuth(httpx.Auth):
+    """A token in every request's `Authorization: Bearer` header."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
+def make_auth(credentials: Credentials | None) -> httpx.Auth | None:
+    """The auth of the requests: by challenge for a user and password, or a bearer token."""
+    if credentials is None:
+        return None
+    if isinstance(credentials, str):
+        return BearerAuth(credentials)
+    return ChallengedAuth(*credentials)
+
+
 def push(graphs: Mapping[URIRef, Graph], target: Target,
          timeout: float = DEFAULT_TIMEOUT) -> Pushed:
     """PUT every named graph to the Graph Store, then count what the endpoint holds."""
-    auth = ChallengedAuth(*target.credentials) if target.credentials else None
     started = time.perf_counter()
-    with httpx.Client(auth=auth, timeout=timeout) as client:
+    with httpx.Client(auth=make_auth(target.credentials), timeout=timeout) as client:
         for name, graph in graphs.items():
             _put(client, target.graph_store, name, graph)
         seconds = time.perf_counter() - started
@@ -135,16 +167,34 @@ def push(graphs: Mapping[URIRef, Graph], target: Target,
 
 def _put(client: httpx.Client, graph_store: str, name: URIRef, graph: Graph) -> None:
     body = graph.serialize(format="nt", encoding="utf-8")
-    response = _send(client, "PUT", graph_store, params={"graph": str(name)}, content=body,
-                     headers={"Content-Type": CONTENT_TYPE})
-    _check(response, f"{graph_store}: PUT <{name}>")
+    what = f"{graph_store}: PUT <{name}>"
+    response = _send(client, what, "PUT", graph_store, params={"graph": str(name)},
+                     content=body, headers={"Content-Type": CONTENT_TYPE})
+    _check(response, what)
 
 
 def served_counts(client: httpx.Client, endpoint: str) -> dict[str, int]:
-    """The number of triples in each of the project's graphs on the server."""
-    response = _send(client, "POST", endpoint, data={"query": COUNT_QUERY},
+    """The number of triples in each of the project's graphs on the server, a page of
+    graphs (in IRI order, after the last one seen) per query."""
+    counts: dict[str, int] = {}
+    after = ""
+    while True:
+        page = _count_page(client, endpoint, after)
+        counts.update(page)
+        if len(page) < PAGE:
+            return counts
+        after = max(page)
+
+
+def _count_page(client: httpx.Client, endpoint: str, after: str) -> dict[str, int]:
+    what = f"{endpoint}: the count query"
+    query = f"""SELECT ?g (COUNT(*) AS ?n) WHERE {{
+  GRAPH ?g {{ ?s ?p ?o }}
+  FILTER (STRSTARTS(STR(?g), "{BASE}") && STR(?g) > {sparql_string(after)})
+}} GROUP BY ?g ORDER BY ?g LIMIT {PAGE}"""
+    response = _send(client, what, "POST", endpoint, data={"query": query},
                      headers={"Accept": "application/sparql-results+json"})
-    _check(response, f"{endpoint}: the count query")
+    _check(response, what)
     try:
         rows = response.json()["results"]["bindings"]
         return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
@@ -153,16 +203,29 @@ def served_counts(client: httpx.Client, endpoint: str) -> dict[str, int]:
                         "results: is --endpoint the server's SPARQL endpoint?") from None
 
 
-def _send(client: httpx.Client, method: str, url: str, **kwargs: object) -> httpx.Response:
+def sparql_string(text: str) -> str:
+    """A SPARQL string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _send(client: httpx.Client, what: str, method: str, url: str,
+          **kwargs: object) -> httpx.Response:
+    """The server's response; a request that gets none is one line naming what was asked.
+
+    A connection the server drops mid-answer is tried once more: a PUT, like the count
+    query, may be repeated."""
     try:
-        return client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        try:
+            return client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            return client.request(method, url, **kwargs)  # type: ignore[arg-type]
     except httpx.ConnectError as exc:
         raise PushError(f"{url}: cannot connect ({_reason(exc)}): is the server running?"
                         ) from None
     except httpx.TimeoutException:
-        raise PushError(f"{url}: no answer in time (--timeout)") from None
+        raise PushError(f"{what}: no answer in time (--timeout)") from None
     except httpx.HTTPError as exc:
-        raise PushError(f"{url}: {_reason(exc)}") from None
+        raise PushError(f"{what}: {_reason(exc)}") from None
 
 
 def _reason(exc: Exception) -> str:
@@ -179,8 +242,8 @@ def _check(response: httpx.Response, what: str) -> None:
         raise PushError(f"{what}: {status}: " + (
             "the server refused the credentials given" if "authorization" in
             response.request.headers else "the server wants credentials: set "
-            f"{USER_ENV} and {PASSWORD_ENV} (or name other variables with --user-env "
-            "and --password-env)"))
+            f"{USER_ENV} and {PASSWORD_ENV}, or {TOKEN_ENV} (or name other variables with "
+            "--user-env, --password-env, --token-env)"))
     line = first_line(response.text)
     raise PushError(f"{what}: {status}" + (f": {line}" if line else ""))
 

@@ -23,13 +23,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import rdflib.plugins.sparql
 from pyparsing import ParseException
-from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import DCTERMS, RDF, XSD
 from rdflib.plugins.sparql import parser
 from rdflib.plugins.sparql.algebra import translateQuery
@@ -39,10 +38,19 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.build import GRAPH_FILE, Inputs
+from kg.engines import (
+    GraphEngine,
+    NotSubstitutable,
+    Outcome,
+    StoreEngine,
+    Triple,
+    keywords,
+)
 from kg.errors import InputError, Location
-from kg.export import TRIPLE_FORMATS, english_label, serialize_graphs, term_key
+from kg.export import TRIPLE_FORMATS, serialize_graphs
 from kg.model import ID_PATTERN
 from kg.namespaces import KGO, PREFIXES, entity_iri, event_iri
+from kg.store import STORE_DIR, has_store, open_store
 
 # rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off
 # in this process whatever a query says (see `evaluate` for --allow-network).
@@ -261,35 +269,43 @@ def bind(query: QueryFile, given: Mapping[str, str]) -> dict[str, Node]:
     return bindings
 
 
-def _entity_ids(graph: Graph) -> list[str]:
-    return sorted(str(i) for s, i in graph.subject_objects(DCTERMS.identifier)
+def _entity(engine: Engine, key: str) -> Triple:
+    return entity_iri(key), DCTERMS.identifier, Literal(key)
+
+
+def _entity_ids(engine: Engine) -> list[str]:
+    return sorted(str(i) for s, i in engine.subject_objects(DCTERMS.identifier)
                   if s == entity_iri(str(i)))
 
 
-def _event_keys(graph: Graph) -> list[str]:
+def _event(engine: Engine, key: str) -> Triple:
+    return event_iri(key), RDF.type, KGO.Occurrence
+
+
+def _event_keys(engine: Engine) -> list[str]:
     start = len(event_iri(""))
-    return sorted(str(e)[start:] for e in graph.subjects(RDF.type, KGO.Occurrence))
+    return sorted(str(e)[start:] for e in engine.subjects(RDF.type, KGO.Occurrence))
 
 
-# The parameter types that name something the graph must hold: how to list the ids the graph
-# holds, and how an id becomes an IRI.
-_NAMED: dict[str, tuple[Callable[[Graph], list[str]], Callable[[str], URIRef]]] = {
-    "entity": (_entity_ids, entity_iri),
-    "event": (_event_keys, event_iri),
+# The parameter types that name something the graph must hold: the triple that says it does,
+# how to list the ids the graph holds, and how an id becomes an IRI.
+_NAMED: dict[str, tuple[Callable[[Engine, str], Triple], Callable[[Engine], list[str]],
+                        Callable[[str], URIRef]]] = {
+    "entity": (_entity, _entity_ids, entity_iri),
+    "event": (_event, _event_keys, event_iri),
 }
 
 
-def check_known(graph: Graph, query: QueryFile, bindings: Mapping[str, Node]) -> None:
+def check_known(engine: Engine, query: QueryFile, bindings: Mapping[str, Node]) -> None:
     """Entity and event parameters must name something the graph holds."""
     for param in query.params:
         if param.type not in _NAMED:
             continue
-        known, mint = _NAMED[param.type]
+        held, known, mint = _NAMED[param.type]
         key = str(bindings[param.name])[len(mint("")):]
-        ids = known(graph)
-        if key not in ids:
+        if not engine.holds(held(engine, key)):
             raise InputError(f"parameter '{param.name}': no {param.type} '{key}' in the graph"
-                             f"{_did_you_mean(key, ids)}")
+                             f"{_did_you_mean(key, known(engine))}")
 
 
 # -- parsing and refusing -----------------------------------------------------------------------
@@ -363,19 +379,37 @@ def query_form(prepared: Query) -> str:
     return prepared.algebra.name.removesuffix("Query").upper()
 
 
-def output_format(prepared: Query, fmt: str | None) -> str:
+def output_format(form: str, fmt: str | None) -> str:
     """The format asked for, checked against the query's form, or the form's default."""
-    graph_form = query_form(prepared) in ("CONSTRUCT", "DESCRIBE")
-    formats = GRAPH_FORMATS if graph_form else RESULT_FORMATS
+    formats = GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
     if fmt is None:
         return formats[0]
     if fmt not in formats:
-        raise InputError(f"--format {fmt} does not fit a {query_form(prepared)} query "
+        raise InputError(f"--format {fmt} does not fit a {form} query "
                          f"(use {', '.join(formats)})")
     return fmt
 
 
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+# Keywords that only a query reaching outside the build, or an update, holds: such a text is
+# parsed and inspected by rdflib before anything runs.
+_CLOSER_LOOK = {"SERVICE", "FROM", "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE",
+                "ADD", "MOVE", "COPY", "WITH", "USING"}
+
+
+def quick_form(text: str) -> str | None:
+    """The form of a query that can run as it is, read from its keywords; None when it needs
+    rdflib's closer look (a keyword of _CLOSER_LOOK, or no form found)."""
+    words = [word for word, _, _ in keywords(text)]
+    if set(words) & _CLOSER_LOOK:
+        return None
+    return next((word for word in words if word in _FORMS), None)
+
+
 # -- the graph ----------------------------------------------------------------------------------
+
+
+Engine = GraphEngine | StoreEngine
 
 
 def graph_path(build_dir: Path) -> Path:
@@ -388,6 +422,8 @@ def stale_reason(inputs: Inputs) -> str | None:
     path = graph_path(inputs.output)
     if not path.is_file():
         return f"{path.as_posix()} is missing"
+    if not has_store(inputs.output):
+        return f"{(inputs.output / STORE_DIR).as_posix()} is missing"
     built = path.stat().st_mtime_ns
     for folder in (inputs.seeds, inputs.ontology, inputs.shapes):
         files = [folder] if folder.is_file() else sorted(folder.rglob("*"))
@@ -417,49 +453,6 @@ def load_graph(path: Path) -> Graph:
 
 
 # -- evaluation ---------------------------------------------------------------------------------
-
-Row = tuple[Node | None, ...]
-Triple = tuple[Node, Node, Node]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a query gave: rows (SELECT), an answer (ASK) or triples (CONSTRUCT, DESCRIBE);
-    `cut` when there were more rows or triples than the limit."""
-
-    form: str
-    variables: tuple[str, ...] = ()
-    rows: tuple[Row, ...] = ()
-    answer: bool | None = None
-    triples: tuple[Triple, ...] = ()
-    cut: bool = False
-
-
-def evaluate(graph: Graph, prepared: Query, bindings: Mapping[str, Node], limit: int,
-             allow_network: bool = False) -> Outcome:
-    """Run a prepared query; at most `limit` rows or triples are kept."""
-    loading = bool(allow_network and prepared.algebra.get("datasetClause"))
-    target: Graph = graph
-    if loading:  # honour FROM: rdflib loads the graphs into a dataset it queries
-        target = Dataset()
-        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = True
-    try:
-        result = target.query(prepared, initBindings=dict(bindings))
-        return _outcome(result, limit)
-    finally:
-        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
-
-
-def _outcome(result: Result, limit: int) -> Outcome:
-    if result.type == "ASK":
-        return Outcome("ASK", answer=bool(result.askAnswer))
-    if result.type == "SELECT":
-        rows = [tuple(row) for row in islice(result, limit + 1)]
-        names = tuple(str(v) for v in result.vars or ())
-        return Outcome("SELECT", names, tuple(rows[:limit]), cut=len(rows) > limit)
-    triples = sorted(result.graph or (), key=term_key)
-    return Outcome(result.type, triples=tuple(triples[:limit]), cut=len(triples) > limit)
-
 
 T = TypeVar("T")
 
@@ -511,50 +504,92 @@ def _child(task: Callable[[], Any], writer: Any) -> None:
     writer.close()
 
 
-def run(graph: Graph, prepared: Query, bindings: Mapping[str, Node], *,
-        timeout: float | None = DEFAULT_TIMEOUT, limit: int = DEFAULT_LIMIT,
-        allow_network: bool = False) -> Outcome:
-    """Evaluate a prepared query under a deadline."""
-    return within(lambda: evaluate(graph, prepared, bindings, limit, allow_network), timeout)
+@dataclass(frozen=True)
+class Answer:
+    """A query's answer, written in the requested format; `cut` when the limit cut it."""
+
+    output: bytes
+    form: str
+    cut: bool
 
 
 @dataclass(frozen=True)
 class Request:
-    """A query checked and ready to run: its typed parameters and output format."""
+    """A query checked and ready to run: its typed parameters and output format.
+
+    `prepared` is rdflib's parse of the query, made only for a text that needs a closer look
+    (see quick_form); a query that reaches outside the build runs on rdflib, every other on
+    the build's Oxigraph store.
+    """
 
     query: QueryFile
     bindings: dict[str, Node]
-    prepared: Query
+    form: str
     fmt: str
+    prepared: Query | None = None
     allow_network: bool = False
 
     @classmethod
     def make(cls, query: QueryFile, assignments: tuple[str, ...] | list[str], fmt: str | None,
              allow_network: bool = False) -> Request:
-        """Parse and inspect the query, type its parameters, pick the format: all bad input
-        is found here, before the graph is built or read."""
-        prepared = prepare(query, allow_network)
+        """Inspect the query, type its parameters, pick the format: all bad input is found
+        here, before the graph is built or read (bad syntax the store finds is reported with
+        rdflib's words, see `answer`)."""
+        form = quick_form(query.text)
+        prepared = None if form is not None else prepare(query, allow_network)
+        form = form or query_form(prepared)  # type: ignore[arg-type]
         bindings = bind(query, parse_assignments(assignments))
-        return cls(query, bindings, prepared, output_format(prepared, fmt), allow_network)
+        return cls(query, bindings, form, output_format(form, fmt), prepared, allow_network)
 
-    def answer(self, graph: Graph, timeout: float | None = DEFAULT_TIMEOUT,
-               limit: int = DEFAULT_LIMIT) -> Outcome:
-        """Run the query over the graph under a deadline."""
-        check_known(graph, self.query, self.bindings)
-        return run(graph, self.prepared, self.bindings, timeout=timeout, limit=limit,
-                   allow_network=self.allow_network)
+    @property
+    def reaches_outside(self) -> bool:
+        """Whether the query has FROM or SERVICE (then allowed: rdflib runs it)."""
+        return self.prepared is not None and (
+            bool(self.prepared.algebra.get("datasetClause"))
+            or any(p.name == "ServiceGraphPattern" for p in _parts(self.prepared.algebra)))
+
+    def answer(self, build_dir: Path, timeout: float | None = DEFAULT_TIMEOUT,
+               limit: int = DEFAULT_LIMIT) -> Answer:
+        """Run the query over the built graph under a deadline and write its answer."""
+        return within(lambda: self._answer(build_dir, limit), timeout)
+
+    def _answer(self, build_dir: Path, limit: int) -> Answer:
+        engine: Engine = StoreEngine(open_store(build_dir))
+        outcome = None
+        if not self.reaches_outside:
+            check_known(engine, self.query, self.bindings)
+            outcome = self._on_store(engine, limit)
+        if outcome is None:  # rdflib runs what the store cannot
+            engine = GraphEngine(load_graph(graph_path(build_dir)))
+            check_known(engine, self.query, self.bindings)
+            prepared = self.prepared or prepare(self.query, self.allow_network)
+            outcome = engine.run(prepared, self.bindings, limit, self.allow_network)
+        return Answer(render(outcome, self.fmt, engine.label), outcome.form, outcome.cut)
+
+    def _on_store(self, engine: StoreEngine, limit: int) -> Outcome | None:
+        """The outcome on the store; None for a query whose parameters it cannot take."""
+        try:
+            return engine.run(self.query.text, self.form, self.bindings, limit)
+        except NotSubstitutable:
+            return None
+        except SyntaxError as exc:
+            prepare(self.query, self.allow_network)  # rdflib's words for the error, if it has
+            raise InputError(f"SPARQL syntax error: {exc}", Location(self.query.origin)) from None
 
 
 # -- output -------------------------------------------------------------------------------------
 
 
-def render(outcome: Outcome, fmt: str, graph: Graph) -> bytes:
-    """The outcome in a format: a table (labels from `graph`), the W3C SPARQL results formats
-    (JSON, CSV, TSV) for SELECT and ASK, an RDF format for CONSTRUCT and DESCRIBE."""
+Labels = Callable[[Node], str | None]
+
+
+def render(outcome: Outcome, fmt: str, labels: Labels) -> bytes:
+    """The outcome in a format: a table (IRIs with their labels), the W3C SPARQL results
+    formats (JSON, CSV, TSV) for SELECT and ASK, an RDF format for CONSTRUCT and DESCRIBE."""
     if outcome.form == "ASK":
         return _answer(outcome, fmt)
     if outcome.form == "SELECT":
-        return SELECT_RENDERERS[fmt](outcome, graph)
+        return SELECT_RENDERERS[fmt](outcome, labels)
     result = Graph()
     for triple in outcome.triples:
         result.add(triple)
@@ -602,7 +637,7 @@ def _tsv_term(term: Node | None) -> str:
     return f'"{text}"{suffix}'
 
 
-def _tsv(outcome: Outcome, graph: Graph) -> bytes:
+def _tsv(outcome: Outcome, labels: Labels) -> bytes:
     lines = ["\t".join(f"?{v}" for v in outcome.variables)]
     lines += ["\t".join(_tsv_term(t) for t in row) for row in outcome.rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -615,12 +650,12 @@ def short_iri(iri: str) -> str:
     return f"{best[0]}:{iri[len(str(best[1])):]}" if best else f"<{iri}>"
 
 
-def cell(graph: Graph, term: Node | None) -> str:
+def cell(labels: Labels, term: Node | None) -> str:
     """A term as a table shows it: a prefixed name with its English label, or the text."""
     if term is None:
         return ""
     if isinstance(term, URIRef):
-        label = english_label(graph, term)
+        label = labels(term)
         return short_iri(term) + (f" ({label})" if label else "")
     if isinstance(term, Literal):
         text = " ".join(str(term).split())
@@ -628,9 +663,9 @@ def cell(graph: Graph, term: Node | None) -> str:
     return term.n3()
 
 
-def _table(outcome: Outcome, graph: Graph) -> bytes:
+def _table(outcome: Outcome, labels: Labels) -> bytes:
     header = list(outcome.variables)
-    body = [[cell(graph, t) for t in row] for row in outcome.rows]
+    body = [[cell(labels, t) for t in row] for row in outcome.rows]
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
@@ -642,9 +677,9 @@ def _table(outcome: Outcome, graph: Graph) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-SELECT_RENDERERS: dict[str, Callable[[Outcome, Graph], bytes]] = {
+SELECT_RENDERERS: dict[str, Callable[[Outcome, Labels], bytes]] = {
     "table": _table,
-    "csv": lambda outcome, graph: _serialized(_result(outcome), "csv"),
+    "csv": lambda outcome, labels: _serialized(_result(outcome), "csv"),
     "tsv": _tsv,
-    "json": lambda outcome, graph: _serialized(_result(outcome), "json"),
+    "json": lambda outcome, labels: _serialized(_result(outcome), "json"),
 }

@@ -26,6 +26,7 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from kg.namespaces import bind_prefixes
+from kg.ntriples import triple_lines
 
 # The datatypes of the OWL 2 datatype map (plus RDF 1.1's rdf:langString, which parsers read
 # as plain literals). HermiT refuses any other datatype with an exception instead of
@@ -76,31 +77,42 @@ def java_executable() -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def hermit_literal(literal: Literal) -> Literal:
-    """A literal HermiT accepts: outside the OWL 2 datatype map it becomes an xsd:string."""
-    if literal.language or literal.datatype is None or literal.datatype in _OWL2_DATATYPES:
-        return literal
-    return Literal(str(literal), datatype=XSD.string)
+def reasoning_lines(lines: bytes) -> bytes:
+    """N-Triples ready for HermiT: no owl:imports (nothing may be fetched), and literals
+    outside the OWL 2 datatype map (dates) as plain strings (no date property has a
+    datatype range, so nothing is lost)."""
+    ready = []
+    for line in lines.splitlines(True):
+        subject, rest = line.split(b" ", 1)
+        predicate, obj = rest.split(b" ", 1)
+        if predicate == _IMPORTS:
+            continue
+        text, marker, datatype = obj.rpartition(b'"^^<')
+        if marker and datatype[:-4].decode() not in _OWL2_TEXTS:
+            line = b"%s %s %s\"^^<%s> .\n" % (subject, predicate, text, _STRING_TEXT)
+        ready.append(line)
+    return b"".join(ready)
+
+
+_IMPORTS = f"<{OWL.imports}>".encode()
+_OWL2_TEXTS = {str(datatype) for datatype in _OWL2_DATATYPES}
+_STRING_TEXT = str(XSD.string).encode()
 
 
 def reasoning_graph(graph: Graph) -> Graph:
-    """A copy of the graph ready for HermiT: no owl:imports (nothing may be fetched), and
-    dates as plain strings (no date property has a datatype range, so nothing is lost)."""
-    ready = Graph()
-    for s, p, o in graph:
-        if p == OWL.imports:
-            continue
-        ready.add((s, p, hermit_literal(o) if isinstance(o, Literal) else o))
-    return ready
+    """The graph as HermiT gets it (see reasoning_lines)."""
+    return Graph().parse(data=reasoning_lines(triple_lines(graph)), format="nt")
 
 
-def load_world(graph: Graph) -> owlready2.World:
-    """A fresh owlready2 World holding the graph (owlready2 reads N-Triples, not Turtle)."""
+def load_world(source: Graph | bytes) -> owlready2.World:
+    """A fresh owlready2 World holding a graph, or its N-Triples lines (owlready2 reads
+    N-Triples, not Turtle)."""
     handle, name = tempfile.mkstemp(suffix=".nt", prefix="kg-reason-")
     os.close(handle)
     path = Path(name)
     try:
-        reasoning_graph(graph).serialize(path, format="nt", encoding="utf-8")
+        lines = source if isinstance(source, bytes) else triple_lines(source)
+        path.write_bytes(reasoning_lines(lines))
         world = owlready2.World()
         with _quiet_owlready():
             world.get_ontology(path.as_uri()).load()
@@ -127,14 +139,16 @@ def _quiet_owlready() -> Iterator[None]:
 # ---------------------------------------------------------------------------------------------
 
 
-def check_consistency(graph: Graph) -> ReasoningResult:
-    """Run HermiT over the graph (ontology and data) and say whether it is consistent."""
+def check_consistency(source: Graph | bytes) -> ReasoningResult:
+    """Run HermiT over the graph (ontology and data, or their N-Triples lines) and say
+    whether it is consistent."""
     if java_executable() is None:
         return ReasoningResult(False, java_missing=True,
                                message="Java not found: install a JRE to run HermiT")
     started = time.perf_counter()
-    world = load_world(graph)
+    world = load_world(source)
     try:
+        graph = source if isinstance(source, Graph) else _LazyGraph(source)
         return _run_hermit(world, graph, started)
     except FileNotFoundError:
         return ReasoningResult(False, java_missing=True,
@@ -143,18 +157,33 @@ def check_consistency(graph: Graph) -> ReasoningResult:
         world.close()
 
 
-def _run_hermit(world: owlready2.World, graph: Graph, started: float) -> ReasoningResult:
+class _LazyGraph:
+    """N-Triples lines parsed into a graph only when the culprits are looked for."""
+
+    def __init__(self, lines: bytes) -> None:
+        self.lines = lines
+
+    def graph(self) -> Graph:
+        return Graph().parse(data=self.lines, format="nt")
+
+
+def _culprits(graph: Graph | _LazyGraph) -> list[Culprit]:
+    return find_culprits(graph.graph() if isinstance(graph, _LazyGraph) else graph)
+
+
+def _run_hermit(world: owlready2.World, graph: Graph | _LazyGraph,
+                started: float) -> ReasoningResult:
     try:
         with _quiet_owlready():
             owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError:
-        culprits = find_culprits(graph)
+        culprits = _culprits(graph)
         return _inconsistent(started, "HermiT: the ontology and data are inconsistent", culprits)
     except owlready2.OwlReadyJavaError as exc:
         text = str(exc)
         if "MalformedLiteralException" not in text:
             raise ReasoningError(_java_message(text)) from None
-        culprits = find_culprits(graph)
+        culprits = _culprits(graph)
         message = "HermiT: a literal is not valid for its datatype"
         if not culprits:
             message += f" ({_java_message(text)})"

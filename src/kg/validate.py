@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
@@ -95,12 +96,21 @@ def validate(graph: Graph, shapes: Graph) -> Validation:
         advanced=True,
         do_owl_imports=False,
     )
-    findings = [_finding(graph, shapes, report, result)
-                for result in report.subjects(predicate=SH.resultSeverity)]
-    return Validation(sort_findings(findings), report, time.perf_counter() - started)
+    found = report_findings(graph, shapes, report, lambda node: locate(graph, node))
+    return Validation(sort_findings(found), report, time.perf_counter() - started)
 
 
-def _finding(graph: Graph, shapes: Graph, report: Graph, result: Node) -> Finding:
+def report_findings(graph: Graph, shapes: Graph, report: Graph,
+                    where: Callable[[Node], Location],
+                    results: Iterable[Node] | None = None) -> list[Finding]:
+    """The findings of a pySHACL report (or of the given results of it), each located by
+    `where` from its focus node."""
+    chosen = report.subjects(predicate=SH.resultSeverity) if results is None else results
+    return [_finding(graph, shapes, report, result, where) for result in chosen]
+
+
+def _finding(graph: Graph, shapes: Graph, report: Graph, result: Node,
+             where: Callable[[Node], Location]) -> Finding:
     focus = report.value(result, SH.focusNode)
     path = report.value(result, SH.resultPath)
     value = report.value(result, SH.value)
@@ -111,7 +121,7 @@ def _finding(graph: Graph, shapes: Graph, report: Graph, result: Node) -> Findin
     if shown is not None and value != focus and str(value) not in message:
         message += f" (value: {shown})"
     severity = SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation")
-    return Finding(severity, locate(graph, focus), _rule(graph, shapes, report, result),
+    return Finding(severity, where(focus), _rule(graph, shapes, report, result),
                    message, str(focus), values=(shown,) if shown is not None else ())
 
 
@@ -136,17 +146,43 @@ def short_name(graph: Graph, node: Node | None) -> str:
     return str(node)
 
 
-def locate(graph: Graph, node: Node | None, hops: int = 3) -> Location:
-    """The fact file, line and record a node comes from, looking up to `hops` links back;
-    a node that comes from no fact file is named by itself."""
+class Lookup(Protocol):
+    """What `locate` reads of a graph (an rdflib Graph, or the build's store)."""
+
+    def value(self, subject: Node, predicate: Node) -> Node | None:
+        """One object of the subject's predicate, if any."""
+
+    def referrers(self, node: Node) -> Iterable[Node]:
+        """The subjects of the triples whose object is the node."""
+
+
+class GraphLookup:
+    """An rdflib graph as a Lookup."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    def value(self, subject: Node, predicate: Node) -> Node | None:
+        return self.graph.value(subject, predicate)
+
+    def referrers(self, node: Node) -> Iterable[Node]:
+        return self.graph.subjects(object=node)
+
+
+def locate(graph: Graph, node: Node | None, hops: int = 3,
+           lookup: Lookup | None = None) -> Location:
+    """The fact file, line and record a node comes from, looking up to `hops` links back (at
+    each step the nodes in IRI order); a node that comes from no fact file is named by itself.
+    `lookup` reads the graph (by default `graph`, which names the node)."""
+    reader = lookup or GraphLookup(graph)
     frontier = [node]
     for _ in range(hops + 1):
         for candidate in frontier:
-            file = graph.value(candidate, KGO.declaredIn)
+            file = reader.value(candidate, KGO.declaredIn)
             if file is not None:
-                line = graph.value(candidate, KGO.line)
-                record = graph.value(candidate, DCTERMS.identifier)
+                line = reader.value(candidate, KGO.line)
+                record = reader.value(candidate, DCTERMS.identifier)
                 return Location(str(file), int(line) if isinstance(line, Literal) else None,
                                  str(record) if record is not None else None)
-        frontier = [s for n in frontier for s in graph.subjects(object=n)]
+        frontier = sorted({s for n in frontier for s in reader.referrers(n)}, key=str)
     return Location(short_name(graph, node))

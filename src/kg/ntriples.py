@@ -1,0 +1,76 @@
+"""N-Triples lines of rdflib terms, written directly: rdflib's own writer goes through a graph
+and is several times slower, and the build writes every triple as a line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pyoxigraph
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def stable_literal(term: Node) -> Node:
+    """The term, but an xsd:decimal without a point gets '.0' ("72" -> "72.0").
+
+    Turtle and TriG write decimals in short form and add the point themselves, which makes a
+    term of another lexical form; with it added first, every format carries the same term.
+    """
+    if isinstance(term, Literal) and term.datatype == XSD.decimal and not any(
+            mark in term for mark in ".eE"):
+        return Literal(f"{term}.0", datatype=XSD.decimal)
+    return term
+
+
+def term_text(term: Node) -> str:
+    """A term in N-Triples syntax; xsd:string literals are written plain (the same term in
+    RDF 1.1), decimals as stable_literal writes them."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        text = str(stable_literal(term)).translate(_ESCAPES)
+        if term.language:
+            return f'"{text}"@{term.language}'
+        if term.datatype is not None and term.datatype != XSD.string:
+            return f'"{text}"^^<{term.datatype}>'
+        return f'"{text}"'
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def triple_lines(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
+    """The triples as N-Triples lines (UTF-8), in the order given."""
+    iris: dict[Node, str] = {}
+
+    def text(term: Node) -> str:
+        found = iris.get(term)
+        if found is None:
+            found = term_text(term)
+            if isinstance(term, URIRef):
+                iris[term] = found
+        return found
+
+    return "".join(f"{text(s)} {text(p)} {text(o)} .\n" for s, p, o in triples).encode("utf-8")
+
+
+def in_graph(lines: bytes, graph: str) -> bytes:
+    """N-Triples lines as N-Quads lines of a named graph. A line ends in ' .' and a newline
+    that no term holds (N-Triples escapes newlines in literals)."""
+    return lines.replace(b" .\n", f" <{graph}> .\n".encode())
+
+
+def turtle(lines: Iterable[bytes], prefixes: Mapping[str, str]) -> bytes:
+    """N-Triples lines (without repeats) as Turtle, in sorted order so that the same lines
+    always give the same bytes; the prefixes are declared in sorted order."""
+    body = pyoxigraph.serialize(
+        pyoxigraph.parse(b"".join(sorted(lines)), format=pyoxigraph.RdfFormat.N_TRIPLES),
+        format=pyoxigraph.RdfFormat.TURTLE, prefixes=dict(prefixes))
+    start = 0
+    while body.startswith(b"@prefix ", start):
+        start = body.index(b"\n", start) + 1
+    header = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in sorted(prefixes.items()))
+    return header.encode() + b"\n" + body[start:]

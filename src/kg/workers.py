@@ -1,0 +1,45 @@
+"""One function over many tasks, in worker processes when there are enough tasks to pay for
+starting them."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def cpus() -> int:
+    """The processors this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_all(function: Callable[[T], R], tasks: Sequence[T], start: Callable[..., None],
+            start_args: tuple[Any, ...], advance: Callable[[int], None],
+            per_worker: int) -> list[R]:
+    """function(task) for every task, in order. `start(*start_args)` prepares a process
+    (each worker's, or this one's when the tasks are too few to share: fewer than
+    `per_worker` per worker); `advance(1)` follows each task done."""
+    workers = min(len(tasks) // max(per_worker, 1), cpus())
+    results: list[R] = []
+    if not tasks:
+        return results
+    if workers < 2:
+        start(*start_args)
+        for task in tasks:
+            results.append(function(task))
+            advance(1)
+        return results
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    chunk = max(1, len(tasks) // (workers * 16))
+    with multiprocessing.get_context(method).Pool(workers, start, start_args) as pool:
+        for result in pool.imap(function, tasks, chunksize=chunk):
+            results.append(result)
+            advance(1)
+    return results

@@ -1,0 +1,125 @@
+"""The benchmark's corpus generator: deterministic, and its corpora load and convert."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from rdflib.namespace import RDF
+
+from conftest import ROOT
+from kg.convert import Converter
+from kg.facts import load_corpus
+from kg.model import Figure
+from kg.namespaces import KGO
+from kg.ontology import load_ontology
+
+SOURCES = 20
+
+
+def load_script(name: str) -> ModuleType:
+    """A script of bench/ as a module (bench/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generate() -> ModuleType:
+    return load_script("generate")
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(generate, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("corpus") / "c20"
+    assert generate.main(["--sources", str(SOURCES), "--seed", "7", "--out", str(out)]) == 0
+    return out
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_same_seed_gives_the_same_bytes(generate, corpus_dir, tmp_path):
+    generate.write(tmp_path / "again", SOURCES, 7)
+    assert contents(tmp_path / "again") == contents(corpus_dir)
+    generate.write(tmp_path / "other", SOURCES, 8)
+    assert contents(tmp_path / "other") != contents(corpus_dir)
+
+
+def test_one_entities_file_and_one_file_per_source(corpus_dir):
+    files = contents(corpus_dir)
+    assert "entities.yaml" in files
+    assert len([name for name in files if name.startswith("sources/")]) == SOURCES
+
+
+def test_the_corpus_loads_and_converts(corpus_dir):
+    corpus = load_corpus(corpus_dir)
+    assert len(corpus.sources) == SOURCES
+    states = [e for e in corpus.entities.values() if type(e.record).__name__ == "State"]
+    assert len(states) == 200
+    graph = Converter(load_ontology(ROOT / "ontology")).convert(corpus)
+    assert len(graph) > 2000
+    assert len(set(graph.subjects(RDF.type, KGO.Visit))) >= 2
+
+
+def test_sources_share_events_and_some_disagree(corpus_dir):
+    corpus = load_corpus(corpus_dir)
+    facts = [located.record for located, _ in corpus.facts.values()]
+    by_event: dict[str, set[str]] = {}
+    for located, source in corpus.facts.values():
+        if located.record.event:
+            by_event.setdefault(located.record.event, set()).add(source)
+    assert max(len(sources) for sources in by_event.values()) >= 2
+    assert any(fact.modality == "planned" for fact in facts)
+    assert any(type(fact).__name__ == "PostHolding" and fact.end for fact in facts)
+    assert any(isinstance(fact, Figure) and fact.measure == "trade_volume" for fact in facts)
+
+
+def test_the_named_queries_defaults_are_in_the_corpus(corpus_dir):
+    corpus = load_corpus(corpus_dir)
+    for entity in ("TUR", "PAK", "hakan-fidan", "hlscc"):
+        assert entity in corpus.entities
+
+
+def test_a_folder_it_did_not_write_is_refused(generate, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit, match="not empty and holds no generated corpus"):
+        generate.write(tmp_path, 1, 1)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+@pytest.fixture(scope="module")
+def bench_run() -> ModuleType:
+    return load_script("run")
+
+
+def test_a_child_process_is_timed_with_its_peak_memory(bench_run):
+    child = bench_run.run_child([sys.executable, "-c", "x = bytearray(80_000_000)"], 60)
+    assert child.code == 0
+    assert child.rss_mb > 80
+    assert 0 < child.seconds < 60
+
+
+def test_a_run_replaces_the_tables_of_its_sizes_and_keeps_the_others(bench_run, tmp_path):
+    def section(size: int, seconds: float) -> str:
+        results = bench_run.Results(size, kg={bench_run.BUILD: bench_run.Measure(seconds)},
+                                    naive={bench_run.BUILD: bench_run.Measure(2 * seconds)})
+        return "\n".join(bench_run.table(results))
+
+    path = tmp_path / "results.md"
+    path.write_text(bench_run.markdown({100: section(100, 1.0), 1000: section(1000, 3.0)}))
+    merged = bench_run.earlier_sections(path) | {100: section(100, 5.0)}
+    text = bench_run.markdown(merged)
+    assert "| full build (s) | 5.00 | 10.00 | 2.0x |" in text
+    assert "| full build (s) | 3.00 | 6.00 | 2.0x |" in text
+    assert text.index("### 100 sources") < text.index("### 1,000 sources")
+    assert "n/a" in bench_run.ratio(bench_run.Measure(note="n/a (no `kg check`)"),
+                                    bench_run.Measure(1.0))

@@ -1,0 +1,234 @@
+"""`kg push` against a real Virtuoso (Debian's virtuoso-opensource), started on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+import kg.push
+from conftest import DATA, ROOT
+from kg.build import Inputs, make_graph
+from kg.cli import main
+from kg.export import select
+from kg.push import first_line
+
+VIRTUOSO = shutil.which("virtuoso-t")
+TEMPLATE = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+PACKAGED_DB = "/var/lib/virtuoso-opensource-7/db/"
+CREDENTIALS = {"KG_ENDPOINT_USER": "dba", "KG_ENDPOINT_PASSWORD": "dba"}  # a fresh database's
+
+needs_virtuoso = pytest.mark.skipif(
+    VIRTUOSO is None or not TEMPLATE.is_file(),
+    reason="Virtuoso is not installed (apt-get install virtuoso-opensource)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int) -> str:
+    """The packaged configuration with the database in `folder` and both ports on 127.0.0.1."""
+    ports = {"Parameters": sql_port, "HTTPServer": http_port}
+    lines, section = [], ""
+    for line in template.replace(PACKAGED_DB, f"{folder}/").splitlines():
+        header = re.fullmatch(r"\[(.+)\]\s*", line)
+        section = header.group(1) if header else section
+        if section in ports and re.match(r"ServerPort\s*=", line):
+            line = f"ServerPort = 127.0.0.1:{ports[section]}"
+        elif re.match(r"DirsAllowed\s*=", line):
+            line = f"{line.rstrip()}, {folder}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def wait_until_up(process: subprocess.Popen, url: str, log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"virtuoso-t exited with {process.returncode}: {log.read_text()[-800:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (OSError, urllib.error.HTTPError):
+            time.sleep(0.3)
+    pytest.fail(f"Virtuoso did not answer at {url} within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory) -> Iterator[str]:
+    """A Virtuoso with an empty database in a temporary folder; yields its HTTP base URL."""
+    folder = tmp_path_factory.mktemp("virtuoso")
+    http_port = free_port()
+    ini = folder / "virtuoso.ini"
+    ini.write_text(virtuoso_ini(TEMPLATE.read_text(), folder, free_port(), http_port))
+    log = folder / "stdout.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([VIRTUOSO, "+configfile", str(ini), "+foreground"],
+                                   cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        wait_until_up(process, f"{base}/sparql?query=ASK%7B%7D", log)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def push_args(base: str, seeds: Path = ROOT / "seeds", store: str = "sparql-graph-crud-auth"):
+    return ["push", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
+            "--shapes", str(ROOT / "shapes"), "--endpoint", f"{base}/sparql",
+            "--graph-store", f"{base}/{store}"]
+
+
+def run_push(args: list[str], env: dict[str, str] | None = None):
+    blank = {name: None for name in (*CREDENTIALS, "KG_ENDPOINT_TOKEN")}
+    return CliRunner().invoke(main, args, env={**blank, **(env or {})})
+
+
+def served(base: str) -> dict[str, int]:
+    """Triples per named graph, as the endpoint's /sparql counts them."""
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    url = f"{base}/sparql?" + urllib.parse.urlencode({"query": query})
+    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        rows = json.load(answer)["results"]["bindings"]
+    return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, int]:
+    """Triples per named graph of the seeds' build: the sources, the registry, the ontology."""
+    build = make_graph(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"))
+    return {str(name): len(graph) for name, graph in select(build.parts, build.ontology).items()}
+
+
+@pytest.fixture(scope="module")
+def first_push(virtuoso):
+    return run_push(push_args(virtuoso), CREDENTIALS)
+
+
+@needs_virtuoso
+def test_push_loads_every_named_graph_with_its_triples(virtuoso, first_push, built):
+    assert first_push.exit_code == 0, first_push.output
+    assert len(built) == 4  # two sources, the registry, the ontology
+    counts = served(virtuoso)
+    assert {name: counts.get(name) for name in built} == built
+    total = sum(built.values())
+    assert re.match(rf"pushed 4 graphs, {total} triples to {virtuoso}/sparql-graph-crud-auth "
+                    r"in \d+\.\d s$", first_push.output.strip())
+
+
+@needs_virtuoso
+def test_a_second_push_replaces_the_graphs(virtuoso, first_push, built):
+    again = run_push(push_args(virtuoso), CREDENTIALS)
+    assert again.exit_code == 0, again.output
+    counts = served(virtuoso)
+    assert {name: counts.get(name) for name in built} == built
+
+
+@needs_virtuoso
+def test_a_source_graph_the_build_lacks_gets_a_note(virtuoso, first_push):
+    other = run_push(push_args(virtuoso, DATA / "minimal.yaml"), CREDENTIALS)
+    assert other.exit_code == 0, other.output
+    back = run_push(push_args(virtuoso), CREDENTIALS)
+    assert back.exit_code == 0, back.output
+    assert "1 source graph(s) this build does not have" in back.output
+    assert "id/source/test-source" in back.output
+
+
+@needs_virtuoso
+@pytest.mark.parametrize(("env", "store", "message"), [
+    ({}, "sparql-graph-crud-auth", "401 Unauthorized: the server wants credentials: set "
+                                   "KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD"),
+    ({**CREDENTIALS, "KG_ENDPOINT_PASSWORD": "wrong"}, "sparql-graph-crud-auth",
+     "401 Unauthorized: the server refused the credentials given"),
+    ({"KG_ENDPOINT_TOKEN": "a-token"}, "sparql-graph-crud-auth",
+     "401 Unauthorized: the server refused the credentials given"),
+    ({}, "sparql-graph-crud", "403 Forbidden: SQ110:SECURITY: Permission denied"),
+])
+def test_a_refused_push_is_one_line_with_the_status_and_exit_2(virtuoso, env, store, message):
+    result = run_push(push_args(virtuoso, store=store), env)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert result.output.startswith(f"kg: error: {virtuoso}/{store}: PUT <https://")
+    assert message in result.output
+
+
+@needs_virtuoso
+def test_credentials_come_from_the_variables_named(virtuoso, first_push, built):
+    args = [*push_args(virtuoso), "--user-env", "DB_USER", "--password-env", "DB_SECRET"]
+    result = run_push(args, {"DB_USER": "dba", "DB_SECRET": "dba"})
+    assert result.exit_code == 0, result.output
+
+
+def test_a_server_that_is_not_there_is_one_line_and_exit_2():
+    result = run_push(push_args(f"http://127.0.0.1:{free_port()}"), CREDENTIALS)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert "cannot connect (Connection refused): is the server running?" in result.output
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    (["--endpoint", "ftp://example.org/sparql"], {},
+     "--endpoint 'ftp://example.org/sparql' is not an http:// or https:// URL"),
+    (["--endpoint", "http://127.0.0.1:1/sparql", "--graph-store", "localhost"], {},
+     "--graph-store 'localhost' is not an http:// or https:// URL"),
+    (["--endpoint", "http://127.0.0.1:1/sparql"], {"KG_ENDPOINT_USER": "dba"},
+     "KG_ENDPOINT_PASSWORD is not set"),
+    (["--endpoint", "http://127.0.0.1:1/sparql", "--user-env", "NO_SUCH_VAR"],
+     {"KG_ENDPOINT_PASSWORD": "dba"}, "NO_SUCH_VAR is not set"),
+    (["--endpoint", "http://127.0.0.1:1/sparql"], {**CREDENTIALS, "KG_ENDPOINT_TOKEN": "t"},
+     "set KG_ENDPOINT_TOKEN or KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD, not both"),
+])
+def test_bad_options_are_one_line_and_exit_2(args, env, message):
+    result = run_push(["push", *args], env)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert message in result.output
+
+
+def test_no_password_option_on_the_command_line():
+    result = run_push(["push", "--endpoint", "http://127.0.0.1:1/sparql", "--password", "x"])
+    assert result.exit_code == 2
+    assert "No such option '--password'" in result.output
+
+
+@pytest.mark.parametrize(("body", "line"), [
+    ("<html><head><title>Error HTTP/1.1 404 Not found</title></head><body><h3>Error HTTP/1.1"
+     " 404 Not found</h3><pre>\nThe requested URL   was not found\n</pre></body></html>",
+     "The requested URL was not found"),
+    ("<h1>HTTP/1.1 500 Request Failed</h1>\n<h3>Error 22023</h3>\n<xmp>The PUT request is"
+     " rejected &amp; more</xmp>", "The PUT request is rejected & more"),
+    ("Error 400: Parse error: [line: 1]\nmore", "Error 400: Parse error: [line: 1]"),
+    ("", ""),
+])
+def test_first_line_of_a_server_answer(body, line):
+    assert first_line(body) == line
+
+
+@needs_virtuoso
+def test_the_counts_are_read_a_page_at_a_time(virtuoso, first_push, built, monkeypatch):
+    monkeypatch.setattr(kg.push, "PAGE", 2)  # servers cap their answers (Virtuoso: 10,000 rows)
+    with httpx.Client(timeout=30) as client:
+        counts = kg.push.served_counts(client, f"{virtuoso}/sparql")
+    assert {name: counts.get(name) for name in built} == built
