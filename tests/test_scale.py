@@ -132,7 +132,7 @@ def test_units_find_what_the_whole_graph_gives_on_the_seeds_and_across_files(tmp
 
 
 def test_units_find_what_the_whole_graph_gives_on_a_generated_corpus(tmp_path):
-    seeds = generated(tmp_path / "corpus", 20, 5)
+    seeds = generated(tmp_path / "corpus", 20, 1)
     found, expected = unit_and_whole(seeds, tmp_path / "build")
     assert found == expected and expected
 

@@ -37,7 +37,7 @@ from rdflib.term import Node
 from kg import reason
 from kg.build import GRAPH_FILE, Inputs
 from kg.cache import Cache, digest
-from kg.engines import StoreEngine, data_graph_patterns, keywords, projection, select
+from kg.engines import StoreEngine, projection, select
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.export import canonical
 from kg.facts import display_path
@@ -45,6 +45,7 @@ from kg.namespaces import BASE, KGR, bind_prefixes
 from kg.ntriples import triple_lines
 from kg.pipeline import Progress, build, load_vocabulary, silent
 from kg.reason import ReasoningError, ReasoningResult, check_consistency
+from kg.sparql_text import data_graph_patterns, keywords
 from kg.store import open_store
 from kg.validate import (
     SEVERITY_IRIS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import types
 import typing
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -136,23 +137,30 @@ class Corpus:
         return self.sources[self.facts[fact_id][1]][0]
 
 
-Reference = tuple[Location, str, str, str]  # the record's location, field, target kind, id
+IdLine = tuple[str, int]  # a record's id and line
+Reference = tuple[int, str, str, str]  # the record's place in its list, field, target, id
 
 
 @dataclass(frozen=True)
 class FileIndex:
-    """What the checks across files need of one file: its ids, where each was written, and
-    the ids its records refer to (entities' references, then facts')."""
+    """What the checks across files need of one file: its ids and the line of each, and the
+    ids its records refer to (entities' references, then facts'), in plain tuples (a build
+    of ten thousand files reads them all from its cache)."""
 
-    entities: tuple[Location, ...] = ()
-    source: Location | None = None
-    facts: tuple[Location, ...] = ()
+    file: str
+    entities: tuple[IdLine, ...] = ()
+    source: IdLine | None = None
+    facts: tuple[IdLine, ...] = ()
     entity_refs: tuple[Reference, ...] = ()
     fact_refs: tuple[Reference, ...] = ()
 
     def counts(self) -> tuple[int, int, int]:
         """Its sources, facts and entities."""
         return int(self.source is not None), len(self.facts), len(self.entities)
+
+    def where(self, record: IdLine) -> Location:
+        """Where a record of this file stands."""
+        return Location(self.file, record[1], record[0])
 
 
 @dataclass(frozen=True)
@@ -163,12 +171,12 @@ class ParsedFile:
     source: Located | None = None
     facts: tuple[Located, ...] = ()
 
-    def index(self) -> FileIndex:
-        """The ids and references of its records."""
+    def index(self, file: str) -> FileIndex:
+        """The ids and references of its records (the file as shown)."""
         return FileIndex(
-            tuple(e.location for e in self.entities),
-            self.source.location if self.source else None,
-            tuple(f.location for f in self.facts),
+            file, tuple(_record(e) for e in self.entities),
+            _record(self.source) if self.source else None,
+            tuple(_record(f) for f in self.facts),
             _references_of(self.entities), _references_of(self.facts))
 
     def corpus(self) -> Corpus:
@@ -188,20 +196,50 @@ def display_path(path: Path, root: Path) -> str:
 
 def fact_files(seeds: Path) -> list[Path]:
     """The fact files under a folder (or the one file given), in a stable order."""
+    return [path for path, _ in _fact_files(seeds)]
+
+
+def _fact_files(seeds: Path) -> list[tuple[Path, bool]]:
+    """fact_files, each with whether it is a symbolic link."""
     if seeds.is_file():
-        return [seeds]
+        return [(seeds, seeds.is_symlink())]
     if not seeds.is_dir():
         raise InputError(f"no fact files: '{seeds}' is not a folder or a file")
-    files = sorted(p for p in seeds.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = sorted(_yaml_files(seeds))
     if not files:
         raise InputError(f"no fact files (*.yaml) under '{seeds}'")
     return files
 
 
+def _yaml_files(folder: Path) -> Iterator[tuple[Path, bool]]:
+    """The *.yaml and *.yml files under a folder, at any depth, with whether each is a
+    symbolic link (os.scandir: Path.rglob takes a second over ten thousand files)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                yield from _yaml_files(Path(entry.path))
+            elif os.path.splitext(entry.name)[1] in (".yaml", ".yml") and entry.is_file():
+                yield Path(entry.path), entry.is_symlink()
+
+
 def shown_files(seeds: Path) -> list[tuple[Path, str]]:
-    """The fact files with their paths as users see them."""
+    """The fact files with their paths as users see them (display_path, with each folder
+    resolved once: resolving ten thousand files one by one takes seconds)."""
     root = seeds if seeds.is_dir() else seeds.parent
-    return [(path, display_path(path, root)) for path in fact_files(seeds)]
+    base = root.resolve().parent
+    folders: dict[Path, Path] = {}
+    shown = []
+    for path, link in _fact_files(seeds):
+        if link:
+            shown.append((path, display_path(path, root)))
+            continue
+        if path.parent not in folders:
+            folders[path.parent] = path.parent.resolve()
+        try:
+            shown.append((path, (folders[path.parent] / path.name).relative_to(base).as_posix()))
+        except ValueError:
+            shown.append((path, path.as_posix()))
+    return shown
 
 
 def load_corpus(seeds: Path) -> Corpus:
@@ -211,7 +249,7 @@ def load_corpus(seeds: Path) -> Corpus:
     def indexes() -> Iterator[FileIndex]:
         for path, shown in shown_files(seeds):
             parsed.append(parse_fact_file(path, shown))
-            yield parsed[-1].index()
+            yield parsed[-1].index(shown)
 
     check_files(indexes())
     corpus = Corpus()
@@ -400,47 +438,54 @@ def _location(node: yaml.Node, path: tuple, shown: str, record: str) -> Location
 def check_files(indexes: Iterable[FileIndex]) -> None:
     """The checks across files, in file order: no id used twice (entities and facts share
     ids; sources have their own), then every id a record uses names a known entity or fact."""
-    ids: dict[str, Location] = {}
-    sources: dict[str, Location] = {}
+    ids: dict[str, tuple[FileIndex, IdLine]] = {}
+    sources: dict[str, tuple[FileIndex, IdLine]] = {}
     entity_ids: set[str] = set()
     seen: list[FileIndex] = []
     for index in indexes:
-        for location in index.entities:
-            _no_duplicate(ids, location)
-            entity_ids.add(typing.cast(str, location.record))
+        for record in index.entities:
+            _no_duplicate(ids, index, record)
+            entity_ids.add(record[0])
         if index.source is not None:
-            first = sources.setdefault(typing.cast(str, index.source.record), index.source)
-            if first is not index.source:
-                raise InputError(f"source id '{index.source.record}' is also used in "
-                                 f"{first.file}", index.source)
-        for location in index.facts:
-            _no_duplicate(ids, location)
+            first, _ = sources.setdefault(index.source[0], (index, index.source))
+            if first is not index:
+                raise InputError(f"source id '{index.source[0]}' is also used in "
+                                 f"{first.file}", index.where(index.source))
+        for record in index.facts:
+            _no_duplicate(ids, index, record)
         seen.append(index)
     known = {"entity": entity_ids, "fact": ids.keys() - entity_ids}
-    for refs in [i.entity_refs for i in seen] + [i.fact_refs for i in seen]:
-        _check_references(refs, known)
+    for index in seen:
+        _check_references(index, index.entities, index.entity_refs, known)
+    for index in seen:
+        _check_references(index, index.facts, index.fact_refs, known)
 
 
-def _no_duplicate(ids: dict[str, Location], location: Location) -> None:
-    record_id = typing.cast(str, location.record)
-    earlier = ids.setdefault(record_id, location)
-    if earlier is not location:
+def _no_duplicate(ids: dict[str, tuple[FileIndex, IdLine]], index: FileIndex,
+                  record: IdLine) -> None:
+    earlier = ids.setdefault(record[0], (index, record))
+    if earlier[0] is not index or earlier[1] is not record:
         raise InputError(
-            f"duplicate id: '{record_id}' is already used at {earlier.file}:{earlier.line}",
-            location,
-        )
+            f"duplicate id: '{record[0]}' is already used at {earlier[0].file}:"
+            f"{earlier[1][1]}", index.where(record))
 
 
-def _check_references(refs: Iterable[Reference], known: Mapping[str, Collection[str]]) -> None:
-    for location, name, target, ref_id in refs:
+def _check_references(index: FileIndex, records: tuple[IdLine, ...],
+                      refs: Iterable[Reference], known: Mapping[str, Collection[str]]) -> None:
+    for position, name, target, ref_id in refs:
         if ref_id not in known[target]:
             nearest = difflib.get_close_matches(ref_id, list(known[target]), n=3, cutoff=0.5)
             hint = f" (nearest: {', '.join(nearest)})" if nearest else ""
-            raise InputError(f"{name}: unknown {target} id '{ref_id}'{hint}", location)
+            raise InputError(f"{name}: unknown {target} id '{ref_id}'{hint}",
+                             index.where(records[position]))
+
+
+def _record(located: Located) -> IdLine:
+    return located.record.id, typing.cast(int, located.location.line)
 
 
 def _references_of(records: Iterable[Located]) -> tuple[Reference, ...]:
-    return tuple((located.location, name, target, ref_id) for located in records
+    return tuple((position, name, target, ref_id) for position, located in enumerate(records)
                  for name, target, ref_id in references(located.record)
                  if target in ("entity", "fact"))
 

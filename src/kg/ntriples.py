@@ -3,7 +3,8 @@ and is several times slower, and the build writes every triple as a line."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 import pyoxigraph
 from rdflib import BNode, Literal, URIRef
@@ -63,14 +64,42 @@ def in_graph(lines: bytes, graph: str) -> bytes:
     return lines.replace(b" .\n", f" <{graph}> .\n".encode())
 
 
-def turtle(lines: Iterable[bytes], prefixes: Mapping[str, str]) -> bytes:
-    """N-Triples lines (without repeats) as Turtle, in sorted order so that the same lines
-    always give the same bytes; the prefixes are declared in sorted order."""
-    body = pyoxigraph.serialize(
-        pyoxigraph.parse(b"".join(sorted(lines)), format=pyoxigraph.RdfFormat.N_TRIPLES),
+Block = tuple[bytes, bytes]  # a subject (N-Triples) and its Turtle
+
+
+def turtle_blocks(lines: Sequence[bytes], prefixes: Mapping[str, str]) -> list[Block]:
+    """Sorted N-Triples lines (without repeats) as Turtle, cut into one block per subject.
+
+    Oxigraph's writer takes the triples in order and starts a block at each new subject, so
+    the Turtle of any set of subjects is their blocks in order: each block can be written
+    once (a file's own nodes, when the file is converted) and put in place at every build.
+    """
+    if not lines:
+        return []
+    text = pyoxigraph.serialize(
+        pyoxigraph.parse(b"".join(lines), format=pyoxigraph.RdfFormat.N_TRIPLES),
         format=pyoxigraph.RdfFormat.TURTLE, prefixes=dict(prefixes))
     start = 0
-    while body.startswith(b"@prefix ", start):
-        start = body.index(b"\n", start) + 1
+    while text.startswith(b"@prefix ", start):
+        start = text.index(b"\n", start) + 1
+    blocks = _BLOCK_START.split(text[start:])
+    subjects = list(dict.fromkeys(line[:line.index(b" ")] for line in lines))
+    if len(blocks) != len(subjects):
+        raise ValueError("the Turtle writer did not write one block per subject")
+    return list(zip(subjects, blocks, strict=True))
+
+
+_BLOCK_START = re.compile(rb"(?<=\n)(?=[^\t])")
+
+
+def turtle(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> bytes:
+    """A Turtle document of blocks (of distinct subjects), in the order of their subjects,
+    which is the order of the sorted lines: the same triples always give the same bytes.
+    The prefixes are declared in sorted order."""
     header = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in sorted(prefixes.items()))
-    return header.encode() + b"\n" + body[start:]
+    return header.encode() + b"\n" + b"".join(block for _, block in sorted(blocks))
+
+
+def distinct_sorted(lines: bytes) -> list[bytes]:
+    """N-Triples lines without repeats, sorted."""
+    return sorted(set(lines.splitlines(True)))

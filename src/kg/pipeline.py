@@ -32,7 +32,7 @@ from kg.errors import InputError, Location
 from kg.export import ONTOLOGY_GRAPH, serialize, stage_file
 from kg.facts import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
 from kg.namespaces import PREFIXES, bind_prefixes, fact_iri, source_iri
-from kg.ntriples import triple_lines, turtle
+from kg.ntriples import Block, distinct_sorted, triple_lines, turtle, turtle_blocks
 from kg.ontology import load_ontology
 from kg.store import STORE_DIR, discard, open_store_at, prepare, swap_in
 from kg.units import Summary, summarize
@@ -117,8 +117,9 @@ class Converted:
     index: FileIndex
     registry: bytes = b""
     graph: str | None = None
-    triples: bytes = b""
+    triples: bytes = b""  # sorted, without repeats
     summary: Summary = field(default_factory=Summary)
+    turtle: tuple[Block, ...] = ()  # the Turtle of its own nodes (see ntriples.turtle_blocks)
 
 
 _converter: Converter | None = None  # each worker's, set by _start
@@ -144,9 +145,12 @@ def convert_file(task: tuple[bytes, str]) -> Converted | InputError:
     for _, triple in _converter.quads(parsed.corpus()):
         (own if str.startswith(triple[0], _OWN_NODES) else registry).append(triple)
     source = str(source_iri(parsed.source.record.id)) if parsed.source else None
-    registry_lines, own_lines = triple_lines(registry), triple_lines(own)
-    return Converted(parsed.index(), registry_lines, source, own_lines,
-                     summarize(registry_lines, own_lines, _incoming))
+    registry_lines = triple_lines(registry)
+    own_sorted = distinct_sorted(triple_lines(own))
+    own_lines = b"".join(own_sorted)
+    return Converted(parsed.index(shown), registry_lines, source, own_lines,
+                     summarize(registry_lines, own_lines, _incoming),
+                     tuple(turtle_blocks(own_sorted, PREFIX_IRIS)))
 
 
 @dataclass
@@ -220,7 +224,7 @@ class Checking:
     checked: int = 0
 
 
-def check_graph(converted: list[Converted], files: list[str], vocabulary: Vocabulary,
+def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabulary,
                 shapes_dir: Path, shapes: Graph, cache: Cache, where: Where,
                 progress: Progress = silent) -> Checking:
     """The SHACL findings of the graph: unit by unit (see kg.units) when the shapes allow
@@ -230,11 +234,12 @@ def check_graph(converted: list[Converted], files: list[str], vocabulary: Vocabu
     if plan.uncut is not None:
         graph = _rdflib_graph(converted, vocabulary)
         return Checking(validate(graph, shapes))
-    parts = [units.Part(name, c.registry, c.triples, c.summary)
-             for name, c in zip(files, converted, strict=True)]
+    parts = [units.Part(name, c.registry, c.triples, c.summary, key)
+             for name, key, c in zip(sources.shown, sources.keys, converted, strict=True)]
     cut = units.cut(parts, vocabulary.lines, plan.incoming)
-    subclasses = b"".join(sorted({line for p in parts for line in p.summary.types
-                                  if units.split(line)[1] == units.SUBCLASS}
+    typed = (line for p in parts for text in p.summary.types.values()
+             for line in text.splitlines(True))
+    subclasses = b"".join(sorted({line for line in typed if units.split(line)[1] == units.SUBCLASS}
                                  | set(_subclass_lines(vocabulary.lines))))
     salt = digest(code_key(_CHECK_MODULES), folder_key(shapes_dir), vocabulary.key, subclasses)
     keys = [unit.key(salt) for unit in cut]
@@ -336,21 +341,18 @@ def build(inputs: Inputs, progress: Progress = silent) -> Outcome:
     indexes = list(conversion.indexes())
     check_files(indexes)
     converted = typing.cast(list[Converted], conversion.results)
-    graphs = named_graphs(converted, vocabulary)
-    data = {line for iri, lines in graphs.items() if iri != str(ONTOLOGY_GRAPH)
-            for line in lines.splitlines(True)}
-    everything = data | set(vocabulary.lines.splitlines(True))
-    staging = prepare(inputs.output, graphs)
+    graph = Assembled.of(converted, vocabulary)
+    staging = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)})
     try:
         where = _locator(staging, vocabulary)
-        checking = check_graph(converted, sources.shown, vocabulary, inputs.shapes, shapes,
-                               cache, where, progress)
-        written = write(inputs.output, staging, everything, checking.validation)
+        checking = check_graph(converted, sources, vocabulary, inputs.shapes, shapes, cache,
+                               where, progress)
+        written = write(inputs.output, staging, graph.turtle(), checking.validation)
     except BaseException:
         discard(staging)
         raise
     counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
-    outcome = Outcome(counts, len(everything), len(data),  # type: ignore[arg-type]
+    outcome = Outcome(counts, graph.triples, graph.data,  # type: ignore[arg-type]
                       len(indexes), conversion.converted, checking, written, key)
     cache.put("builds", key, _record(outcome))
     cache.commit()
@@ -395,22 +397,43 @@ def _locator(staging: Path, vocabulary: Vocabulary) -> Where:
     return lambda node: locate(names, node, lookup=engine)
 
 
-def named_graphs(converted: list[Converted], vocabulary: Vocabulary) -> dict[str, bytes]:
-    """The store's graphs as N-Triples: the registry, each source's, the ontology."""
-    graphs = {str(REGISTRY_GRAPH): b"".join(c.registry for c in converted)}
-    graphs.update((c.graph, c.triples) for c in converted if c.graph is not None)
-    graphs[str(ONTOLOGY_GRAPH)] = vocabulary.lines
-    return graphs
+@dataclass(frozen=True)
+class Assembled:
+    """The graph from the files' conversions: the store's graphs as N-Triples (the registry,
+    each source's, the ontology), the Turtle blocks of the nodes only one file describes,
+    and the lines of the others (the registry's and the ontology's, without repeats)."""
+
+    graphs: dict[str, bytes]
+    own: list[Block]
+    shared: list[bytes]
+    data: int
+    triples: int
+
+    @classmethod
+    def of(cls, converted: list[Converted], vocabulary: Vocabulary) -> Assembled:
+        registry = {line for c in converted for line in c.registry.splitlines(True)}
+        graphs = {str(REGISTRY_GRAPH): b"".join(sorted(registry))}
+        graphs.update((c.graph, c.triples) for c in converted if c.graph is not None)
+        graphs[str(ONTOLOGY_GRAPH)] = vocabulary.lines
+        shared = sorted(registry | set(vocabulary.lines.splitlines(True)))
+        own = sum(c.triples.count(b"\n") for c in converted)
+        return cls(graphs, [b for c in converted for b in c.turtle], shared,
+                   own + len(registry), own + len(shared))
+
+    def turtle(self) -> bytes:
+        """graph.ttl: every triple, in sorted order."""
+        return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS)], PREFIX_IRIS)
 
 
-def write(output: Path, staging: Path, lines: set[bytes], validation: Validation) -> list[Path]:
+PREFIX_IRIS = {name: str(namespace) for name, namespace in PREFIXES.items()}
+
+
+def write(output: Path, staging: Path, text: bytes, validation: Validation) -> list[Path]:
     """Write the Turtle and the report (or remove an old one) beside their places, then put
     them and the prepared store in place."""
-    prefixes = {name: str(namespace) for name, namespace in PREFIXES.items()}
     staged: list[tuple[Path, Path]] = []
     try:
-        staged.append((stage_file(output / GRAPH_FILE, turtle(lines, prefixes)),
-                       output / GRAPH_FILE))
+        staged.append((stage_file(output / GRAPH_FILE, text), output / GRAPH_FILE))
         if not validation.conforms:
             staged.append((stage_file(output / REPORT_FILE, serialize(validation.report)),
                            output / REPORT_FILE))

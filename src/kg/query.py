@@ -38,18 +38,12 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.build import GRAPH_FILE, Inputs
-from kg.engines import (
-    GraphEngine,
-    NotSubstitutable,
-    Outcome,
-    StoreEngine,
-    Triple,
-    keywords,
-)
+from kg.engines import GraphEngine, Outcome, StoreEngine, Triple
 from kg.errors import InputError, Location
 from kg.export import TRIPLE_FORMATS, serialize_graphs
 from kg.model import ID_PATTERN
 from kg.namespaces import KGO, PREFIXES, entity_iri, event_iri
+from kg.sparql_text import NotSubstitutable, keywords
 from kg.store import STORE_DIR, has_store, open_store
 
 # rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off

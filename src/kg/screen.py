@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import typing
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -112,6 +113,7 @@ class Shape:
     values: list[ValueCheck] = field(default_factory=list)
     sets: list[SetCheck] = field(default_factory=list)
     off: bool = False  # sh:deactivated
+    node: Node | None = None  # the shape's own node in the shapes graph
 
     def evaluate(self, data: Data, focus: Term) -> Outcome:
         """Whether the focus node conforms (each shape and node evaluated once per unit: the
@@ -184,12 +186,19 @@ class Screen:
 
     def uncertain(self, data: Data, nodes: Iterable[Term]) -> list[Term]:
         """The nodes that may not conform: all of them when the shapes are unreadable."""
+        return list(self.doubts(data, nodes))
+
+    def doubts(self, data: Data, nodes: Iterable[Term]) -> dict[Term, set[Node] | None]:
+        """The nodes that may not conform, each with the shapes (their nodes) it may not
+        conform to; None for all shapes (when the shapes are unreadable)."""
         if self.unreadable is not None:
-            return list(nodes)
-        doubtful = []
+            return dict.fromkeys(nodes)
+        doubtful: dict[Term, set[Node] | None] = {}
         for node in nodes:
-            if not all(shape.evaluate(data, node) is True for shape in self.applying(data, node)):
-                doubtful.append(node)
+            shapes = {shape.node for shape in self.applying(data, node)
+                      if shape.evaluate(data, node) is not True}
+            if shapes:
+                doubtful[node] = typing.cast(set[Node], shapes)
         return doubtful
 
     def applying(self, data: Data, node: Term) -> set[Shape]:
@@ -205,7 +214,7 @@ class Screen:
         """A shape compiled (once; a shape that refers to itself gets None on recursion)."""
         if node in self.compiled:
             return self.compiled[node]
-        compiled = self.compiled[node] = Shape(values=[lambda data, value: None])
+        compiled = self.compiled[node] = Shape(values=[lambda data, value: None], node=node)
         g = self.graph
         path = g.value(node, SH.path)
         compiled.path = _path(g, path) if path is not None else None

@@ -11,11 +11,13 @@ triples, which is how the next build knows what changed.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+import typing
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph
@@ -54,9 +56,12 @@ def open_store_at(folder: Path) -> pyoxigraph.Store:
         raise InputError(f"cannot open the store: {exc}", Location(path.as_posix())) from None
 
 
-def prepare(build_dir: Path, graphs: Mapping[str, bytes]) -> Path:
+def prepare(build_dir: Path, graphs: Mapping[str, bytes],
+            diffed: Collection[str] = ()) -> Path:
     """A new store beside the current one holding exactly `graphs` (IRI -> N-Triples lines),
-    not yet in place (see swap_in)."""
+    not yet in place (see swap_in). The graphs named in `diffed` (large ones that change a
+    little at each build: the registry) are kept as lines beside the database, so that the
+    next build changes only the triples that changed."""
     build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".store-", dir=build_dir))
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes the folder private (0700)
@@ -64,6 +69,8 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes]) -> Path:
     try:
         if not _update_copy(build_dir, staging, graphs, manifest):
             _bulk_load(staging / _DATABASE, graphs)
+        for iri in diffed:
+            (staging / f"{manifest[iri]}.nt").write_bytes(graphs[iri])
         (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
                                          encoding="utf-8")
     except BaseException:
@@ -91,10 +98,32 @@ def discard(staging: Path) -> None:
 
 def _bulk_load(path: Path, graphs: Mapping[str, bytes]) -> None:
     store = pyoxigraph.Store(str(path))
-    quads = b"".join(in_graph(lines, iri) for iri, lines in graphs.items())
+    quads = io.BufferedReader(_Chunks(in_graph(lines, iri) for iri, lines in graphs.items()))
     store.bulk_load(quads, format=pyoxigraph.RdfFormat.N_QUADS)
     store.flush()
     del store
+
+
+class _Chunks(io.RawIOBase):
+    """Pieces of bytes read as one stream (so that a million quads are never one copy)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.rest = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: typing.Any) -> int:
+        while not self.rest:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.rest = memoryview(chunk)
+        size = min(len(buffer), len(self.rest))
+        buffer[:size] = self.rest[:size]
+        self.rest = self.rest[size:]
+        return size
 
 
 def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
@@ -117,10 +146,30 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
     except OSError:
         return False
     store = pyoxigraph.Store(str(staging / _DATABASE))
-    for iri in changed + gone:
+    replaced = [iri for iri in changed if not _diff(store, current, iri, before.get(iri),
+                                                    graphs[iri])]
+    for iri in replaced + gone:
         store.remove_graph(pyoxigraph.NamedNode(iri))
-    store.load(b"".join(in_graph(graphs[iri], iri) for iri in changed),
+    store.load(b"".join(in_graph(graphs[iri], iri) for iri in replaced),
                format=pyoxigraph.RdfFormat.N_QUADS)
     store.flush()
     del store
+    return True
+
+
+def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
+          lines: bytes) -> bool:
+    """Change a graph whose old lines were kept (see prepare) by the triples that differ;
+    False when they were not kept (or hold blank nodes, which Oxigraph renames)."""
+    kept = current / f"{old}.nt"
+    if old is None or not kept.is_file():
+        return False
+    before, after = set(kept.read_bytes().splitlines(True)), set(lines.splitlines(True))
+    removed, added = b"".join(before - after), b"".join(after - before)
+    if b"_:" in removed:
+        return False
+    graph = pyoxigraph.NamedNode(iri)
+    for quad in pyoxigraph.parse(removed, format=pyoxigraph.RdfFormat.N_TRIPLES):
+        store.remove(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object, graph))
+    store.load(added, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
     return True

@@ -133,32 +133,41 @@ class Summary:
 
     own: frozenset[bytes] = frozenset()
     refs: frozenset[bytes] = frozenset()
-    types: tuple[bytes, ...] = ()
+    types: dict[bytes, bytes] = field(default_factory=dict)  # node -> its lines, sorted
     incoming: tuple[bytes, ...] = ()
 
 
 def split(line: bytes) -> tuple[bytes, bytes, bytes]:
     """An N-Triples line's subject, predicate and object (as written)."""
-    subject, rest = line.split(b" ", 1)
-    predicate, obj = rest.split(b" ", 1)
+    subject, predicate, obj = line.split(b" ", 2)
     return subject, predicate, obj[:-3]
+
+
+def subject_of(line: bytes) -> bytes:
+    """An N-Triples line's subject (as written)."""
+    return line[:line.index(b" ")]
 
 
 def summarize(registry: bytes, own: bytes, incoming: frozenset[bytes]) -> Summary:
     """The summary of a file from its two parts (N-Triples)."""
-    subjects, refs, types, links = set(), set(), [], []
+    subjects, refs, links = set(), set(), []
+    types: dict[bytes, set[bytes]] = defaultdict(set)
     for part, lines in ((False, registry), (True, own)):
         for line in lines.splitlines(True):
             subject, predicate, obj = split(line)
             if predicate in (TYPE, SUBCLASS):
-                types.append(line)
+                types[subject].add(line)
             if predicate in incoming:
                 links.append(line)
             if part:
                 subjects.add(subject)
                 if obj[:1] in (b"<", b"_"):
                     refs.add(obj)
-    return Summary(frozenset(subjects), frozenset(refs - subjects), tuple(types), tuple(links))
+    return Summary(frozenset(subjects), frozenset(refs - subjects), _joined(types), tuple(links))
+
+
+def _joined(lines: dict[bytes, set[bytes]]) -> dict[bytes, bytes]:
+    return {node: b"".join(sorted(found)) for node, found in lines.items()}
 
 
 # -- units -----------------------------------------------------------------------------------------
@@ -173,10 +182,12 @@ class Unit:
     focus: tuple[bytes, ...]
     lines: bytes
     context: bytes
+    identity: str = ""  # a digest standing for its lines (a fact file's conversion key)
 
     def key(self, salt: str) -> str:
         """What its findings depend on (salt: the shapes and the ontology)."""
-        return digest(salt, b"\n".join(self.focus), self.lines, self.context)
+        return digest(salt, b"\n".join(self.focus), self.identity or digest(self.lines),
+                      self.context)
 
 
 @dataclass(frozen=True)
@@ -187,11 +198,13 @@ class Part:
     registry: bytes
     own: bytes
     summary: Summary
+    key: str = ""  # what its conversion depends on (see pipeline.read_sources)
 
 
 def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> list[Unit]:
     """The units of the graph (see the module's description)."""
-    types = _type_index([p.summary.types for p in parts] + [_typed(ontology)])
+    types = _type_index([p.summary.types for p in parts] + [summarize(ontology, b"",
+                                                                      frozenset()).types])
     moved = _pointed_back_to([p.summary for p in parts])
     units = [_file_unit(p, types, moved) for p in parts if p.own]
     units += _shared_units(parts, types, moved, incoming)
@@ -199,15 +212,18 @@ def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> list[
     return units
 
 
-def _typed(lines: bytes) -> tuple[bytes, ...]:
-    return tuple(line for line in lines.splitlines(True) if split(line)[1] in (TYPE, SUBCLASS))
-
-
-def _type_index(groups: Iterable[Iterable[bytes]]) -> dict[bytes, list[bytes]]:
-    index: dict[bytes, list[bytes]] = defaultdict(list)
+def _type_index(groups: Iterable[dict[bytes, bytes]]) -> dict[bytes, bytes]:
+    """Each node's rdf:type and rdfs:subClassOf lines, sorted, as one piece of text (most
+    nodes are typed in one file only)."""
+    index: dict[bytes, bytes] = {}
+    clashes: dict[bytes, set[bytes]] = defaultdict(set)
     for group in groups:
-        for line in group:
-            index[split(line)[0]].append(line)
+        for node, text in group.items():
+            if node in index:
+                clashes[node].update(index[node].splitlines(True), text.splitlines(True))
+            else:
+                index[node] = text
+    index.update(_joined(clashes))
     return index
 
 
@@ -219,23 +235,24 @@ def _pointed_back_to(summaries: list[Summary]) -> set[bytes]:
             for obj in (split(line)[2],) if owner.get(obj, i) != i}
 
 
-def _context(nodes: Iterable[bytes], types: dict[bytes, list[bytes]]) -> bytes:
-    return b"".join(sorted({line for node in nodes for line in types.get(node, ())}))
+def _context(nodes: Iterable[bytes], types: dict[bytes, bytes]) -> bytes:
+    """The type lines of the nodes, sorted (each node's are a sorted run of its own)."""
+    return b"".join(sorted(types[node] for node in set(nodes) if node in types))
 
 
-def _file_unit(part: Part, types: dict[bytes, list[bytes]], moved: set[bytes]) -> Unit:
+def _file_unit(part: Part, types: dict[bytes, bytes], moved: set[bytes]) -> Unit:
     focus = tuple(sorted(part.summary.own - moved))
-    return Unit(part.name, focus, part.own, _context(part.summary.refs, types))
+    return Unit(part.name, focus, part.own, _context(part.summary.refs, types), part.key)
 
 
-def _shared_units(parts: list[Part], types: dict[bytes, list[bytes]], moved: set[bytes],
+def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes],
                   incoming: frozenset[bytes]) -> list[Unit]:
     """The shared nodes in buckets: their triples from every file, and the triples that
     point to them along the predicates the shapes follow backwards."""
     about: dict[bytes, list[bytes]] = defaultdict(list)
     for part in parts:
         for line in part.registry.splitlines(True):
-            about[split(line)[0]].append(line)
+            about[subject_of(line)].append(line)
         if moved & part.summary.own:
             for line in part.own.splitlines(True):
                 if split(line)[0] in moved:
@@ -256,14 +273,14 @@ def _shared_units(parts: list[Part], types: dict[bytes, list[bytes]], moved: set
 
 
 def _bucket(name: str, nodes: list[bytes], about: dict[bytes, list[bytes]],
-            pointing: dict[bytes, list[bytes]], types: dict[bytes, list[bytes]]) -> Unit:
+            pointing: dict[bytes, list[bytes]], types: dict[bytes, bytes]) -> Unit:
     lines = sorted({line for node in nodes for line in (*about[node], *pointing[node])})
     mentioned = {term for line in lines for term in (split(line)[0], split(line)[2])
                  if term[:1] in (b"<", b"_")}
     return Unit(name, tuple(nodes), b"".join(lines), _context(mentioned - set(nodes), types))
 
 
-def _ontology_unit(ontology: bytes, types: dict[bytes, list[bytes]]) -> Unit:
+def _ontology_unit(ontology: bytes, types: dict[bytes, bytes]) -> Unit:
     subjects, mentioned = set(), set()
     for line in ontology.splitlines(True):
         subject, _, obj = split(line)
@@ -311,30 +328,34 @@ class Checker:
         data = Data(triples, self.hierarchy)
         wanted = set(unit.focus)
         nodes = [n for n in {*data.out, *data.into} if str(n).encode() in wanted]
-        doubtful = self.screen.uncertain(data, nodes)
-        if not doubtful:
+        doubts = self.screen.doubts(data, nodes)
+        if not doubts:
             return Checked(screened=len(nodes))
-        return self._validate(unit, doubtful, len(nodes))
+        return self._validate(unit, doubts, len(nodes))
 
-    def _validate(self, unit: Unit, doubtful: list, total: int) -> Checked:
-        """pySHACL over the doubtful nodes' triples (and the classes of all the unit's
-        nodes); its focus_nodes option is not used: it also filters the value nodes that
-        sh:not, sh:or... are evaluated on, which changes their results."""
-        named = {str(n).encode() for n in doubtful}
+    def _validate(self, unit: Unit, doubts: dict, total: int) -> Checked:
+        """pySHACL over the doubtful nodes' triples (and the classes of the nodes these
+        mention), with only the shapes they may not conform to when those are named (its
+        use_shapes option; its focus_nodes option is not used: it also filters the value
+        nodes that sh:not, sh:or... are evaluated on, which changes their results)."""
+        named = {str(n).encode() for n in doubts}
         graph = Graph()
         for prefix, namespace in self.namespaces:
             graph.bind(prefix, namespace, override=True, replace=True)
         graph.parse(data=_neighbourhood(unit, named) + self.subclasses, format="nt")
+        shapes = None if None in doubts.values() else set().union(*doubts.values())
+        only = sorted(map(str, shapes)) if shapes and all(
+            isinstance(s, URIRef) for s in shapes) else None
         _, report, _ = shacl_validate(graph, shacl_graph=self.shapes, inference="none",
                                       abort_on_first=False, allow_infos=True,
                                       allow_warnings=True, advanced=True,
-                                      do_owl_imports=False)
+                                      do_owl_imports=False, use_shapes=only)
         results = [r for r in report.subjects(predicate=SH.resultSeverity)
                    if _in_focus(report.value(r, SH.focusNode), named)]
         found = report_findings(graph, self.shapes, report, lambda n: locate(graph, n),
                                 results)
-        return Checked(tuple(found), _closure_lines(report, results), total - len(doubtful),
-                       len(doubtful))
+        return Checked(tuple(found), _closure_lines(report, results), total - len(doubts),
+                       len(doubts))
 
 
 def _neighbourhood(unit: Unit, nodes: set[bytes]) -> bytes:

@@ -3,6 +3,7 @@ starting them."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -38,8 +39,12 @@ def run_all(function: Callable[[T], R], tasks: Sequence[T], start: Callable[...,
         return results
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     chunk = max(1, len(tasks) // (workers * 16))
-    with multiprocessing.get_context(method).Pool(workers, start, start_args) as pool:
-        for result in pool.imap(function, tasks, chunksize=chunk):
-            results.append(result)
-            advance(1)
+    gc.freeze()  # forked workers then never touch (and copy) this process's objects
+    try:
+        with multiprocessing.get_context(method).Pool(workers, start, start_args) as pool:
+            for result in pool.imap(function, tasks, chunksize=chunk):
+                results.append(result)
+                advance(1)
+    finally:
+        gc.unfreeze()
     return results
