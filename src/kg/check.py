@@ -149,46 +149,61 @@ def header(text: str) -> str:
 
 
 class CheckStore:
-    """The dataset rules run over, in Oxigraph: a copy of the build's store (a RocksDB
-    checkpoint beside it: hard links, nothing copied) with the graphs kgg:ontology,
-    kgg:shapes and kgg:queries added; the default graph is the union of the build's own
-    graphs, and `GRAPH kgg:data { ... }` reads them all (see `rows`)."""
+    """The dataset rules run over, in Oxigraph. A rule that names none of the kgg: graphs
+    runs on the build's store, whose default graph is the union of its graphs (the data and
+    the ontology). A rule that names them runs on a copy of the store (a RocksDB checkpoint
+    beside it: hard links, nothing copied) with kgg:ontology, kgg:shapes and kgg:queries
+    added, the default graph listed graph by graph (slower: a triple pattern is looked up in
+    each graph), and `GRAPH kgg:data { ... }` read over the build's graphs (see rows)."""
 
     def __init__(self, build_dir: Path, ontology: bytes, shapes: Graph, queries: Graph) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix=".check-", dir=build_dir))
-        open_store(build_dir).backup(str(self.folder / "oxigraph"))
-        self.store = pyoxigraph.Store(str(self.folder / "oxigraph"))
-        self.default = list(self.store.named_graphs())
-        for name, lines in (("ontology", ontology), ("shapes", triple_lines(shapes)),
-                            ("queries", triple_lines(queries))):
-            self.store.load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES,
-                            to_graph=pyoxigraph.NamedNode(str(KGG[name])))
+        self.build_dir = build_dir
+        self.extra = {"ontology": ontology, "shapes": triple_lines(shapes),
+                      "queries": triple_lines(queries)}
+        self.store = open_store(build_dir)
+        self.folder: Path | None = None
+        self.copy: pyoxigraph.Store | None = None
+        self.default: list[pyoxigraph.NamedNode] = []
         self.data_copied = False
 
     def __enter__(self) -> CheckStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        del self.store
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.copy = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def rows(self, rule: Rule) -> list[dict[str, Node]]:
         """The rule's rows, each a mapping of its variables to rdflib terms."""
-        text = self._data_graph(rule.text)
         try:
-            return select(self.store, text, default_graph=self.default)
+            if str(KGG) not in rule.text:
+                return select(self.store, rule.text, use_default_graph_as_union=True)
+            copy = self._copied()
+            return select(copy, self._data_graph(copy, rule.text), default_graph=self.default)
         except (SyntaxError, RuntimeError, OSError, ValueError) as exc:
             raise InputError(f"the check fails: {type(exc).__name__}: {exc}",
                              Location(rule.path.as_posix())) from None
 
-    def _data_graph(self, text: str) -> str:
+    def _copied(self) -> pyoxigraph.Store:
+        """The copy of the store with the kgg: graphs, made once."""
+        if self.copy is None:
+            self.folder = Path(tempfile.mkdtemp(prefix=".check-", dir=self.build_dir))
+            self.store.backup(str(self.folder / "oxigraph"))
+            self.copy = pyoxigraph.Store(str(self.folder / "oxigraph"))
+            self.default = list(self.copy.named_graphs())
+            for name, lines in self.extra.items():
+                self.copy.load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES,
+                               to_graph=pyoxigraph.NamedNode(str(KGG[name])))
+        return self.copy
+
+    def _data_graph(self, copy: pyoxigraph.Store, text: str) -> str:
         """The rule with each `GRAPH kgg:data { one triple pattern }` read over the build's
         graphs; a rule that matches more in kgg:data gets the data copied into it (slow)."""
         rewritten = data_graph_patterns(text, str(KGG.data), str(KGR))
         if rewritten is None and not self.data_copied:
-            self.store.update(f"INSERT {{ GRAPH <{KGG.data}> {{ ?s ?p ?o }} }} WHERE {{ "
-                              f"GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "
-                              f'"{KGR}")) }}')
+            copy.update(f"INSERT {{ GRAPH <{KGG.data}> {{ ?s ?p ?o }} }} WHERE {{ "
+                        f'GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{KGR}")) }}')
             self.data_copied = True
         return rewritten or text
 

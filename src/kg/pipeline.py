@@ -8,7 +8,9 @@ output folder changes unless the whole build succeeds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import sys
 import time
 import typing
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from kg import convert, facts, model, namespaces, ntriples, screen, units
+from kg import convert, facts, model, namespaces, ntriples, screen, store, units
 from kg import validate as validate_module
 from kg.build import GRAPH_FILE, REPORT_FILE, Inputs, count_line, verdict_line
 from kg.cache import Cache, digest
@@ -39,9 +41,10 @@ from kg.units import Summary, summarize
 from kg.validate import Finding, Validation, load_shapes, locate, sort_findings, validate
 from kg.workers import run_all
 
-# The modules whose code decides what a fact file becomes: a change to any of them is a new
-# converter, whose output no cached entry holds.
-_CONVERTER_MODULES: tuple[ModuleType, ...] = (facts, model, convert, ntriples, namespaces)
+# The modules whose code decides what a fact file becomes (this one among them): a change to
+# any of them is a new converter, whose output no cached entry holds.
+_CONVERTER_MODULES: tuple[ModuleType, ...] = (facts, model, convert, ntriples, namespaces,
+                                              units, sys.modules[__name__])
 PARALLEL_FROM = 64  # files to convert before it pays to start worker processes
 
 Advance = Callable[[int], None]
@@ -222,6 +225,7 @@ class Checking:
     validation: Validation
     units: int = 0
     checked: int = 0
+    report_lines: bytes | None = None  # the report's results as N-Triples (unit by unit)
 
 
 def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabulary,
@@ -253,9 +257,10 @@ def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabu
         cache.put("units", keys[i], result)
     checked = [found[key] for key in keys]
     findings = units.relocated((f for c in checked for f in c.findings), where)
-    report = _report([c.report for c in checked], findings)
+    lines = b"".join(c.report for c in checked)
+    report = functools.partial(_report, lines, findings)
     return Checking(Validation(sort_findings(findings), report, time.perf_counter() - started),
-                    len(cut), len(todo))
+                    len(cut), len(todo), lines)
 
 
 _CHECK_MODULES = (units, screen, validate_module, ntriples)
@@ -265,7 +270,7 @@ def _subclass_lines(lines: bytes) -> list[bytes]:
     return [line for line in lines.splitlines(True) if units.split(line)[1] == units.SUBCLASS]
 
 
-def _report(parts: list[bytes], findings: list[Finding]) -> Graph:
+def _report(lines: bytes, findings: list[Finding]) -> Graph:
     """One validation report holding the results of every unit."""
     report = Graph()
     bind_prefixes(report)
@@ -274,7 +279,7 @@ def _report(parts: list[bytes], findings: list[Finding]) -> Graph:
     report.add((node, RDF.type, SH.ValidationReport))
     report.add((node, SH.conforms, Literal(not any(f.severity == "Violation"
                                                    for f in findings))))
-    report.parse(data=b"".join(parts), format="nt")
+    report.parse(data=lines, format="nt")
     for result in list(report.subjects(SH.resultSeverity)):
         report.add((node, SH.result, result))
     return report
@@ -359,15 +364,17 @@ def build(inputs: Inputs, progress: Progress = silent) -> Outcome:
     return outcome
 
 
-_BUILD_MODULES = (*_CONVERTER_MODULES, units, screen, validate_module)
+_BUILD_MODULES = (*_CONVERTER_MODULES, screen, validate_module, store)
 
 
 def _record(outcome: Outcome) -> tuple:
-    """What a later build with the same inputs returns: the outcome, its report as N-Triples."""
-    validation = outcome.validation
-    report = validation.report.serialize(format="nt", encoding="utf-8")
+    """What a later build with the same inputs returns: the outcome, its report's results as
+    N-Triples."""
+    validation, lines = outcome.validation, outcome.checking.report_lines
+    whole = None if lines is not None else validation.report.serialize(format="nt",
+                                                                        encoding="utf-8")
     return (outcome.counts, outcome.triples, outcome.data, outcome.files,
-            validation.findings, report, outcome.checking.units, outcome.written)
+            validation.findings, lines, whole, outcome.checking.units, outcome.written)
 
 
 def _unchanged(output: Path, cache: Cache, key: str) -> Outcome | None:
@@ -375,13 +382,12 @@ def _unchanged(output: Path, cache: Cache, key: str) -> Outcome | None:
     record = cache.get("builds", key)
     if record is None:
         return None
-    counts, triples, data, files, findings, report_lines, unit_count, written = record
+    counts, triples, data, files, findings, lines, whole, unit_count, written = record
     if not all(Path(path).exists() for path in written):
         return None
-    report = Graph()
-    bind_prefixes(report)
-    report.parse(data=report_lines, format="nt")
-    checking = Checking(Validation(findings, report), unit_count, 0)
+    report = (functools.partial(_report, lines, list(findings)) if lines is not None
+              else functools.partial(Graph().parse, data=whole, format="nt"))
+    checking = Checking(Validation(findings, report), unit_count, 0, lines)
     return Outcome(counts, triples, data, files, 0, checking, list(written), key)
 
 

@@ -4,8 +4,8 @@ Each named graph (one per source, the registry, the ontology) is sent with one P
 replaces the graph on the server, so pushing twice leaves the server as pushing once. The
 credentials come from the environment only: a user and password (the server picks HTTP
 digest or basic auth with its challenge) or a token sent as `Authorization: Bearer` (QLever's
-access token). Afterwards one SPARQL query asks the endpoint how many triples it holds in the
-project's graphs.
+access token). Afterwards SPARQL queries (a page of graphs each) ask the endpoint how many
+triples it holds in the project's graphs.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -64,11 +65,18 @@ def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
 
 @dataclass(frozen=True)
 class Validation:
-    """The outcome of validating a graph: the findings and pySHACL's report graph."""
+    """The outcome of validating a graph: the findings and pySHACL's report graph (given
+    as a graph, or as a function that makes it when it is first asked for)."""
 
     findings: tuple[Finding, ...]
-    report: Graph
+    report_source: Graph | Callable[[], Graph]
     seconds: float = 0.0
+
+    @functools.cached_property
+    def report(self) -> Graph:
+        """pySHACL's report graph."""
+        source = self.report_source
+        return source if isinstance(source, Graph) else source()
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
