@@ -8,6 +8,7 @@ import textwrap
 import typing
 from pathlib import Path
 
+import owlready2
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -446,15 +447,30 @@ def test_java_missing_is_reported(monkeypatch: pytest.MonkeyPatch, ontology: Gra
     assert "Java" in result.message and "\n" not in result.message
 
 
-def test_owlready2_loads_the_ontology(ontology: Graph) -> None:
-    world = reason.load_world(ontology)
+def test_owlready2_loads_the_ontology(ontology: Graph, tmp_path: Path) -> None:
+    """Protégé's Python cousin reads the ontology as HermiT gets it: classes, their
+    ancestors and properties."""
+    path = tmp_path / "ontology.nt"
+    path.write_bytes(reason.reasoning_lines(ontology.serialize(format="nt", encoding="utf-8")))
+    world = owlready2.World()
     try:
+        world.get_ontology(path.as_uri()).load()
         visit = world[str(KGO.Visit)]
         assert visit is not None
         assert world[str(KGO.Event)] in visit.ancestors()
         assert world[str(KGO.visitor)] is not None
     finally:
         world.close()
+
+
+@needs_java
+def test_hermit_reports_a_malformed_literal(ontology: Graph, sample: Graph) -> None:
+    graph = ontology + sample
+    graph.add((KGR["fact/talks"], KGO.paragraph, Literal("two", datatype=XSD.integer)))
+    result = reason.check_consistency(graph)
+    assert not result.consistent and not result.java_missing
+    assert result.message.startswith("HermiT: a literal is not valid for its datatype")
+    assert any("kgo:paragraph" in culprit for culprit in result.culprits), result.culprits
 
 
 @needs_java

@@ -1,4 +1,9 @@
-"""OWL reasoning: is the ontology, with the data, consistent? (owlready2 runs HermiT.)
+"""OWL reasoning: is the ontology, with the data, consistent? (HermiT, as owlready2 bundles it.)
+
+owlready2's own sync_reasoner loads the graph into its quadstore, writes it out again and asks
+HermiT to classify the ontology and realise every individual (-c -O -D -I); a consistency check
+needs none of that. Here the N-Triples go to owlready2's HermiT (its jar, its Java, its memory
+setting) with -k alone: a million triples take about 23 s instead of 38 s.
 
 HermiT only says *that* an ontology is inconsistent, so when it does, a structural scan of the
 same graph names the likely culprits: individuals whose classes are disjoint, functional
@@ -7,11 +12,9 @@ properties with several values, literals outside their property's datatype.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
-import sys
+import subprocess
 import tempfile
 import time
 from collections import defaultdict
@@ -41,8 +44,6 @@ _OWL2_DATATYPES = {
         "base64Binary", "anyURI", "dateTime", "dateTimeStamp",
     )),
 }
-
-_NOISE = "belongs to more than one entity types"  # owlready2 on Data Cube punning: harmless
 
 Namer = Callable[[Node], str]
 Culprit = tuple[str, Node]  # what is wrong, and the individual it is wrong about
@@ -104,34 +105,8 @@ def reasoning_graph(graph: Graph) -> Graph:
     return Graph().parse(data=reasoning_lines(triple_lines(graph)), format="nt")
 
 
-def load_world(source: Graph | bytes) -> owlready2.World:
-    """A fresh owlready2 World holding a graph, or its N-Triples lines (owlready2 reads
-    N-Triples, not Turtle)."""
-    handle, name = tempfile.mkstemp(suffix=".nt", prefix="kg-reason-")
-    os.close(handle)
-    path = Path(name)
-    try:
-        lines = source if isinstance(source, bytes) else triple_lines(source)
-        path.write_bytes(reasoning_lines(lines))
-        world = owlready2.World()
-        with _quiet_owlready():
-            world.get_ontology(path.as_uri()).load()
-        return world
-    finally:
-        path.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def _quiet_owlready() -> Iterator[None]:
-    """Drop owlready2's warnings about punned Data Cube properties; pass on the rest."""
-    captured = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(captured):
-            yield
-    finally:
-        for line in captured.getvalue().splitlines():
-            if _NOISE not in line:
-                print(line, file=sys.stderr)
+_HERMIT = Path(owlready2.__file__).parent / "hermit"
+_CONSISTENT = b"#Thing is satisfiable"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,19 +117,53 @@ def _quiet_owlready() -> Iterator[None]:
 def check_consistency(source: Graph | bytes) -> ReasoningResult:
     """Run HermiT over the graph (ontology and data, or their N-Triples lines) and say
     whether it is consistent."""
-    if java_executable() is None:
-        return ReasoningResult(False, java_missing=True,
-                               message="Java not found: install a JRE to run HermiT")
+    java = java_executable()
+    if java is None:
+        return _no_java()
     started = time.perf_counter()
-    world = load_world(source)
+    lines = source if isinstance(source, bytes) else triple_lines(source)
     try:
-        graph = source if isinstance(source, Graph) else _LazyGraph(source)
-        return _run_hermit(world, graph, started)
+        stdout, stderr = _hermit(java, reasoning_lines(lines))
     except FileNotFoundError:
-        return ReasoningResult(False, java_missing=True,
-                               message="Java not found: install a JRE to run HermiT")
+        return _no_java()
+    if _CONSISTENT in stdout:
+        return ReasoningResult(True, message="HermiT: consistent",
+                               seconds=time.perf_counter() - started)
+    graph = source if isinstance(source, Graph) else _LazyGraph(lines)
+    if "MalformedLiteralException" in stderr:
+        culprits = _culprits(graph)
+        message = "HermiT: a literal is not valid for its datatype"
+        if not culprits:
+            message += f" ({_java_message(stderr)})"
+        return _inconsistent(started, message, culprits)
+    if "InconsistentOntologyException" in stderr or b"#Thing is unsatisfiable" in stdout:
+        return _inconsistent(started, "HermiT: the ontology and data are inconsistent",
+                             _culprits(graph))
+    raise ReasoningError(_java_message(stderr))
+
+
+def _hermit(java: str, lines: bytes) -> tuple[bytes, str]:
+    """HermiT's consistency check (-k) over N-Triples in a temporary file: its output and
+    its error text. (The parallel collector: at a million triples as fast as any, and 1.3 GB
+    of memory where the default G1 takes 2 GB.)"""
+    handle, name = tempfile.mkstemp(suffix=".nt", prefix="kg-reason-")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(lines)
+        done = subprocess.run(
+            [java, f"-Xmx{owlready2.reasoning.JAVA_MEMORY}M", "-XX:+UseParallelGC", "-cp",
+             os.pathsep.join((str(_HERMIT), str(_HERMIT / "HermiT.jar"))),
+             "org.semanticweb.HermiT.cli.CommandLine", "-k", path.as_uri()],
+            capture_output=True, check=False)
+        return done.stdout, done.stderr.decode("utf-8", errors="replace")
     finally:
-        world.close()
+        path.unlink(missing_ok=True)
+
+
+def _no_java() -> ReasoningResult:
+    return ReasoningResult(False, java_missing=True,
+                           message="Java not found: install a JRE to run HermiT")
 
 
 class _LazyGraph:
@@ -171,27 +180,6 @@ def _culprits(graph: Graph | _LazyGraph) -> list[Culprit]:
     return find_culprits(graph.graph() if isinstance(graph, _LazyGraph) else graph)
 
 
-def _run_hermit(world: owlready2.World, graph: Graph | _LazyGraph,
-                started: float) -> ReasoningResult:
-    try:
-        with _quiet_owlready():
-            owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
-    except owlready2.OwlReadyInconsistentOntologyError:
-        culprits = _culprits(graph)
-        return _inconsistent(started, "HermiT: the ontology and data are inconsistent", culprits)
-    except owlready2.OwlReadyJavaError as exc:
-        text = str(exc)
-        if "MalformedLiteralException" not in text:
-            raise ReasoningError(_java_message(text)) from None
-        culprits = _culprits(graph)
-        message = "HermiT: a literal is not valid for its datatype"
-        if not culprits:
-            message += f" ({_java_message(text)})"
-        return _inconsistent(started, message, culprits)
-    return ReasoningResult(True, message="HermiT: consistent",
-                           seconds=time.perf_counter() - started)
-
-
 def _inconsistent(started: float, message: str, culprits: list[Culprit]) -> ReasoningResult:
     if not culprits:
         message += " (no culprit found by the structural scan; HermiT gives no explanation)"
@@ -200,9 +188,9 @@ def _inconsistent(started: float, message: str, culprits: list[Culprit]) -> Reas
 
 
 def _java_message(text: str) -> str:
-    """The Java exception line of owlready2's error text."""
+    """The Java exception line of HermiT's error text."""
     lines = [line.strip() for line in text.splitlines() if "Exception" in line]
-    return lines[0] if lines else text.strip().splitlines()[-1]
+    return lines[0] if lines else (text.strip().splitlines() or ["HermiT failed"])[-1]
 
 
 # ---------------------------------------------------------------------------------------------
