@@ -1,4 +1,5 @@
-"""Property-based: any fact file, valid or mutated, builds or fails with one clear line."""
+"""Property-based: any fact file, valid or mutated, builds into a graph that passes `kg check`,
+or fails with one clear line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Graph
@@ -64,15 +65,25 @@ def mutate(data: dict, path: tuple, value: object, delete: bool) -> dict:
 mutations = st.lists(st.tuples(st.sampled_from(PATHS), values, st.booleans()), max_size=3)
 
 
-def build(data: dict) -> tuple[object, Path]:
+def run(command: str, work: Path) -> Result:
+    """`kg build` or `kg check` over the fact file in work/seeds, into work/build."""
+    return CliRunner().invoke(main, [
+        command, "--seeds", str(work / "seeds"), "--ontology", str(ROOT / "ontology"),
+        "--shapes", str(ROOT / "shapes"), f"--{'output' if command == 'build' else 'build'}",
+        str(work / "build")])
+
+
+def build(data: dict) -> tuple[Result, Path]:
     work = Path(tempfile.mkdtemp())
     (work / "seeds").mkdir()
     (work / "seeds" / "gen.yaml").write_text(yaml.safe_dump(data, allow_unicode=True),
                                              encoding="utf-8")
-    result = CliRunner().invoke(main, [
-        "build", "--seeds", str(work / "seeds"), "--ontology", str(ROOT / "ontology"),
-        "--shapes", str(ROOT / "shapes"), "--output", str(work / "build")])
-    return result, work
+    return run("build", work), work
+
+
+def no_traceback(result: Result) -> None:
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit), f"traceback: {result.exception!r}"
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -83,8 +94,7 @@ def test_build_succeeds_or_fails_with_one_line(changes):
         data = mutate(data, path, value, delete)
     result, work = build(data)
     try:
-        assert not isinstance(result.exception, Exception) or isinstance(
-            result.exception, SystemExit), f"traceback: {result.exception!r}"
+        no_traceback(result)
         if result.exit_code == 2:
             lines = result.output.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("kg: error: "), result.output
@@ -92,5 +102,9 @@ def test_build_succeeds_or_fails_with_one_line(changes):
         else:
             assert result.exit_code == 0, result.output
             Graph().parse(work / "build" / "graph.ttl")
+            checked = run("check", work)
+            no_traceback(checked)
+            assert checked.exit_code == 0, checked.output
+            assert checked.output.splitlines()[-1].startswith("0 violations, "), checked.output
     finally:
         shutil.rmtree(work)
