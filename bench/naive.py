@@ -1,10 +1,12 @@
 """The naive path `kg` is measured against: one rdflib graph, pySHACL over it whole, rdflib SPARQL.
 
 bench/run.py runs it in a child process, so that its peak memory is the child's own, and
-reads the JSON it prints: the seconds of each step, the triples, whether the graph conforms
+reads the JSON it prints: the seconds of each step, the triples, whether the graph conforms,
+with --check the seconds of the check (the rules across facts of checks/ in rdflib, each in a
+forked child stopped after --query-timeout, and HermiT as owlready2's sync_reasoner runs it)
 and, with --repeats, the median seconds of each named query (warm: the graph in memory).
 
-    python bench/naive.py --seeds DIR --output graph.ttl [--repeats 5]
+    python bench/naive.py --seeds DIR --output graph.ttl [--check] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import gc
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -20,14 +23,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import owlready2
 from pyshacl import validate
 from rdflib import Graph
 
+from kg.check import KGG, load_rules
 from kg.convert import Converter
 from kg.facts import load_corpus
 from kg.namespaces import PREFIXES
 from kg.ontology import load_ontology
 from kg.query import bind, named_queries
+from kg.reason import reasoning_lines
 from kg.validate import load_shapes
 
 T = TypeVar("T")
@@ -58,6 +64,35 @@ def build(seeds: Path, ontology: Path, shapes: Path, output: Path,
     timed(lambda: graph.serialize(output, format="turtle"), seconds, "write")
     seconds["build"] = seconds["convert"] + seconds["validate"] + seconds["write"]
     return graph, bool(conforms)
+
+
+def check(graph: Graph, rules: Path, timeout: float, seconds: dict[str, float]) -> list[str]:
+    """The rules across facts (checks/*.rq that name no kgg: graph) with rdflib, then
+    owlready2's HermiT; the rules that ran out of time."""
+    late = []
+    for rule in load_rules(rules):
+        if str(KGG) in rule.text:
+            continue
+        runs = timed(lambda rule=rule: query_runs(graph, rule.text, {}, 1, timeout), seconds,
+                     "rules")
+        if isinstance(runs, str):
+            late.append(f"{rule.name}: {runs}")
+    timed(lambda: reason(graph), seconds, "reason")
+    seconds["check"] = seconds["rules"] + seconds["reason"]
+    return late
+
+
+def reason(graph: Graph) -> None:
+    """HermiT as owlready2 runs it: the graph loaded into a World, then sync_reasoner."""
+    path = Path(f"/tmp/naive-reason-{os.getpid()}.nt")
+    path.write_bytes(reasoning_lines(graph.serialize(format="nt", encoding="utf-8")))
+    try:
+        world = owlready2.World()
+        world.get_ontology(path.as_uri()).load()
+        owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
+        world.close()
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def query_medians(graph: Graph, folder: Path, repeats: int, params: dict[str, dict[str, str]],
@@ -116,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", type=Path, default=Path("shapes"))
     parser.add_argument("--queries", type=Path, default=Path("queries"))
     parser.add_argument("--output", type=Path, required=True, help="the Turtle file to write")
+    parser.add_argument("--check", action="store_true",
+                        help="check the graph: the rules of checks/ and HermiT")
+    parser.add_argument("--checks", type=Path, default=Path("checks"))
     parser.add_argument("--repeats", type=int, default=0,
                         help="run each named query this many times (0: no queries)")
     parser.add_argument("--query-timeout", type=float, default=120,
@@ -126,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds: dict[str, float] = {}
     graph, conforms = build(args.seeds, args.ontology, args.shapes, args.output, seconds)
     result = {"triples": len(graph), "conforms": conforms, "seconds": seconds, "queries": {}}
+    if args.check:
+        result["late"] = check(graph, args.checks, args.query_timeout, seconds)
     if args.repeats and args.queries.is_dir():
         del graph
         gc.collect()

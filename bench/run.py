@@ -4,11 +4,12 @@ For each size it generates a corpus (bench/generate.py) with one source held bac
 each in a child process whose peak memory (max RSS) is read with wait4:
 
 - kg, through its public commands: `kg build` (full build), `kg check`, `kg build` again
-  after adding the held-back source, and each named query (`kg query NAME`, a process that
-  opens the built graph and answers: the median of --repeats runs);
+  after adding the held-back source; each named query warm on the built store (bench/warm.py:
+  the median of --repeats runs) and once as a `kg query NAME` process (start, open, answer);
 - the naive path (bench/naive.py): one rdflib graph, pySHACL over it whole, rdflib's Turtle
-  writer; a full build again for the added source (it keeps nothing between runs), then the
-  named queries in memory (warm) after parsing its Turtle back.
+  writer; the check as rdflib runs the rules of checks/ and owlready2 runs HermiT; a full
+  build again for the added source (it keeps nothing between runs), then the named queries
+  in memory (warm) after parsing its Turtle back.
 
 A command `kg` does not have (yet) is reported as n/a. It prints a table per size and, with
 --write, writes it with the machine's description to a Markdown file. Not run in CI.
@@ -53,10 +54,11 @@ class Measure:
     value: float | None = None
     rss_mb: float | None = None
     note: str = ""
+    at_least: bool = False  # a part was stopped at its time limit: the value is a floor
 
     def cell(self, digits: int = 2) -> str:
         if self.value is not None:
-            return f"{self.value:,.{digits}f}"
+            return f"{'> ' if self.at_least else ''}{self.value:,.{digits}f}"
         return self.note[:80] or "n/a"
 
 
@@ -182,31 +184,37 @@ def query_params(folder: Path) -> dict[str, dict[str, str]]:
 
 def kg_queries(kg: str, corpus: Corpus, params: dict[str, dict[str, str]], repeats: int,
                timeout: float) -> dict[str, Measure]:
-    """The median of `repeats` runs of `kg query NAME` for each named query; a query that
-    fails or runs out of time is not run again."""
-    results = {}
+    """Each named query warm on the built store (the median of `repeats` runs, in one child
+    process: bench/warm.py), and the median over the queries of one `kg query NAME` process
+    each."""
+    command = [sys.executable, str(BENCH / "warm.py"), "--build", str(corpus.build),
+               "--queries", str(ROOT / "queries"), "--repeats", str(repeats),
+               "--params", json.dumps(params)]
+    child = run_child(command, timeout * len(params) * repeats)
+    report = json.loads(child.stdout) if child.code == 0 and not child.timed_out else {}
+    results = {query_step(name): Measure(report["queries"][name] * 1000, child.rss_mb) if report
+               else measured(child) for name in params}
+    processes = []
     for name, given in params.items():
         options = [f"--param={key}={value}" for key, value in given.items()]
-        command = [kg, "query", name, *options, "--build", str(corpus.build), "--format", "csv",
-                   "--timeout", "0", *corpus.source_args()]
-        runs = []
-        for _ in range(repeats):
-            runs.append(measured(run_child(command, timeout)))
-            if runs[-1].value is None:
-                break
-        results[query_step(name)] = runs[-1] if runs[-1].value is None else Measure(
-            statistics.median(m.value for m in runs),  # type: ignore[misc]
-            max(m.rss_mb or 0.0 for m in runs))
+        processes.append(measured(run_child(
+            [kg, "query", name, *options, "--build", str(corpus.build), "--format", "csv",
+             "--timeout", "0", *corpus.source_args()], timeout)))
+    results[PROCESS] = total(processes)
+    if results[PROCESS].value is not None:
+        results[PROCESS] = Measure(statistics.median(m.value for m in processes),  # type: ignore
+                                   max(m.rss_mb or 0.0 for m in processes))
     return results
 
 
 def naive_child(corpus: Corpus, args: argparse.Namespace, repeats: int,
-                params: dict[str, dict[str, str]]) -> tuple[Child, dict]:
+                params: dict[str, dict[str, str]], check: bool = False) -> tuple[Child, dict]:
     command = [sys.executable, str(BENCH / "naive.py"), *corpus.source_args(),
-               "--queries", str(ROOT / "queries"), "--output",
-               str(args.work / f"naive-{corpus.size}.ttl"), "--repeats", str(repeats),
-               "--query-timeout", str(args.query_timeout), "--params", json.dumps(params)]
-    timeout = args.timeout + len(params) * repeats * args.query_timeout
+               "--queries", str(ROOT / "queries"), "--checks", str(ROOT / "checks"),
+               "--output", str(args.work / f"naive-{corpus.size}.ttl"), "--repeats",
+               str(repeats), "--query-timeout", str(args.query_timeout), "--params",
+               json.dumps(params), *(["--check"] if check else [])]
+    timeout = args.timeout * (2 if check else 1) + len(params) * repeats * args.query_timeout
     child = run_child(command, timeout)
     report = json.loads(child.stdout) if child.code == 0 and not child.timed_out else {}
     return child, report
@@ -220,10 +228,13 @@ def measure_size(size: int, args: argparse.Namespace, kg: str, commands: set[str
     say(f"{size} sources: kg build")
     results.kg[BUILD] = kg_build(kg, corpus, args.timeout)
     results.kg[CHECK] = kg_check(kg, corpus, commands, args.timeout)
-    say(f"{size} sources: naive build")
-    first, report = naive_child(corpus, args, 0, {})
+    results.kg[BUILD_CHECK] = total([results.kg[BUILD], results.kg[CHECK]])
+    say(f"{size} sources: naive build and check")
+    first, report = naive_child(corpus, args, 0, {}, check=True)
     naive_steps(results, BUILD, first, report)
-    results.naive[CHECK] = from_report(first, report, "validate")
+    results.naive[CHECK] = from_report(first, report, "check")
+    results.naive[CHECK].at_least = bool(report.get("late"))
+    results.naive[BUILD_CHECK] = total([results.naive[BUILD], results.naive[CHECK]])
     corpus.add_held()
     say(f"{size} sources: kg build after adding one source, kg query")
     results.kg[REBUILD] = kg_build(kg, corpus, args.timeout)
@@ -236,9 +247,10 @@ def measure_size(size: int, args: argparse.Namespace, kg: str, commands: set[str
         found = report.get("queries", {}).get(name)
         results.naive[query_step(name)] = (
             measured(second) if found is None else
-            Measure(note=found) if isinstance(found, str) else Measure(found))
+            Measure(note=found) if isinstance(found, str) else Measure(found * 1000))
     for path in (results.kg, results.naive):
         path[ALL_QUERIES] = total([path[query_step(name)] for name in params])
+        path[MEDIAN_QUERY] = median([path[query_step(name)] for name in params])
     results.kg[PEAK] = peak(results.kg.values())
     results.naive[PEAK] = peak([measured(first), measured(second)])
     return results
@@ -246,14 +258,17 @@ def measure_size(size: int, args: argparse.Namespace, kg: str, commands: set[str
 
 BUILD = "full build (s)"
 CHECK = "check (s)"
+BUILD_CHECK = "build + check (s)"
+PROCESS = "a `kg query NAME` process, median over the queries (s)"
+MEDIAN_QUERY = "named queries, p50 over all (ms)"
 REBUILD = "build after adding one source (s)"
 OPEN = "open the built graph (s)"
 PEAK = "peak memory (MB)"
-ALL_QUERIES = "all named queries, sum of p50 (s)"
+ALL_QUERIES = "all named queries, sum of p50 (ms)"
 
 
 def query_step(name: str) -> str:
-    return f"query {name}, p50 (s)"
+    return f"query {name}, p50 (ms)"
 
 
 def naive_steps(results: Results, step: str, child: Child, report: dict) -> None:
@@ -270,10 +285,18 @@ def from_report(child: Child, report: dict, step: str) -> Measure:
 
 
 def total(measures: list[Measure]) -> Measure:
-    """The sum of the measures, n/a when one is missing."""
+    """The sum of the measures (a floor when one is), n/a when one is missing."""
     if not measures or any(m.value is None for m in measures):
         return Measure(note="n/a")
-    return Measure(sum(m.value for m in measures))  # type: ignore[misc]
+    return Measure(sum(m.value for m in measures),  # type: ignore[misc]
+                   at_least=any(m.at_least for m in measures))
+
+
+def median(measures: list[Measure]) -> Measure:
+    """The median of the measures, n/a when one is missing."""
+    if not measures or any(m.value is None for m in measures):
+        return Measure(note="n/a")
+    return Measure(statistics.median(m.value for m in measures))  # type: ignore[misc]
 
 
 def peak(measures) -> Measure:
@@ -289,7 +312,8 @@ def ratio(naive: Measure, kg: Measure) -> str:
     if naive.value is None or not kg.value:
         return "n/a"
     times = naive.value / kg.value
-    return f"{times:.0f}x" if times >= 10 else f"{times:.1f}x" if times >= 1 else f"{times:.2g}x"
+    shown = f"{times:.0f}x" if times >= 10 else f"{times:.1f}x" if times >= 1 else f"{times:.2g}x"
+    return f"> {shown}" if naive.at_least and not kg.at_least else shown
 
 
 def table(results: Results) -> list[str]:
@@ -297,10 +321,10 @@ def table(results: Results) -> list[str]:
     lines = [f"### {results.size:,} sources ({facts})", "",
              "| step | kg | naive | naive / kg |", "|---|---:|---:|---:|"]
     steps = list(dict.fromkeys([*results.kg, *results.naive]))
-    steps.sort(key=lambda step: step == PEAK)
+    steps.sort(key=lambda step: (step.startswith("query "), step == PEAK))
     for step in steps:
         kg, naive = (paths.get(step, Measure(note="—")) for paths in (results.kg, results.naive))
-        digits = 0 if step == PEAK else 2
+        digits = 0 if step == PEAK else 1 if step.endswith("(ms)") else 2
         lines.append(f"| {step} | {kg.cell(digits)} | {naive.cell(digits)} | "
                      f"{ratio(naive, kg)} |")
     return [*lines, ""]
@@ -356,17 +380,21 @@ def earlier_sections(path: Path) -> dict[int, str]:
 
 NOTES = """Each figure is the wall-clock seconds of a child process (`kg` commands) or of a
 step inside one (the naive path, bench/naive.py); queries are the median (p50) of the
-repeats; peak memory is the largest max RSS of the path's processes.
+repeats; peak memory is the largest max RSS of the path's processes (HermiT's Java among
+them).
 
-- *kg*: `kg build`, `kg check`, `kg build` again after one source is added, `kg query NAME`
-  (a whole process: start, open the built graph, answer). `kg check` does more than the
-  naive check: the shapes, the SPARQL rules of checks/ and OWL reasoning.
+- *kg*: `kg build` (conversion, SHACL by unit, graph.ttl and the store), `kg check` (the
+  SPARQL rules of checks/ and HermiT; the shapes ran in the build), `kg build` again after
+  one source is added; each named query warm on the built store (bench/warm.py, as a service
+  built on kg would answer), and a whole `kg query NAME` process (start, open, answer).
 - *naive*: one rdflib graph built from the fact files, pySHACL over it whole with shapes/,
-  rdflib's Turtle writer; rebuilt whole when a source is added; the named queries with rdflib
-  in memory (warm), after parsing the Turtle back ("open the built graph").
-- n/a: `kg` has no such command yet; timeout: the step ran longer than the limit given
-  (`--timeout` for builds and checks, `--query-timeout` for one run of a query) and was
-  stopped. naive / kg above 1 means kg is faster (or smaller)."""
+  rdflib's Turtle writer (the build); the rules across facts of checks/ with rdflib and
+  HermiT as owlready2's sync_reasoner runs it (the check); rebuilt whole when a source is
+  added; the named queries with rdflib in memory (warm), after parsing the Turtle back ("open
+  the built graph").
+- "> N": a part was stopped at its time limit (`--query-timeout` for one rule or run of a
+  query), so the figure is a floor; timeout: the whole step ran longer than `--timeout` and
+  was stopped. naive / kg above 1 means kg is faster (or smaller)."""
 
 
 def say(text: str) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from click.testing import CliRunner
 from rdflib.namespace import RDF
 
 from conftest import ROOT
+from kg.cli import main
 from kg.convert import Converter
 from kg.facts import load_corpus
 from kg.model import Figure
@@ -123,3 +126,23 @@ def test_a_run_replaces_the_tables_of_its_sizes_and_keeps_the_others(bench_run, 
     assert text.index("### 100 sources") < text.index("### 1,000 sources")
     assert "n/a" in bench_run.ratio(bench_run.Measure(note="n/a (no `kg check`)"),
                                     bench_run.Measure(1.0))
+
+
+def test_a_floor_is_shown_as_one_and_so_is_its_ratio(bench_run):
+    naive = bench_run.total([bench_run.Measure(10.0), bench_run.Measure(120.0, at_least=True)])
+    assert naive.cell() == "> 130.00"
+    assert bench_run.ratio(naive, bench_run.Measure(2.0)) == "> 65x"
+
+
+def test_warm_queries_answer_every_named_query_on_a_build(bench_run, tmp_path, capsys):
+    output = tmp_path / "build"
+    result = CliRunner().invoke(main, ["build", "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    warm = load_script("warm")
+    assert warm.main(["--build", str(output), "--queries", str(ROOT / "queries"),
+                      "--repeats", "2", "--params",
+                      json.dumps(bench_run.query_params(ROOT / "queries"))]) == 0
+    report = json.loads(capsys.readouterr().out)
+    names = {path.stem for path in (ROOT / "queries").glob("*.rq")}
+    assert set(report["queries"]) == names
+    assert all(0 < seconds < 5 for seconds in report["queries"].values())
