@@ -1,13 +1,16 @@
-"""`kg push` against a real Virtuoso (Debian's virtuoso-opensource), started on 127.0.0.1."""
+"""`kg push` and `kg query --endpoint` against a real Virtuoso (Debian's virtuoso-opensource),
+started on 127.0.0.1."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import kg.push
@@ -24,7 +28,9 @@ from conftest import DATA, ROOT
 from kg.build import Inputs, make_graph
 from kg.cli import main
 from kg.export import select
+from kg.namespaces import BASE
 from kg.push import first_line
+from kg.query import QueryFile, named_queries
 
 VIRTUOSO = shutil.which("virtuoso-t")
 TEMPLATE = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
@@ -232,3 +238,192 @@ def test_the_counts_are_read_a_page_at_a_time(virtuoso, first_push, built, monke
     with httpx.Client(timeout=30) as client:
         counts = kg.push.served_counts(client, f"{virtuoso}/sparql")
     assert {name: counts.get(name) for name in built} == built
+
+
+# -- kg query --endpoint ------------------------------------------------------------------------
+
+SEEDS_AND_SCHEMA = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+                    "--shapes", str(ROOT / "shapes")]
+FILL = {"entity": "hakan-fidan", "event": "fidan-visit-pak-2025-07"}  # as tests/test_scale.py
+
+
+def param_args(named: QueryFile) -> list[str]:
+    """--param options for the parameters without a default, as test_scale.py fills them."""
+    expected = yaml.safe_load((ROOT / "queries" / f"{named.name}.yaml").read_text())
+    given = {p.name: FILL[p.type] for p in named.params if p.default is None}
+    given |= {k: str(v) for k, v in (expected.get("params") or {}).items() if k in given}
+    return [arg for name, value in given.items() for arg in ("--param", f"{name}={value}")]
+
+
+@pytest.fixture(scope="module")
+def seeds_served(virtuoso, first_push, built) -> str:
+    """The endpoint holding the seeds' graphs and no other of the project's (another test
+    pushes a fact file of its own); yields its SPARQL endpoint."""
+    assert run_push(push_args(virtuoso), CREDENTIALS).exit_code == 0
+    auth = httpx.DigestAuth(CREDENTIALS["KG_ENDPOINT_USER"], CREDENTIALS["KG_ENDPOINT_PASSWORD"])
+    for graph in set(served(virtuoso)) - set(built):
+        if graph.startswith(BASE):
+            httpx.delete(f"{virtuoso}/sparql-graph-crud-auth", params={"graph": graph},
+                         auth=auth, timeout=30).raise_for_status()
+    return f"{virtuoso}/sparql"
+
+
+@pytest.fixture(scope="module")
+def seeds_build(tmp_path_factory) -> Path:
+    """The seeds built by `kg build`, for `kg query` over the embedded store."""
+    output = tmp_path_factory.mktemp("build")
+    result = CliRunner().invoke(main, ["build", *SEEDS_AND_SCHEMA, "--output", str(output)])
+    assert result.exit_code in (0, 1), result.output
+    return output
+
+
+def run_query(args: list[str], where: list[str]):
+    return CliRunner().invoke(main, ["query", *args, "--queries", str(ROOT / "queries"),
+                                     *where])
+
+
+@needs_virtuoso
+@pytest.mark.parametrize("named", named_queries(ROOT / "queries"), ids=lambda q: q.name)
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_every_named_query_answers_on_the_endpoint_as_on_the_store(seeds_served, seeds_build,
+                                                                   named, fmt):
+    args = [named.name, *param_args(named), "--format", fmt]
+    on_store = run_query(args, ["--build", str(seeds_build), *SEEDS_AND_SCHEMA])
+    on_endpoint = run_query(args, ["--endpoint", seeds_served])
+    assert on_store.exit_code == 0, on_store.output
+    assert on_endpoint.exit_code == 0, on_endpoint.output
+    assert on_endpoint.output == on_store.output
+
+
+@needs_virtuoso
+@pytest.mark.parametrize("args", [
+    ["--sparql", "ASK { kgr:hakan-fidan org:holds kgr:tur-minister-foreign-affairs }"],
+    ["--sparql", "ASK { kgr:hakan-fidan org:holds kgr:PAK }", "--format", "json"],
+    ["--sparql", "CONSTRUCT { kgr:hlscc ?p ?o } WHERE { kgr:hlscc ?p ?o }"],
+    ["--sparql", "SELECT ?p ?o WHERE { kgr:hlscc ?p ?o } ORDER BY ?p ?o", "--limit", "3"],
+    ["cq08-visits-of-person", "--param", "person=hakan-fidn"],  # did you mean hakan-fidan?
+])
+def test_other_queries_answer_on_the_endpoint_as_on_the_store(seeds_served, seeds_build, args):
+    on_store = run_query(args, ["--build", str(seeds_build), *SEEDS_AND_SCHEMA])
+    on_endpoint = run_query(args, ["--endpoint", seeds_served])
+    assert (on_endpoint.exit_code, on_endpoint.output) == (on_store.exit_code, on_store.output)
+
+
+@needs_virtuoso
+@pytest.mark.parametrize(("env", "message"), [
+    (CREDENTIALS, None),
+    ({}, "401 Unauthorized: the server wants credentials: set KG_ENDPOINT_USER"),
+    ({**CREDENTIALS, "KG_ENDPOINT_PASSWORD": "wrong"},
+     "401 Unauthorized: the server refused the credentials given"),
+])
+def test_the_endpoint_gets_the_credentials_of_the_environment(seeds_served, env, message):
+    endpoint = f"{seeds_served}-auth"  # Virtuoso's /sparql-auth: HTTP digest auth
+    result = run_push(["query", "--sparql", "ASK { kgr:hlscc ?p ?o }", "--endpoint", endpoint],
+                      env)
+    if message is None:
+        assert (result.exit_code, result.output) == (0, "true\n")
+    else:
+        assert result.exit_code == 2
+        assert result.output.startswith(f"kg: error: {endpoint}: the query: {message}")
+        assert result.output.count("\n") == 1
+
+
+@needs_virtuoso
+def test_an_error_of_the_server_is_one_line_with_its_message(seeds_served):
+    result = run_query(["--sparql", "SELECT * WHERE {\n  ?s ?p\n}"],
+                       ["--endpoint", seeds_served])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert result.output.startswith(f"kg: error: {seeds_served}: the query: 400 Bad Request: "
+                                    "Virtuoso 37000 Error SP030: SPARQL compiler, line 3: ")
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that takes connections (the kernel's backlog) but never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+class NotSparql(http.server.BaseHTTPRequestHandler):
+    """A server that answers every POST with a web page."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"<html><body>Welcome</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def web_page() -> Iterator[str]:
+    """The URL of a server that answers with a web page, not SPARQL results."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotSparql)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("args", [
+    ["cq08-visits-of-person"],
+    ["--sparql", "ASK { ?s ?p ?o }"],
+])
+def test_an_endpoint_that_is_not_there_is_one_line_and_exit_2(args):
+    endpoint = f"http://127.0.0.1:{free_port()}/sparql"
+    result = run_query(args, ["--endpoint", endpoint])
+    assert result.exit_code == 2
+    assert result.output == (f"kg: error: {endpoint}: cannot connect (Connection refused): is "
+                             "the server running?\n")
+
+
+def test_an_endpoint_that_does_not_answer_in_time_is_one_line_and_exit_2(silent_port):
+    endpoint = f"http://127.0.0.1:{silent_port}/sparql"
+    result = run_query(["--sparql", "ASK { ?s ?p ?o }", "--timeout", "0.5"],
+                       ["--endpoint", endpoint])
+    assert result.exit_code == 2
+    assert result.output == f"kg: error: {endpoint}: the query: no answer in time (--timeout)\n"
+
+
+def test_an_answer_that_is_not_sparql_results_is_one_line_and_exit_2(web_page):
+    result = run_query(["--sparql", "ASK { ?s ?p ?o }"], ["--endpoint", web_page])
+    assert result.exit_code == 2
+    assert result.output == (f"kg: error: {web_page}: the query's answer (text/html) is not "
+                             "SPARQL JSON results: is --endpoint the server's SPARQL endpoint?\n")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+     "the query calls SERVICE <http://example.org/sparql>, which would reach the network"),
+    ("SELECT * FROM <http://example.org/data.ttl> WHERE { ?s ?p ?o }",
+     "the query's FROM <http://example.org/data.ttl> would load a graph from outside"),
+    ("INSERT DATA { kgr:a kgr:b kgr:c }", "kg query only reads the graph"),
+])
+def test_the_endpoint_gets_no_query_that_is_refused(text, message, silent_port):
+    # nothing listens behind a silent port: a query sent there would time out instead
+    endpoint = f"http://127.0.0.1:{silent_port}/sparql"
+    result = run_query(["--sparql", text, "--timeout", "5"], ["--endpoint", endpoint])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"kg: error: --sparql: {message}")
+    assert result.output.count("\n") == 1
+
+
+def test_bad_endpoint_urls_and_credentials_are_one_line_and_exit_2():
+    result = run_query(["--sparql", "ASK {}"], ["--endpoint", "localhost:8890/sparql"])
+    assert (result.exit_code, result.output) == (
+        2, "kg: error: --endpoint 'localhost:8890/sparql' is not an http:// or https:// URL\n")
+    result = run_push(["query", "--sparql", "ASK {}", "--endpoint", "http://127.0.0.1:1/sparql"],
+                      {"KG_ENDPOINT_USER": "dba"})
+    assert result.exit_code == 2
+    assert "KG_ENDPOINT_PASSWORD is not set" in result.output

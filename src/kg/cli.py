@@ -16,6 +16,7 @@ import kg.check as checking
 import kg.pipeline as pipeline
 import kg.push as pushing
 import kg.query as sparql
+import kg.remote as remote
 from kg import __version__
 from kg.build import Build, Inputs, make_graph
 from kg.docs import write_docs
@@ -245,7 +246,8 @@ def docs(ontology: Path, output: Path) -> None:
 
 
 QUERY_EXIT_CODES = f"""Exit codes: {EXIT_OK} answered (an ASK query prints true or false);
-{EXIT_INPUT} bad input: a bad query or parameter, a refused query, a timeout, bad fact files."""
+{EXIT_INPUT} bad input: a bad query or parameter, a refused query, a timeout, bad fact files,
+an --endpoint that cannot be reached or refuses the query."""
 
 BUILD_OPTION = click.option("--build", "build_dir", type=click.Path(path_type=Path),
                             default=Path("build"), show_default=True,
@@ -253,6 +255,22 @@ BUILD_OPTION = click.option("--build", "build_dir", type=click.Path(path_type=Pa
 QUERIES_OPTION = click.option("--queries", "folder", type=click.Path(path_type=Path),
                               default=Path("queries"), show_default=True,
                               help="Folder of the named queries (NAME.rq).")
+
+
+def credential_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options naming the environment variables that hold a server's credentials."""
+    for option in (
+        click.option("--token-env", default=pushing.TOKEN_ENV, show_default=True,
+                     metavar="VAR", help="Environment variable holding a token sent as "
+                     "'Authorization: Bearer' (QLever's access token), instead of a user and "
+                     "password."),
+        click.option("--password-env", default=pushing.PASSWORD_ENV, show_default=True,
+                     metavar="VAR", help="Environment variable holding the password."),
+        click.option("--user-env", default=pushing.USER_ENV, show_default=True,
+                     metavar="VAR", help="Environment variable holding the user name."),
+    ):
+        command = option(command)
+    return command
 
 
 def ensure_built(seeds: Path, ontology: Path, shapes: Path, build_dir: Path) -> None:
@@ -280,12 +298,17 @@ def ensure_built(seeds: Path, ontology: Path, shapes: Path, build_dir: Path) -> 
                                       "more were cut.")
 @click.option("--allow-network", is_flag=True,
               help="Run SERVICE and FROM / FROM NAMED, which reach outside the graph.")
+@click.option("--endpoint", metavar="URL",
+              help="Run the query on this SPARQL 1.1 endpoint (its default graph the union "
+                   "of its named graphs, see `kg push`) instead of the build.")
+@credential_options
 @QUERIES_OPTION
 @BUILD_OPTION
 @source_options
 @reports_input_errors
 def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str | None,
-          timeout: float, limit: int, allow_network: bool, folder: Path, build_dir: Path,
+          timeout: float, limit: int, allow_network: bool, endpoint: str | None,
+          user_env: str, password_env: str, token_env: str, folder: Path, build_dir: Path,
           seeds: Path, ontology: Path, shapes: Path) -> None:
     """Run a SPARQL query over the built graph: a named query (see `kg queries`), a FILE.rq,
     standard input (-) or --sparql QUERY.
@@ -299,6 +322,9 @@ def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str 
     the query. Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused; so are SERVICE
     and FROM / FROM NAMED, which would reach the network, unless --allow-network.
 
+    With --endpoint URL the query runs on a SPARQL server instead (no build needed), with
+    the credentials of the environment as for `kg push`.
+
     \b
     Examples:
       kg query cq08-visits-of-person
@@ -308,11 +334,18 @@ def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str 
       kg query --sparql 'ASK { kgr:hakan-fidan org:holds ?post }'
       kg query my-question.rq --format json
       echo 'DESCRIBE kgr:hlscc' | kg query - --format ntriples
+      kg query cq01-visiting-officials --endpoint http://localhost:8890/sparql
     """
     chosen = sparql.resolve(name, text, folder, sys.stdin)
     request = sparql.Request.make(chosen, params, fmt, allow_network)
-    ensure_built(seeds, ontology, shapes, build_dir)
-    answer = request.answer(build_dir, timeout, limit)
+    if endpoint is not None:
+        variables = pushing.Variables(user_env, password_env, token_env)
+        target = pushing.make_target(endpoint, None, variables, os.environ)
+        with remote.EndpointEngine(target.endpoint, target.credentials, timeout) as engine:
+            answer = remote.answer(request, engine, limit)
+    else:
+        ensure_built(seeds, ontology, shapes, build_dir)
+        answer = request.answer(build_dir, timeout, limit)
     click.echo(answer.output, nl=False)
     if answer.cut:
         what = "row" if answer.form in ("SELECT", "ASK") else "triple"
@@ -402,13 +435,7 @@ that cannot be reached or refuses a request (one line: the status and the server
               help="The server's SPARQL endpoint (queried for the triple counts afterwards).")
 @click.option("--graph-store", metavar="URL",
               help="The server's Graph Store endpoint  [default: --endpoint]")
-@click.option("--user-env", default=pushing.USER_ENV, show_default=True, metavar="VAR",
-              help="Environment variable holding the user name.")
-@click.option("--password-env", default=pushing.PASSWORD_ENV, show_default=True,
-              metavar="VAR", help="Environment variable holding the password.")
-@click.option("--token-env", default=pushing.TOKEN_ENV, show_default=True, metavar="VAR",
-              help="Environment variable holding a token sent as 'Authorization: Bearer' "
-                   "(QLever's access token), instead of a user and password.")
+@credential_options
 @click.option("--timeout", type=click.FloatRange(min=1), default=pushing.DEFAULT_TIMEOUT,
               show_default=True, help="Seconds to wait for each answer of the server.")
 @reports_input_errors

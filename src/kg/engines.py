@@ -1,7 +1,7 @@
 """Where `kg query` runs a query: the build's Oxigraph store (the union of its named graphs is
 the default graph), or, for a query allowed to reach outside the build (FROM, SERVICE with
 --allow-network), rdflib over graph.ttl. Both give rdflib terms, so answers are written one
-way whatever ran them.
+way whatever ran them (and so does kg.remote, for `kg query --endpoint`).
 """
 
 from __future__ import annotations
@@ -45,12 +45,14 @@ class Outcome:
     cut: bool = False
 
 
-def _select(variables: Iterable[str], rows: Iterable[Row], limit: int) -> Outcome:
+def rows_outcome(variables: Iterable[str], rows: Iterable[Row], limit: int) -> Outcome:
+    """A SELECT's outcome: the first `limit` rows, `cut` when there were more."""
     kept = list(islice(rows, limit + 1))
     return Outcome("SELECT", tuple(variables), tuple(kept[:limit]), cut=len(kept) > limit)
 
 
-def _graph(form: str, triples: Iterable[Triple], limit: int) -> Outcome:
+def triples_outcome(form: str, triples: Iterable[Triple], limit: int) -> Outcome:
+    """A CONSTRUCT's or DESCRIBE's outcome: the first `limit` triples in N3 order."""
     ordered = sorted(triples, key=term_key)
     return Outcome(form, triples=tuple(ordered[:limit]), cut=len(ordered) > limit)
 
@@ -91,8 +93,9 @@ def _rdflib_outcome(result: Result, limit: int) -> Outcome:
     if result.type == "ASK":
         return Outcome("ASK", answer=bool(result.askAnswer))
     if result.type == "SELECT":
-        return _select((str(v) for v in result.vars or ()), (tuple(r) for r in result), limit)
-    return _graph(result.type, result.graph or (), limit)
+        return rows_outcome((str(v) for v in result.vars or ()), (tuple(r) for r in result),
+                            limit)
+    return triples_outcome(result.type, result.graph or (), limit)
 
 
 class StoreEngine:
@@ -216,9 +219,9 @@ def _oxigraph_outcome(result: object, form: str, limit: int) -> Outcome:
         names = [v.value for v in result.variables]
         rows = (tuple(None if solution[name] is None else from_oxigraph(solution[name])
                       for name in names) for solution in result)
-        return _select(names, rows, limit)
+        return rows_outcome(names, rows, limit)
     assert isinstance(result, pyoxigraph.QueryTriples)
-    return _graph(form, ((from_oxigraph(t.subject), from_oxigraph(t.predicate),
+    return triples_outcome(form, ((from_oxigraph(t.subject), from_oxigraph(t.predicate),
                           from_oxigraph(t.object)) for t in result), limit)
 
 
@@ -252,10 +255,15 @@ def from_oxigraph(term: object, stable: bool = True) -> Node:
     if isinstance(term, pyoxigraph.BlankNode):
         return BNode(term.value)
     assert isinstance(term, pyoxigraph.Literal)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    if datatype in (_STRING, _LANG_STRING):
-        return Literal(term.value)
-    literal = Literal(term.value, datatype=URIRef(datatype))
+    return literal_term(term.value, term.datatype.value, term.language, stable)
+
+
+def literal_term(value: str, datatype: str | None, language: str | None,
+                 stable: bool = True) -> Node:
+    """A literal as rdflib reads it from graph.ttl (see from_oxigraph)."""
+    if language:
+        return Literal(value, lang=language)
+    if datatype is None or datatype in (_STRING, _LANG_STRING):
+        return Literal(value)
+    literal = Literal(value, datatype=URIRef(datatype))
     return stable_literal(literal) if stable else literal
