@@ -15,9 +15,9 @@ import argparse
 import gc
 import json
 import multiprocessing
-import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -84,15 +84,13 @@ def check(graph: Graph, rules: Path, timeout: float, seconds: dict[str, float]) 
 
 def reason(graph: Graph) -> None:
     """HermiT as owlready2 runs it: the graph loaded into a World, then sync_reasoner."""
-    path = Path(f"/tmp/naive-reason-{os.getpid()}.nt")
-    path.write_bytes(reasoning_lines(graph.serialize(format="nt", encoding="utf-8")))
-    try:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "graph.nt"
+        path.write_bytes(reasoning_lines(graph.serialize(format="nt", encoding="utf-8")))
         world = owlready2.World()
         world.get_ontology(path.as_uri()).load()
         owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
         world.close()
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def query_medians(graph: Graph, folder: Path, repeats: int, params: dict[str, dict[str, str]],

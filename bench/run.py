@@ -204,10 +204,7 @@ def kg_queries(kg: str, corpus: Corpus, params: dict[str, dict[str, str]], repea
         processes.append(measured(run_child(
             [kg, "query", name, *options, "--build", str(corpus.build), "--format", "csv",
              "--timeout", "0", *corpus.source_args()], timeout)))
-    results[PROCESS] = total(processes)
-    if results[PROCESS].value is not None:
-        results[PROCESS] = Measure(statistics.median(m.value for m in processes),  # type: ignore
-                                   max(m.rss_mb or 0.0 for m in processes))
+    results[PROCESS] = median(processes)
     return results
 
 
@@ -303,10 +300,12 @@ def total(measures: list[Measure]) -> Measure:
 
 
 def median(measures: list[Measure]) -> Measure:
-    """The median of the measures, n/a when one is missing."""
+    """The median of the measures (with their largest peak memory), n/a when one is
+    missing."""
     if not measures or any(m.value is None for m in measures):
         return Measure(note="n/a")
-    return Measure(statistics.median(m.value for m in measures))  # type: ignore[misc]
+    return Measure(statistics.median(m.value for m in measures),  # type: ignore[misc]
+                   max((m.rss_mb for m in measures if m.rss_mb is not None), default=None))
 
 
 def peak(measures) -> Measure:

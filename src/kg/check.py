@@ -7,8 +7,9 @@ query), optionally `?source1 ?source2 ?value1 ?value2` (what it compared). Each 
 over the whole dataset: the default graph is the graph `kg build` writes (data and ontology);
 the named graphs `kgg:data`, `kgg:ontology`, `kgg:shapes` and `kgg:queries` hold the parts on
 their own. The check builds first (kg build's incremental build, into `Inputs.output`), then
-runs the rules with Oxigraph over a copy of the build's store (see CheckStore) and HermiT over
-the graph; the SHACL findings are the build's.
+runs the rules with Oxigraph over the built graph in memory (those that name kgg: graphs over a
+copy of the build's store, see CheckStore) and HermiT over the graph; the SHACL findings are
+the build's.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from rdflib.term import Node
 
 from kg.namespaces import bind_prefixes
 from kg.ntriples import triple_lines
+from kg.screen import superclasses
 
 # The datatypes of the OWL 2 datatype map (plus RDF 1.1's rdf:langString, which parsers read
 # as plain literals). HermiT refuses any other datatype with an exception instead of
@@ -98,11 +99,6 @@ def reasoning_lines(lines: bytes) -> bytes:
 _IMPORTS = f"<{OWL.imports}>".encode()
 _OWL2_TEXTS = {str(datatype) for datatype in _OWL2_DATATYPES}
 _STRING_TEXT = str(XSD.string).encode()
-
-
-def reasoning_graph(graph: Graph) -> Graph:
-    """The graph as HermiT gets it (see reasoning_lines)."""
-    return Graph().parse(data=reasoning_lines(triple_lines(graph)), format="nt")
 
 
 _HERMIT = Path(owlready2.__file__).parent / "hermit"
@@ -338,23 +334,12 @@ def _fits(literal: Literal, datatype: Node) -> bool:
 # -- reading the ontology --
 
 
-def _closure(graph: Graph, link: URIRef) -> dict[Node, set[Node]]:
+def _closure(graph: Graph, link: URIRef) -> dict[Node, frozenset[Node]]:
     """Each class (or property) with all its superclasses (or superproperties), itself
-    included."""
-    direct: dict[Node, set[Node]] = defaultdict(set)
-    for sub, sup in graph.subject_objects(link):
-        direct[sub].add(sup)
+    included (every declared class, even one with no superclass)."""
+    closed = superclasses(graph.subject_objects(link))
     for cls in graph.subjects(RDF.type, OWL.Class):
-        direct.setdefault(cls, set())
-    closed: dict[Node, set[Node]] = {}
-    for start in direct:
-        seen, todo = {start}, [start]
-        while todo:
-            for sup in direct.get(todo.pop(), ()):
-                if sup not in seen:
-                    seen.add(sup)
-                    todo.append(sup)
-        closed[start] = seen
+        closed.setdefault(cls, frozenset({cls}))
     return closed
 
 
