@@ -20,6 +20,7 @@ import kg.remote as remote
 from kg import __version__
 from kg.build import Build, Inputs, make_graph
 from kg.docs import write_docs
+from kg.draft.command import draft
 from kg.draw import Selection, picture, picture_format, render, state_codes
 from kg.errors import EXIT_INPUT, EXIT_OK, EXIT_VIOLATIONS, InputError
 from kg.export import FORMATS, load_context, select, serialize_graphs, write_output
@@ -72,6 +73,9 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(__version__, prog_name="kg")
 def main() -> None:
     """kg: a knowledge graph of the relations between states, built from cited fact files."""
+
+
+main.add_command(draft)  # kg draft: a reviewable first draft of a fact file from an article
 
 
 @main.command(epilog=EXIT_CODES)

@@ -409,7 +409,13 @@ def _allowed_keys(loc: tuple) -> list[str]:
 
 
 def _located(fact_file: FactFile, node: yaml.Node, shown: str) -> ParsedFile:
-    """The file's records, each with the line it starts on."""
+    """The file's records, each with the line it starts on; none may still be a draft."""
+    for section in ("entities", "facts"):
+        for i, record in enumerate(getattr(fact_file, section)):
+            if record.draft:
+                raise InputError("still a draft (draft: true): review it, then delete the mark "
+                                 "(kg draft --check lists them)",
+                                 _location(node, (section, i), shown, record.id))
     source = fact_file.source
     return ParsedFile(
         tuple(Located(e, _location(node, ("entities", i), shown, e.id))

@@ -186,6 +186,8 @@ class Record(BaseModel):
 
     id: Id
     note: Annotated[Text | None, Pred(RDFS.comment)] = None
+    # Set by `kg draft` on what it drafted; the loader refuses a record still marked.
+    draft: bool = False
 
     # Records with a `kind` map it to their class's local name here (kind -> class name).
     KINDS: ClassVar[dict[str, str]] = {}
