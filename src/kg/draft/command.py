@@ -82,7 +82,8 @@ def _draft(article: Path, when: date | None, language: str | None, source_id: st
         raise InputError(f"no article: '{article}' is not a file")
     if output is not None and output.exists():
         raise InputError(f"'{output}' exists: give another --output or delete it first")
-    result = draft_article(article, load_registry(seeds), language, when, source_id)
+    registry = load_registry(seeds)
+    result = draft_article(article, registry, language, when, source_id)
     text = render(result)
     check_written(text, (output or article).as_posix())
     if output is None:
@@ -91,6 +92,7 @@ def _draft(article: Path, when: date | None, language: str | None, source_id: st
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output} ({len(result.facts)} draft facts)", err=True)
     if curated is not None:
-        from kg.draft.score import format_scores, score
+        from kg.draft.score import format_scores, header, score
 
-        click.echo(format_scores(article.name, score(result, curated)), err=True)
+        click.echo(header(), err=True)
+        click.echo(format_scores(article.stem, score(result, curated, registry)), err=True)

@@ -13,7 +13,7 @@ from kg.draft.amounts import Amount, AmountFinder
 from kg.draft.article import Article, read_article
 from kg.draft.dates import DateExpr, DateFinder
 from kg.draft.facts import Fact, Rules, Sentence
-from kg.draft.mentions import Paragraph, Resolver
+from kg.draft.mentions import Mention, Paragraph, Resolver
 from kg.draft.nlp import LEXICONS, Phrases, fold, lexicon, pipeline
 from kg.draft.registry import InputError, Known, Registry
 
@@ -91,6 +91,7 @@ class Drafter:
                                            for w in e["words"]), lemmas=True, per_key=True)
         self.modal = Phrases(self.nlp, ((k, w) for k, ws in self.lex["modality"].items()
                                         for w in ws), lemmas=True)
+        self.both = Phrases(self.nlp, (("both", w) for w in self.lex["both"]), lemmas=True)
         self.dates = DateFinder(self.lex, language)
         self.amounts = AmountFinder(self.lex)
 
@@ -103,6 +104,8 @@ class Drafter:
             last = persons[-1] if persons else last
             paragraphs.append(para)
         pair = self._pair(paragraphs)
+        for para in paragraphs:
+            self._both(para, pair)
         rules = Rules(self.lex, self.registry, pair)
         out = Draft(article, source, paragraphs, {}, {}, [], pair)
         for para in paragraphs:
@@ -125,6 +128,13 @@ class Drafter:
                     counts[state] += 1
                     first.setdefault(state, len(first))
         return sorted(counts, key=lambda s: (-counts[s], first[s]))[:2]
+
+    def _both(self, para: Paragraph, pair: list[str]) -> None:
+        """"Both countries", "beide landen": a mention of each state of the pair."""
+        for hit in self.both.find(para.doc, para.text):
+            para.mentions.extend(Mention(para.sentence(hit.start), hit.start, hit.end, hit.text,
+                                         state, "both", "State") for state in pair)
+        para.mentions.sort(key=lambda m: (m.start, m.end))
 
     def _paragraph(self, para: Paragraph, rules: Rules, base: date | None,
                    out: Draft) -> list[Fact]:

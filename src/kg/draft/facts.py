@@ -31,6 +31,7 @@ class Fact:
     trigger: str
     evidence: dict[str, str] = field(default_factory=dict)
     kind: str | None = None
+    sentence: int = -1  # the first token of its sentence (relations merge per sentence)
 
     def set(self, key: str, value: Any, words: str | None = None) -> None:
         """Set a field (if it has a value) with the words it came from."""
@@ -43,7 +44,8 @@ class Fact:
     def key(self) -> tuple:
         """What makes two drafted facts the same fact."""
         roles = tuple(str(self.fields.get(k)) for k in MAIN_ROLES.get(self.type, ()))
-        return (self.type, self.kind, *roles)
+        where = self.sentence if self.type == "Relation" else None
+        return (self.type, self.kind, where, *roles)
 
 
 MAIN_ROLES = {
@@ -161,7 +163,8 @@ class Rules:
     def new(self, s: Sentence, type_: str, hit: Hit, rule: str, stable: bool = False,
             kind: str | None = None) -> Fact:
         modality, words = self.modality(s, hit.start, stable)
-        fact = Fact(type_, {}, [s.para.number], modality, rule, hit.text, kind=kind)
+        fact = Fact(type_, {}, [s.para.number], modality, rule, hit.text, kind=kind,
+                    sentence=s.start)
         if kind:
             fact.fields["kind"] = kind
         if words:

@@ -12,7 +12,6 @@ from typing import Any
 from kg.draft.nlp import Hit, Phrases, fold
 from kg.draft.registry import Known, Registry
 
-PREPOSITIONS = {"in", "at", "to", "from", "naar", "te", "uit", "van", "op", "near", "bij"}
 CONNECTORS = {"of", "for", "and", "van", "de", "der", "voor", "het", "en", "-", "al", "bin",
               "von", "du", "la", "le"}
 
@@ -99,6 +98,10 @@ class Resolver:
         self.ranks = Phrases(nlp, (("rank", r) for r in lexicon["ranks"]))
         self.officials = {fold(w) for w in lexicon["officials"]}
         self.pronouns = {fold(w) for w in lexicon["pronouns"]}
+        self.delegation = {fold(w) for w in lexicon["delegation"]}
+        self.one_official = {fold(w) for w in lexicon["one_official"]}
+        self.places_after = {fold(w) for w in lexicon["places_after"]}
+        self.persons: dict[str, list[str]] = {}  # the persons of each state named so far
         self.not_names = _not_names(lexicon)
         self.metonyms = {fold(m): k.id for k in registry for m in k.metonyms}
         self.places = {fold(n): k.id for k in registry if k.type == "Place"
@@ -138,6 +141,10 @@ class Resolver:
         self._titles(para, titles, ranks)
         self._pronouns(para, last_person)
         para.mentions.sort(key=lambda m: (m.start, m.end))
+        for m in para.mentions:
+            state = self.registry.state_of(m.entity) if m.type == "Person" else None
+            if state and m.entity not in self.persons.setdefault(state, []):
+                self.persons[state].append(m.entity or "")
         return para
 
     def _metonym_or_place(self, para: Paragraph, hit: Hit, how: str,
@@ -146,7 +153,7 @@ class Resolver:
         folded = fold(hit.text)
         gov = self.metonyms.get(folded)
         place = self.places.get(folded)
-        after_preposition = hit.start > 0 and para.doc[hit.start - 1].text in PREPOSITIONS
+        after_preposition = hit.start > 0 and para.doc[hit.start - 1].text in self.places_after
         if gov and place:
             return ("name", place) if after_preposition else ("metonym", gov)
         return how, entity
@@ -181,10 +188,22 @@ class Resolver:
             official = (token is not None and k not in title_starts
                         and (token.text in self.officials or token.lemma_ in self.officials)
                         and not self._named_after(para, k + 1))
-            entity = self._government(hit.key) if official else hit.key
-            para.mentions.append(Mention(para.sentence(hit.start), hit.start, hit.end, hit.text,
-                                         entity, "officials" if official else "demonym",
-                                         "Government" if official else "State"))
+            word = token.text if token is not None else ""
+            for entity, how, kind in self._officials(hit.key, word) if official else [
+                    (hit.key, "demonym", "State")]:
+                para.mentions.append(Mention(para.sentence(hit.start), hit.start, hit.end,
+                                             hit.text, entity, how, kind))
+
+    def _officials(self, state: str, word: str) -> list[tuple[str, str, str]]:
+        """What "Turkish officials" names: the government; "the Turkish delegation" also the
+        persons of that state named before; "the Turkish minister" the one person named."""
+        persons = self.persons.get(state, [])
+        if word in self.one_official and len(persons) == 1:
+            return [(persons[0], "officials", "Person")]
+        out = [(self._government(state), "officials", "Government")]
+        if word in self.delegation:
+            out += [(p, "delegation", "Person") for p in persons]
+        return out
 
     def _named_after(self, para: Paragraph, token: int) -> bool:
         return any(m.start == token and m.type == "Person" for m in para.mentions)
@@ -302,7 +321,7 @@ class Resolver:
             if folded & {fold(w) for w in words}:
                 return kind
         before = para.doc[start - 1].text if start else ""
-        if before in PREPOSITIONS:
+        if before in self.places_after:
             return "Place"
         return "Person" if end - start >= 2 else "Organisation"
 
