@@ -1,15 +1,15 @@
 """Dates in a paragraph, resolved against the source's date at the precision the text gives:
 absolute ("9 July 2025", "18 tot 20 mei 2024", "February 2025"), partial ("9 juli", "in May")
 and relative ("on Tuesday", "late Tuesday night", "next year"), with the source's words kept
-(`as_given`) and the time of day. dateparser resolves weekdays and dates without a year with
-the source's date as its base; the patterns come from the lexicon's month and weekday names."""
+(`as_given`) and the time of day. Weekdays and dates without a year are resolved with the
+source's date as their base; the patterns come from the lexicon's month and weekday names."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, timedelta
 from typing import Any
 
 SUFFIX = r"(?:st|nd|rd|th|ste|de|e)?"
@@ -55,6 +55,7 @@ class DateFinder:
         rng, tod = _alt(lexicon["range_words"]), _alt(list(lexicon["times_of_day"]))
         late = _alt(lexicon["late"])
         rel = _alt(list(lexicon["relative_years"]))
+        rel_month = _alt(list(lexicon["relative_months"]))
         d = rf"(\d{{1,2}}){SUFFIX}"
         self.patterns = [
             ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
@@ -67,6 +68,7 @@ class DateFinder:
             ("month_year", re.compile(rf"\b({month})\s+(?:of\s+)?(\d{{4}})\b")),
             ("weekday", re.compile(rf"\b(?:({late})\s+)?({weekday})(?:\s*({tod}))?\b")),
             ("relative_year", re.compile(rf"\b({rel})\b")),
+            ("relative_month", re.compile(rf"\b({rel_month})\b")),
             ("month", re.compile(rf"\b({month})\b")),
             ("year", re.compile(r"(?<![\d.,$€£¥])\b(1[89]\d{2}|20\d{2})\b(?![\d%]|,\d|\.\d)")),
         ]
@@ -147,20 +149,22 @@ class DateFinder:
         return g[0], False, None
 
     def _weekday(self, g: tuple, base: date | None, ahead: bool) -> tuple:
-        """A weekday: the one before the source's date (or after, for what is to come)."""
-        import dateparser
-
+        """A weekday: the last one up to the source's date (the next one from it, for what is
+        to come); the source's own weekday is its date."""
         if base is None:
             return None, True, None
-        settings = {"RELATIVE_BASE": datetime(base.year, base.month, base.day),
-                    "PREFER_DATES_FROM": "future" if ahead else "past"}
-        parsed = dateparser.parse(g[1], languages=[self.language], settings=settings)
-        if parsed is None:
-            return None, True, None
+        wanted = self.lex["weekdays"].index(g[1])
+        shift = (wanted - base.weekday()) % 7 if ahead else -((base.weekday() - wanted) % 7)
         tod = self.lex["times_of_day"].get(g[2]) if g[2] else None
         if g[0] and tod == "night":
             tod = "late night"
-        return parsed.date().isoformat(), True, tod
+        return (base + timedelta(days=shift)).isoformat(), True, tod
+
+    def _relative_month(self, g: tuple, base: date | None, ahead: bool) -> tuple:
+        if base is None:
+            return None, True, None
+        months = base.year * 12 + base.month - 1 + int(self.lex["relative_months"][g[0]])
+        return f"{months // 12:04d}-{months % 12 + 1:02d}", True, None
 
     def _relative_year(self, g: tuple, base: date | None, ahead: bool) -> tuple:
         if base is None:

@@ -100,6 +100,8 @@ class Rules:
         self.both = {fold(w) for w in lexicon["both"]}
         self.official = {fold(w) for w in lexicon["official"]}
         self.first = {fold(w) for w in lexicon["first"]}
+        self.about = {fold(w) for w in lexicon["about"]}
+        self.by = {fold(w) for w in lexicon["by"]}
         self.used: set[tuple[int, int]] = set()
 
     # -- helpers ------------------------------------------------------------------------------
@@ -187,8 +189,6 @@ class Rules:
 
     def rule_visit(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
         visitors = _unique(s.agents(before=hit.start, types=("Person", "Government")))
-        if not visitors:
-            visitors = _unique(s.agents(types=("Person",)))
         for visitor in visitors:
             own = self.state(visitor)
             hosts = [m for m in self.states(s, places=True)
@@ -283,7 +283,7 @@ class Rules:
         yield fact
 
     def rule_summit(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        orgs = [m for m in s.mentions if m.type == "Organisation"
+        orgs = [m for m in s.mentions if m.type == "Organisation" and m.entity
                 and abs(m.start - hit.start) <= 3]
         if not orgs:
             return
@@ -302,14 +302,17 @@ class Rules:
         signed = any(h.key == "signing" for h in s.triggers)
         if not (named or signed):
             return
-        name = named[0].text if named else s.words(max(s.start, hit.start - 2), hit.end)
+        name = named[0].text if named else self._agreement_name(s, hit)
         inside = range(named[0].start, named[0].end) if named else range(0)
         parties = [m for m in _unique(s.agents(types=AGENTS)) if m.start not in inside]
-        if not parties:
-            return
         fact = self.new(s, "Agreement", hit, "agreement")
         fact.set("name", {self.lex["language"]: name}, name)
-        fact.set("parties", _ids(parties), _texts(parties))
+        if parties:
+            fact.set("parties", _ids(parties), _texts(parties))
+        elif self.pair:
+            fact.set("parties", list(self.pair), "the article's two states")
+        else:
+            return
         when = self.nearest_date(s, hit.start, single=True)
         if when:
             fact.set("date", when.yaml_value(), when.text)
@@ -317,10 +320,28 @@ class Rules:
         fact.set("sectors", _ids(topics), _texts(topics))
         yield fact
 
+    def _agreement_name(self, s: Sentence, hit: Hit) -> str:
+        """An unnamed agreement's words: "agreement on hydrogen pipelines" (up to the topic
+        or the clause's end), else the words before it ("defence cooperation agreement")."""
+        doc = s.para.doc
+        if hit.end < s.end and doc[hit.end].text in self.about:
+            clause_end = self.clause(s, hit.start)[1]
+            topics = [m.end for m in s.mentions if m.type == "Topic" and hit.end < m.start]
+            end = min([*topics[:1], clause_end, hit.end + 7])
+            return s.words(hit.start, end)
+        start = hit.start
+        while start > s.start and start > hit.start - 2 and doc[start - 1].is_alpha \
+                and not doc[start - 1].is_stop:
+            start -= 1
+        return s.words(start, hit.end)
+
     def _by(self, s: Sentence, hit: Hit) -> list[Mention]:
-        """Who holds a stance: both states of the article when the sentence says "both",
-        else the agents (states included) before the trigger."""
+        """Who holds a stance: both states of the article when the subject is "both", else
+        the agents (states included) before the trigger."""
         before = _unique(s.agents(before=hit.start, types=AGENTS))
+        both = [m for m in before if m.how == "both"]
+        if both:
+            return both
         if s.has(self.both) and len(before) < 2:
             return []
         return before
@@ -328,9 +349,9 @@ class Rules:
     def _stance(self, s: Sentence, hit: Hit, kind: str) -> Fact | None:
         by = self._by(s, hit)
         fact = self.new(s, "Statement", hit, kind, kind=kind)
+        single = kind in ("condemnation", "support", "commitment") and by and by[0].how != "both"
         if by:
-            fact.set("by", _ids(by[:1] if kind in ("condemnation", "support", "commitment")
-                                else by), _texts(by))
+            fact.set("by", _ids(by[:1] if single else by), _texts(by))
         elif s.has(self.both):
             fact.set("by", list(self.pair), "both")
         else:
@@ -440,17 +461,22 @@ class Rules:
         yield from self._sanction(s, hit, "ban")
 
     def rule_airstrike(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        states = [m for m in s.mentions if self.state(m) and m.type in ("State", "Government")]
-        before = [m for m in states if m.end <= hit.start]
-        if not before:
+        """A strike whose actor is named right before it ("India's airstrikes", "Russian
+        strikes") or after "by"; its target, another state of the sentence."""
+        states = [m for m in s.mentions if self.state(m) and m.how != "both"
+                  and m.type in ("State", "Government")]
+        near = [m for m in states if hit.start - 3 <= m.end <= hit.start]
+        by = [m for m in states if m.start > hit.end and s.para.doc[m.start - 1].text in self.by]
+        actor_mention = near[-1] if near else (by[0] if by else None)
+        if actor_mention is None:
             return
-        actor = self.state(before[-1])
+        actor = self.state(actor_mention)
         others = [m for m in states if self.state(m) != actor]
         others.sort(key=lambda m: (m.start < hit.start, -m.start if m.start < hit.start else 0))
         if not others:
             return
         fact = self.new(s, "MilitaryAction", hit, "airstrike", kind="airstrike")
-        fact.set("actor", actor, before[-1].text)
+        fact.set("actor", actor, actor_mention.text)
         fact.set("target", self.state(others[0]), others[0].text)
         when = self.nearest_date(s, hit.start)
         if when:
@@ -477,7 +503,7 @@ class Rules:
         yield fact
 
     def rule_founding(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        orgs = [m for m in s.mentions if m.type == "Organisation"]
+        orgs = [m for m in s.mentions if m.type == "Organisation" and m.entity]
         orgs.sort(key=lambda m: (m.start > hit.start, abs(m.start - hit.start)))
         if not orgs:
             return
@@ -490,7 +516,8 @@ class Rules:
         yield fact
 
     def rule_upgrade(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        orgs = [m for m in s.mentions if m.type == "Organisation" and m.how != "acronym"]
+        orgs = [m for m in s.mentions
+                if m.type == "Organisation" and m.entity and m.how != "acronym"]
         before = [m for m in orgs if m.end <= hit.start]
         after = [m for m in orgs if m.start >= hit.end]
         if not (before and after):

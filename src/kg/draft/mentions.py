@@ -101,7 +101,9 @@ class Resolver:
         self.delegation = {fold(w) for w in lexicon["delegation"]}
         self.one_official = {fold(w) for w in lexicon["one_official"]}
         self.places_after = {fold(w) for w in lexicon["places_after"]}
+        self.counterpart = {fold(w) for w in lexicon["counterpart"]}
         self.persons: dict[str, list[str]] = {}  # the persons of each state named so far
+        self.last_post: str | None = None  # the post a title named last
         self.not_names = _not_names(lexicon)
         self.metonyms = {fold(m): k.id for k in registry for m in k.metonyms}
         self.places = {fold(n): k.id for k in registry if k.type == "Place"
@@ -231,8 +233,10 @@ class Resolver:
     def _titles(self, para: Paragraph, titles: list[Hit], ranks: list[Hit]) -> None:
         """Titles right before a name (chained by "and"), in apposition after it, or alone
         (the post's known holder); registry posts count as titles."""
-        titles = sorted(titles + [Hit(f"post:{m.entity}", m.start, m.end, m.text)
-                                  for m in para.mentions if m.type == "Post"],
+        posts = [Hit(f"post:{m.entity}", m.start, m.end, m.text)
+                 for m in para.mentions if m.type == "Post"]
+        inside = {i for p in posts for i in range(p.start, p.end)}
+        titles = sorted([t for t in titles if t.start not in inside] + posts,
                         key=lambda h: h.start)
         persons = [m for m in para.mentions if m.type == "Person"]
         used: set[int] = set()
@@ -248,6 +252,20 @@ class Resolver:
         for hit in titles:
             if hit.start not in used:
                 self._title_alone(para, hit)
+        for person in persons:
+            self._counterpart(para, person)
+
+    def _counterpart(self, para: Paragraph, person: Mention) -> None:
+        """"His Belgian counterpart X": X holds, in that state, the post a title named last."""
+        doc, i = para.doc, person.start
+        if i < 2 or doc[i - 1].text not in self.counterpart or self.last_post is None:
+            return
+        state = next((self.registry.state_of(m.entity) for m in para.mentions
+                      if m.end == i - 1 and m.how in ("demonym", "name")), None)
+        post = f"{state.lower()}-{self.last_post.split('-', 1)[1]}" if state else None
+        if post and post != self.last_post and person.entity:
+            para.holdings.append(Holding(person.entity, post, None, para.words(i - 2, i),
+                                         person.text, post in self.registry.entities))
 
     def _chain_before(self, para: Paragraph, token: int, titles: list[Hit],
                       ranks: list[Hit]) -> Iterator[tuple[Hit, str | None]]:
@@ -271,6 +289,7 @@ class Resolver:
         if post and person.entity:
             para.holdings.append(Holding(person.entity, post, rank, hit.text, person.text,
                                          known))
+            self.last_post = post
 
     def _title_alone(self, para: Paragraph, hit: Hit) -> None:
         """A title with no name: its post's known holder, else the state's government."""

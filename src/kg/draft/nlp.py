@@ -51,6 +51,10 @@ def pipeline(language: str) -> Any:
     infixes = [*nlp.Defaults.infixes, r"(?<=[a-z0-9])-(?=[a-z])"]
     tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
     tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    words = {w for ws in lexicon(language)["facts"].values() for p in ws for w in fold(p).split()}
+    tokenizer.rules = {k: v for k, v in tokenizer.rules.items()
+                       if not (k.endswith(".") and k[:-1].lower() in words)}  # "top." ends
+
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()

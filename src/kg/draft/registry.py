@@ -82,9 +82,12 @@ def _known(raw: dict[str, Any]) -> Known:
                  tuple(str(m) for m in raw.get("metonyms") or ()), _state(raw), raw.get("kind"))
 
 
-def _records(seeds: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The raw entities and facts of every fact file (unvalidated: drafts may be among them)."""
+def _records(seeds: Path, exclude: Path | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The raw entities and facts of every fact file but `exclude` (unvalidated: drafts may be
+    among them)."""
     for path in fact_files(seeds):
+        if exclude is not None and path.resolve() == exclude.resolve():
+            continue
         data, _ = load_yaml(path.read_text(encoding="utf-8"), path.as_posix())
         if not isinstance(data, dict):
             continue
@@ -114,11 +117,13 @@ def _states(languages: tuple[str, ...]) -> Iterator[Known]:
                     state=country.alpha_3, in_registry=False)
 
 
-def load_registry(seeds: Path, languages: tuple[str, ...] = ("nl",)) -> Registry:
+def load_registry(seeds: Path, languages: tuple[str, ...] = ("nl",),
+                  exclude: Path | None = None) -> Registry:
     """The registry's entities (every fact file's `entities`), the ISO 3166 states it lacks,
-    and each post's holder as the PostHolding facts of the corpus state it."""
+    and each post's holder as the PostHolding facts of the corpus state it (`exclude`: a fact
+    file to leave out, such as the curated file of the article being drafted)."""
     registry = Registry()
-    for section, raw in _records(seeds) if seeds.exists() else ():
+    for section, raw in _records(seeds, exclude) if seeds.exists() else ():
         if section == "entities":
             registry.entities[str(raw["id"])] = _known(raw)
         elif raw.get("type") == "PostHolding" and not raw.get("end"):

@@ -1,0 +1,90 @@
+"""Benchmark of `kg draft`: how close drafts come to curated fact files, and how long a draft
+takes.
+
+For every curated fact file (the bundled seeds/sources/*.yaml, whose articles are read from
+../shared/seeds at bench time and never copied into the project, and the invented fixture
+articles of tests/data/draft/), the article is drafted with the registry (less the curated file
+itself) and the curated file's date, and the figures of kg.draft.score are printed per article:
+entity-mention recall, date recall, amount recall, fact recall, modality agreement on the found
+facts and precision. Then the wall time of drafting each article from a fresh process (startup
+included), as `kg draft` and as `python -m kg.draft` (which does not load kg's other commands),
+the median of --runs runs, side by side.
+
+    .venv/bin/python bench/draft.py [--articles ../shared/seeds] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from kg.draft.drafting import draft_article
+from kg.draft.registry import load_registry
+from kg.draft.score import format_scores, header, score
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cases(articles: Path) -> list[tuple[str, Path, Path, Path]]:
+    """(group, article, curated file, registry folder) of every article that can be scored."""
+    out = []
+    for curated in sorted((ROOT / "seeds" / "sources").glob("*.yaml")):
+        text = articles / yaml.safe_load(curated.read_text(encoding="utf-8"))["source"]["file"]
+        if text.is_file():
+            out.append(("bundled", text, curated, ROOT / "seeds"))
+        else:
+            print(f"skipped {curated.name}: no article {text}", file=sys.stderr)
+    fixtures = ROOT / "tests" / "data" / "draft"
+    for curated in sorted(fixtures.glob("*.yaml")):
+        out.append(("fixture", curated.with_suffix(".txt"), curated, fixtures / "registry"))
+    return out
+
+
+def known_date(curated: Path) -> date | None:
+    """The date the analyst knows: the source's date, else the date it was written before."""
+    source = yaml.safe_load(curated.read_text(encoding="utf-8"))["source"]
+    when = source.get("date") or source.get("written_before")
+    return date.fromisoformat(str(when)) if when else None
+
+
+def timed(command: list[str], runs: int) -> float:
+    """The median wall time of a command, in seconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=Path, default=ROOT.parent / "shared" / "seeds",
+                        help="folder of the bundled sources' article texts")
+    parser.add_argument("--runs", type=int, default=3, help="runs per timing (median)")
+    args = parser.parse_args()
+    found = cases(args.articles)
+    print(f"{'group':<9}{header()}")
+    for group, text, curated, seeds in found:
+        registry = load_registry(seeds, exclude=curated)
+        draft = draft_article(text, registry, when=known_date(curated))
+        print(f"{group:<9}{format_scores(text.stem, score(draft, curated, registry))}")
+    print(f"\n{'article':<28}{'kg draft':>12}{'python -m kg.draft':>22}")
+    kg = str(Path(sys.executable).with_name("kg"))
+    for _, text, curated, seeds in found:
+        when = ["--date", str(known_date(curated))] if known_date(curated) else []
+        tail = [str(text), "--seeds", str(seeds), *when]
+        whole = timed([kg, "draft", *tail], args.runs)
+        alone = timed([sys.executable, "-m", "kg.draft", *tail], args.runs)
+        print(f"{text.stem:<28}{whole:>11.2f}s{alone:>21.2f}s")
+
+
+if __name__ == "__main__":
+    main()
