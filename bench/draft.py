@@ -8,7 +8,8 @@ itself) and the curated file's date, and the figures of kg.draft.score are print
 entity-mention recall, date recall, amount recall, fact recall, modality agreement on the found
 facts and precision. Then the wall time of drafting each article from a fresh process (startup
 included), as `kg draft` and as `python -m kg.draft` (which does not load kg's other commands),
-the median of --runs runs, side by side.
+the median of --runs runs, side by side. The `build` column is the exit code of `kg build` on
+the registry plus the draft with its marks removed (0: it builds).
 
     .venv/bin/python bench/draft.py [--articles ../shared/seeds] [--runs 3]
 """
@@ -16,9 +17,11 @@ the median of --runs runs, side by side.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -28,6 +31,7 @@ import yaml
 from kg.draft.drafting import draft_article
 from kg.draft.registry import load_registry
 from kg.draft.score import format_scores, header, score
+from kg.draft.writer import accepted, render
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +58,21 @@ def known_date(curated: Path) -> date | None:
     return date.fromisoformat(str(when)) if when else None
 
 
+def builds(text: str, seeds: Path, curated: Path) -> int:
+    """The exit code of `kg build` on the registry (less the curated file) plus the draft,
+    its marks removed."""
+    kg = str(Path(sys.executable).with_name("kg"))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "seeds"
+        shutil.copytree(seeds, folder, ignore=shutil.ignore_patterns(curated.name))
+        (folder / "draft.yaml").write_text(accepted(text), encoding="utf-8")
+        done = subprocess.run([kg, "build", "--seeds", str(folder), "--output", f"{tmp}/b"],
+                              cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            print(done.stderr.strip(), file=sys.stderr)
+        return done.returncode
+
+
 def timed(command: list[str], runs: int) -> float:
     """The median wall time of a command, in seconds."""
     times = []
@@ -68,14 +87,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=Path, default=ROOT.parent / "shared" / "seeds",
                         help="folder of the bundled sources' article texts")
-    parser.add_argument("--runs", type=int, default=3, help="runs per timing (median)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs per timing (median); 0: no timing")
     args = parser.parse_args()
     found = cases(args.articles)
-    print(f"{'group':<9}{header()}")
+    print(f"{'group':<9}{header()}{'build':>8}")
     for group, text, curated, seeds in found:
         registry = load_registry(seeds, exclude=curated)
         draft = draft_article(text, registry, when=known_date(curated))
-        print(f"{group:<9}{format_scores(text.stem, score(draft, curated, registry))}")
+        code = builds(render(draft), seeds, curated)
+        print(f"{group:<9}{format_scores(text.stem, score(draft, curated, registry))}"
+              f"{'exit ' + str(code):>8}")
+    if args.runs < 1:
+        return
     print(f"\n{'article':<28}{'kg draft':>12}{'python -m kg.draft':>22}")
     kg = str(Path(sys.executable).with_name("kg"))
     for _, text, curated, seeds in found:

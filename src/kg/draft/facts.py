@@ -102,6 +102,7 @@ class Rules:
         self.first = {fold(w) for w in lexicon["first"]}
         self.about = {fold(w) for w in lexicon["about"]}
         self.by = {fold(w) for w in lexicon["by"]}
+        self.together = tuple(fold(w) for w in lexicon["together"])
         self.used: set[tuple[int, int]] = set()
 
     # -- helpers ------------------------------------------------------------------------------
@@ -356,16 +357,34 @@ class Rules:
             fact.set("by", list(self.pair), "both")
         else:
             return None
+        partners = self._together(s)
+        if partners:
+            fact.fields["by"] = list(dict.fromkeys([*fact.fields["by"], *_ids(partners)]))
+            fact.evidence["by"] += ", " + _texts(partners)
         topics = self.topics(s)
         fact.set("topics", _ids(topics), _texts(topics))
+        when = self.nearest_date(s, hit.start, clause=True)
+        if when:
+            fact.set("date", when.yaml_value(), when.text)
         return fact
+
+    def _together(self, s: Sentence) -> list[Mention]:
+        """Agents named right after "together with", "samen met": they share the stance."""
+        doc = s.para.doc
+        out = []
+        for m in s.agents(types=AGENTS):
+            before = " ".join(t.text for t in doc[max(s.start, m.start - 3):m.start])
+            if any(before.endswith(w) for w in self.together):
+                out.append(m)
+        return out
 
     def rule_condemnation(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
         fact = self._stance(s, hit, "condemnation")
         if fact is None:
             return
-        others = [m for m in _unique(s.agents(types=AGENTS)) if m.entity not in fact.fields["by"]]
-        others.sort(key=lambda m: abs(m.start - hit.start))
+        others = [m for m in _unique(s.agents(types=AGENTS)) if m.entity not in fact.fields["by"]
+                  and m.how != "both"]
+        others.sort(key=lambda m: (m.start < hit.start, abs(m.start - hit.start)))
         if others:
             fact.set("against", _ids(others[:1]), others[0].text)
         if len(others) > 1:

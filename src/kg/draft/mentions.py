@@ -170,8 +170,11 @@ class Resolver:
         return gov if gov in self.registry.entities else iso
 
     def _within(self, para: Paragraph, demonyms: list[Hit], taken: set[int]) -> None:
-        """States named inside a longer name ("Pakistan's Ministry of Foreign Affairs")."""
+        """States named inside the name of a post, an organisation or a government
+        ("Pakistan's Ministry of Foreign Affairs"); not inside topics ("South China Sea")."""
         spans = {(m.start, m.end) for m in para.mentions}
+        taken = {i for m in para.mentions if m.type in ("Post", "Organisation", "Government")
+                 for i in range(m.start, m.end)} & taken
         inner = [h for h in self.states.find(para.doc, para.text) + demonyms
                  if h.start in taken and (h.start, h.end) not in spans]
         for hit in inner:

@@ -28,9 +28,22 @@ HEADER = """\
 """
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes dates ('2026-01', '2025'), as docs/fact-format.md asks."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        style = "'" if DATE.fullmatch(data) else None
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?")
+_Dumper.add_representer(str, _Dumper.represent_str)
+
+
 def scalar(value: Any) -> str:
     """A value in YAML flow style, quoted where YAML needs it (dates always)."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000)
+    text = yaml.dump(value, Dumper=_Dumper, default_flow_style=True, allow_unicode=True,
+                     width=10_000, sort_keys=False)
     return text.removesuffix("\n...\n").strip()
 
 
@@ -151,8 +164,9 @@ def still_drafts(path: Path) -> tuple[list[str], int]:
         mark = values.get("draft")
         if mark is not None and str(getattr(mark, "value", "")).lower() == "true":
             ident = getattr(values.get("id"), "value", "?")
+            kind = "entity" if section == "entities" else "fact"
             lines.append(f"{Location(shown, item.start_mark.line + 1, ident)}: still a draft "
-                         f"({section[:-1]})")
+                         f"({kind})")
     return lines, total
 
 
