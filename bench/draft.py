@@ -17,6 +17,8 @@ the registry plus the draft with its marks removed (0: it builds).
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -73,14 +75,18 @@ def builds(text: str, seeds: Path, curated: Path) -> int:
         return done.returncode
 
 
-def timed(command: list[str], runs: int) -> float:
-    """The median wall time of a command, in seconds."""
-    times = []
+def timed(command: list[str], runs: int) -> tuple[float, float]:
+    """The median wall time and processor time (user + system) of a command, in seconds; the
+    processor time is what an idle machine's wall time comes close to."""
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -100,14 +106,17 @@ def main() -> None:
               f"{'exit ' + str(code):>8}")
     if args.runs < 1:
         return
-    print(f"\n{'article':<28}{'kg draft':>12}{'python -m kg.draft':>22}")
+    print(f"\nseconds, median of {args.runs} (load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} processors): wall / processor time")
+    print(f"{'article':<28}{'kg draft':>16}{'python -m kg.draft':>22}")
     kg = str(Path(sys.executable).with_name("kg"))
     for _, text, curated, seeds in found:
         when = ["--date", str(known_date(curated))] if known_date(curated) else []
         tail = [str(text), "--seeds", str(seeds), *when]
         whole = timed([kg, "draft", *tail], args.runs)
         alone = timed([sys.executable, "-m", "kg.draft", *tail], args.runs)
-        print(f"{text.stem:<28}{whole:>11.2f}s{alone:>21.2f}s")
+        print(f"{text.stem:<28}{whole[0]:>9.2f} / {whole[1]:.2f}"
+              f"{alone[0]:>15.2f} / {alone[1]:.2f}")
 
 
 if __name__ == "__main__":

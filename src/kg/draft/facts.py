@@ -58,6 +58,15 @@ MAIN_ROLES = {
 }
 
 
+# Triggers whose rule is shared, with the kind it is given: sanctions, and the acts the
+# schema has no type for yet (written as comments).
+SHARED_RULES = {
+    "boycott": ("_sanction", "boycott"), "ban": ("_sanction", "ban"),
+    "demand": ("_other_kind", "Demand"), "joint_statement": ("_other_kind", "JointStatement"),
+    "event": ("_other_kind", "Event"),
+}
+
+
 @dataclass
 class Sentence:
     """A sentence of a paragraph with what was found in it."""
@@ -182,6 +191,10 @@ class Rules:
     def run(self, s: Sentence) -> Iterator[Fact]:
         """Every candidate fact of a sentence."""
         for hit in sorted(s.triggers, key=lambda h: h.key != "council_session"):
+            if hit.key in SHARED_RULES:
+                method, kind = SHARED_RULES[hit.key]
+                yield from getattr(self, method)(s, hit, kind)
+                continue
             rule: Callable[[Sentence, Hit], Iterator[Fact]] | None = getattr(
                 self, f"rule_{hit.key}", None)
             if rule is not None:
@@ -242,11 +255,8 @@ class Rules:
             places = [m for m in s.mentions if m.type == "Place" and start <= m.start < end]
             if places:
                 fact.set("place", places[0].entity, places[0].text)
-            when = self.nearest_date(s, hit.start, clause=True)
-            if when:
-                fact.set("date", when.yaml_value(), when.text)
-            topics = self.topics(s)
-            fact.set("topics", _ids(topics), _texts(topics))
+            _dated(fact, "date", self.nearest_date(s, hit.start, clause=True))
+            _about(fact, "topics", self.topics(s))
             yield fact
 
     def _councils(self, mentions: list[Mention]) -> list[Mention]:
@@ -293,9 +303,7 @@ class Rules:
         places = [m for m in s.mentions if m.type == "Place" and m.start > hit.start]
         if places:
             fact.set("place", places[0].entity, places[0].text)
-        when = self.nearest_date(s, hit.start)
-        if when:
-            fact.set("date", when.yaml_value(), when.text)
+        _dated(fact, "date", self.nearest_date(s, hit.start))
         yield fact
 
     def rule_agreement(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
@@ -314,11 +322,8 @@ class Rules:
             fact.set("parties", list(self.pair), "the article's two states")
         else:
             return
-        when = self.nearest_date(s, hit.start, single=True)
-        if when:
-            fact.set("date", when.yaml_value(), when.text)
-        topics = self.topics(s)
-        fact.set("sectors", _ids(topics), _texts(topics))
+        _dated(fact, "date", self.nearest_date(s, hit.start, single=True))
+        _about(fact, "sectors", self.topics(s))
         yield fact
 
     def _agreement_name(self, s: Sentence, hit: Hit) -> str:
@@ -361,11 +366,8 @@ class Rules:
         if partners:
             fact.fields["by"] = list(dict.fromkeys([*fact.fields["by"], *_ids(partners)]))
             fact.evidence["by"] += ", " + _texts(partners)
-        topics = self.topics(s)
-        fact.set("topics", _ids(topics), _texts(topics))
-        when = self.nearest_date(s, hit.start, clause=True)
-        if when:
-            fact.set("date", when.yaml_value(), when.text)
+        _about(fact, "topics", self.topics(s))
+        _dated(fact, "date", self.nearest_date(s, hit.start, clause=True))
         return fact
 
     def _together(self, s: Sentence) -> list[Mention]:
@@ -449,8 +451,7 @@ class Rules:
                 and not s.para.doc[start - 1].is_stop:
             start -= 1
         fact.set("character", [s.words(start, hit.end)], s.words(start, hit.end))
-        topics = self.topics(s)
-        fact.set("fields", _ids(topics), _texts(topics))
+        _about(fact, "fields", self.topics(s))
         councils = self._councils(s.mentions)
         if councils:
             fact.set("via", councils[0].entity, councils[0].text)
@@ -473,12 +474,6 @@ class Rules:
         fact.set("object", obj[:300], obj)
         yield fact
 
-    def rule_boycott(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        yield from self._sanction(s, hit, "boycott")
-
-    def rule_ban(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        yield from self._sanction(s, hit, "ban")
-
     def rule_airstrike(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
         """A strike whose actor is named right before it ("India's airstrikes", "Russian
         strikes") or after "by"; its target, another state of the sentence."""
@@ -497,9 +492,7 @@ class Rules:
         fact = self.new(s, "MilitaryAction", hit, "airstrike", kind="airstrike")
         fact.set("actor", actor, actor_mention.text)
         fact.set("target", self.state(others[0]), others[0].text)
-        when = self.nearest_date(s, hit.start)
-        if when:
-            fact.set("date", when.yaml_value(), when.text)
+        _dated(fact, "date", self.nearest_date(s, hit.start))
         if s.has({"cross-border", "grensoverschrijdende", "grensoverschrijdend"}) or \
                 s.has({"cross"}, hit.start - 3, hit.start):
             fact.set("cross_border", True, "cross-border")
@@ -516,9 +509,7 @@ class Rules:
             return
         fact = self.new(s, "ArmedConflict", hit, "armed_conflict")
         fact.set("parties", parties, _texts(states))
-        when = self.nearest_date(s, hit.start)
-        if when:
-            fact.set("date", when.yaml_value(), when.text)
+        _dated(fact, "date", self.nearest_date(s, hit.start))
         yield fact
 
     def rule_founding(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
@@ -529,9 +520,7 @@ class Rules:
         fact = self.new(s, "Founding", hit, "founding")
         fact.set("organisation", orgs[0].entity, orgs[0].text)
         fact.set("name_at_founding", {self.lex["language"]: orgs[0].text}, orgs[0].text)
-        when = self.nearest_date(s, hit.start, after_only=True)
-        if when:
-            fact.set("date", when.yaml_value(), when.text)
+        _dated(fact, "date", self.nearest_date(s, hit.start, after_only=True))
         yield fact
 
     def rule_upgrade(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
@@ -554,8 +543,7 @@ class Rules:
             return
         fact = self.new(s, "Initiative", hit, "initiative", stable=True)
         fact.set("parties", parties, words)
-        topics = self.topics(s)
-        fact.set("sectors", _ids(topics), _texts(topics))
+        _about(fact, "sectors", self.topics(s))
         yield fact
 
     def _other_kind(self, s: Sentence, hit: Hit, kind: str) -> Iterator[Fact]:
@@ -566,15 +554,6 @@ class Rules:
             fact.set("by", _ids(agents[:1]), agents[0].text)
             fact.set("target", _ids(agents[1:2]), _texts(agents[1:2]))
             yield fact
-
-    def rule_demand(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        yield from self._other_kind(s, hit, "Demand")
-
-    def rule_joint_statement(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        yield from self._other_kind(s, hit, "JointStatement")
-
-    def rule_event(self, s: Sentence, hit: Hit) -> Iterator[Fact]:
-        yield from self._other_kind(s, hit, "Event")
 
     # -- figures ------------------------------------------------------------------------------
 
@@ -615,6 +594,17 @@ class Rules:
         pick = (in_clause or before or [h for h in hits if h.start >= token] or hits)
         hit = max(pick, key=lambda h: h.start) if (in_clause or before) else pick[0]
         return entries[int(hit.key)], hit
+
+
+def _dated(fact: Fact, key: str, when: DateExpr | None) -> None:
+    """Give a fact a date the text gives, with its words."""
+    if when:
+        fact.set(key, when.yaml_value(), when.text)
+
+
+def _about(fact: Fact, key: str, topics: list[Mention]) -> None:
+    """Give a fact the topics its sentence names."""
+    fact.set(key, _ids(topics), _texts(topics))
 
 
 def _unique(mentions: list[Mention]) -> list[Mention]:
