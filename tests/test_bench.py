@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from rdflib.namespace import RDF
 
 from conftest import ROOT
+from kg.build.convert import Converter
 from kg.cli import main
-from kg.convert import Converter
-from kg.facts import load_corpus
-from kg.model import Figure
-from kg.namespaces import KGO
-from kg.ontology import load_ontology
+from kg.facts.loading import load_corpus
+from kg.facts.model import Figure
+from kg.rdf.namespaces import KGO
+from kg.rdf.ontology import load_ontology
 
 SOURCES = 20
 

@@ -24,9 +24,9 @@ from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, XSD
 
 from conftest import ROOT
-from kg import reason
-from kg.build import Inputs, make_graph
-from kg.check import (
+from kg.build.inputs import Inputs, make_graph
+from kg.check import reason
+from kg.check.run import (
     CheckResult,
     Checks,
     load_rules,
@@ -38,8 +38,8 @@ from kg.check import (
 )
 from kg.cli import main
 from kg.errors import Location
-from kg.namespaces import KGO, KGR, SCHEMA, fact_iri
-from kg.validate import load_shapes, locate, validate
+from kg.rdf.namespaces import KGO, KGR, SCHEMA, fact_iri
+from kg.shacl.validate import load_shapes, locate, validate
 
 CASES = ROOT / "tests" / "checks"
 REGISTRY = CASES / "registry.yaml"

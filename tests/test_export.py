@@ -21,10 +21,10 @@ from rdflib.compare import to_isomorphic
 from rdflib.namespace import OWL, RDF, XSD
 
 from conftest import ROOT
-from kg.build import Build, Inputs, make_graph
+from kg.build.convert import REGISTRY_GRAPH
+from kg.build.inputs import Build, Inputs, make_graph
 from kg.cli import main
-from kg.convert import REGISTRY_GRAPH
-from kg.export import (
+from kg.publish.export import (
     FORMATS,
     ONTOLOGY_GRAPH,
     QUAD_FORMATS,
@@ -33,7 +33,7 @@ from kg.export import (
     serialize_graphs,
     stable_literal,
 )
-from kg.namespaces import KGO, KGR, PREFIXES, source_iri
+from kg.rdf.namespaces import KGO, KGR, PREFIXES, source_iri
 
 OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
               "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
@@ -236,8 +236,8 @@ def test_context_terms_name_properties_of_the_ontology(built):
 HASHES = """
 import hashlib, sys
 from pathlib import Path
-from kg.build import Inputs, make_graph
-from kg.export import FORMATS, load_context, select, serialize_graphs
+from kg.build.inputs import Inputs, make_graph
+from kg.publish.export import FORMATS, load_context, select, serialize_graphs
 root = Path(sys.argv[1])
 b = make_graph(Inputs(root / "seeds", root / "ontology", root / "shapes"))
 for fmt in FORMATS:

@@ -23,14 +23,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import kg.push
+import kg.publish.push
 from conftest import DATA, ROOT
-from kg.build import Inputs, make_graph
+from kg.build.inputs import Inputs, make_graph
 from kg.cli import main
-from kg.export import select
-from kg.namespaces import BASE
-from kg.push import first_line
-from kg.query import QueryFile, named_queries
+from kg.publish.export import select
+from kg.publish.push import first_line
+from kg.query.request import QueryFile, named_queries
+from kg.rdf.namespaces import BASE
 
 VIRTUOSO = shutil.which("virtuoso-t")
 TEMPLATE = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
@@ -236,7 +236,7 @@ def test_first_line_of_a_server_answer(body, line):
 def test_the_counts_are_read_a_page_at_a_time(virtuoso, first_push, built, monkeypatch):
     monkeypatch.setattr(kg.push, "PAGE", 2)  # servers cap their answers (Virtuoso: 10,000 rows)
     with httpx.Client(timeout=30) as client:
-        counts = kg.push.served_counts(client, f"{virtuoso}/sparql")
+        counts = kg.publish.push.served_counts(client, f"{virtuoso}/sparql")
     assert {name: counts.get(name) for name in built} == built
 
 

@@ -20,16 +20,17 @@ from hypothesis import strategies as st
 from rdflib import Dataset, Graph
 
 from conftest import DATA, ROOT
-from kg import pipeline, units
-from kg.build import Inputs, make_graph
-from kg.check import KGG, CheckStore, load_rules, run_rule
+from kg.build import pipeline
+from kg.build.inputs import Inputs, make_graph
+from kg.build.workers import run_all
+from kg.check.run import KGG, CheckStore, load_rules, run_rule
 from kg.cli import main
-from kg.engines import GraphEngine, StoreEngine
-from kg.query import Request, graph_path, load_graph, named_queries, prepare, render
-from kg.screen import Data, Screen, superclasses
+from kg.query.engines import GraphEngine, StoreEngine
+from kg.query.request import Request, graph_path, load_graph, named_queries, prepare, render
+from kg.shacl import units
+from kg.shacl.screen import Data, Screen, superclasses
+from kg.shacl.validate import load_shapes, locate, validate
 from kg.store import open_store
-from kg.validate import load_shapes, locate, validate
-from kg.workers import run_all
 
 
 def build(seeds: Path, output: Path) -> list[str]:

@@ -12,20 +12,20 @@ from typing import Any
 
 import click
 
-import kg.check as checking
-import kg.pipeline as pipeline
-import kg.push as pushing
-import kg.query as sparql
-import kg.remote as remote
+import kg.build.pipeline as pipeline
+import kg.check.run as checking
+import kg.publish.push as pushing
+import kg.query.endpoint as remote
+import kg.query.request as sparql
 from kg import __version__
-from kg.build import Build, Inputs, make_graph
-from kg.docs import write_docs
-from kg.draw import Selection, picture, picture_format, render, state_codes
+from kg.build.inputs import Build, Inputs, make_graph
 from kg.errors import EXIT_INPUT, EXIT_OK, EXIT_VIOLATIONS, InputError
-from kg.export import FORMATS, load_context, select, serialize_graphs, write_output
-from kg.model import PartialDate
-from kg.ontology import load_ontology
-from kg.validate import Validation
+from kg.facts.model import PartialDate
+from kg.publish.docs import write_docs
+from kg.publish.draw import Selection, picture, picture_format, render, state_codes
+from kg.publish.export import FORMATS, load_context, select, serialize_graphs, write_output
+from kg.rdf.ontology import load_ontology
+from kg.shacl.validate import Validation
 
 EXIT_CODES = f"""Exit codes: {EXIT_OK} success; {EXIT_VIOLATIONS} built but the graph has SHACL
 violations; {EXIT_INPUT} bad input (nothing written)."""

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pyoxigraph
 
-from kg.cache import digest
+from kg.build.cache import digest
 from kg.errors import InputError, Location
-from kg.export import current_umask
-from kg.ntriples import in_graph
+from kg.publish.export import current_umask
+from kg.rdf.ntriples import in_graph
 
 STORE_DIR = "store"
 _DATABASE = "oxigraph"

@@ -37,13 +37,13 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 from rdflib.term import Node
 
-from kg.build import GRAPH_FILE, Inputs
-from kg.engines import GraphEngine, Outcome, StoreEngine, Triple
+from kg.build.inputs import GRAPH_FILE, Inputs
 from kg.errors import InputError, Location
-from kg.export import TRIPLE_FORMATS, serialize_graphs
-from kg.model import ID_PATTERN
-from kg.namespaces import KGO, PREFIXES, entity_iri, event_iri
-from kg.sparql_text import NotSubstitutable, keywords
+from kg.facts.model import ID_PATTERN
+from kg.publish.export import TRIPLE_FORMATS, serialize_graphs
+from kg.query.engines import GraphEngine, Outcome, StoreEngine, Triple
+from kg.query.text import NotSubstitutable, keywords
+from kg.rdf.namespaces import KGO, PREFIXES, entity_iri, event_iri
 from kg.store import STORE_DIR, has_store, open_store
 
 # rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off

@@ -26,7 +26,7 @@ from pydantic import (
 from rdflib import URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from kg.namespaces import KGO, ORG, SCHEMA
+from kg.rdf.namespaces import KGO, ORG, SCHEMA
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.term import Node
 
 from kg.errors import InputError, Location
-from kg.namespaces import BASE, KGO, PREFIXES, SCHEMA, bind_prefixes
-from kg.ntriples import stable_literal
+from kg.rdf.namespaces import BASE, KGO, PREFIXES, SCHEMA, bind_prefixes
+from kg.rdf.ntriples import stable_literal
 
 ONTOLOGY_GRAPH = URIRef(BASE + "ontology")
 CONTEXT_FILE = "context.jsonld"

@@ -28,9 +28,9 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
-from kg.namespaces import bind_prefixes
-from kg.ntriples import triple_lines
-from kg.screen import superclasses
+from kg.rdf.namespaces import bind_prefixes
+from kg.rdf.ntriples import triple_lines
+from kg.shacl.screen import superclasses
 
 # The datatypes of the OWL 2 datatype map (plus RDF 1.1's rdf:langString, which parsers read
 # as plain literals). HermiT refuses any other datatype with an exception instead of

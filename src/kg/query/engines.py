@@ -22,10 +22,10 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.export import LABELS, pick_label, term_key
-from kg.namespaces import PREFIXES
-from kg.ntriples import stable_literal
-from kg.sparql_text import ABSENT, EXTREMES, lenient_aggregates, substituted
+from kg.publish.export import LABELS, pick_label, term_key
+from kg.query.text import ABSENT, EXTREMES, lenient_aggregates, substituted
+from kg.rdf.namespaces import PREFIXES
+from kg.rdf.ntriples import stable_literal
 
 Row = tuple[Node | None, ...]
 Triple = tuple[Node, Node, Node]
@@ -120,7 +120,7 @@ class StoreEngine:
                                   for q in self._quads(None, predicate, None)))
 
     def value(self, subject: Node, predicate: Node) -> Node | None:
-        """One object of the subject's predicate, if any (see kg.validate.Lookup)."""
+        """One object of the subject's predicate, if any (see kg.shacl.validate.Lookup)."""
         if not isinstance(subject, URIRef):
             return None
         return next((from_oxigraph(q.object) for q in self._quads(subject, predicate, None)),

@@ -7,7 +7,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg.errors import InputError, Location
-from kg.namespaces import bind_prefixes
+from kg.rdf.namespaces import bind_prefixes
 
 
 def load_turtle_dir(folder: Path, what: str) -> Graph:

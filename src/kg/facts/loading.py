@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from kg.errors import InputError, Location
-from kg.model import Entity, Fact, FactFile, Record, Ref, Source
+from kg.facts.model import Entity, Fact, FactFile, Record, Ref, Source
 
 MAX_FILE_BYTES = 5_000_000
 MAX_DEPTH = 20

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from kg.convert import Converter
-from kg.facts import Corpus, load_corpus
-from kg.ontology import load_ontology
-from kg.validate import Validation, load_shapes, validate
+from kg.build.convert import Converter
+from kg.facts.loading import Corpus, load_corpus
+from kg.rdf.ontology import load_ontology
+from kg.shacl.validate import Validation, load_shapes, validate
 
 GRAPH_FILE = "graph.ttl"
 REPORT_FILE = "validation-report.ttl"

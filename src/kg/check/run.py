@@ -35,20 +35,19 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from kg import reason
-from kg.build import GRAPH_FILE, Inputs
-from kg.cache import Cache, digest
-from kg.engines import StoreEngine, projection, select
+from kg.build.cache import Cache, digest
+from kg.build.inputs import GRAPH_FILE, Inputs
+from kg.build.pipeline import Progress, build, load_vocabulary, silent
+from kg.check import reason
+from kg.check.reason import ReasoningError, ReasoningResult, check_consistency
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
-from kg.export import canonical
-from kg.facts import display_path
-from kg.namespaces import BASE, KGR, bind_prefixes
-from kg.ntriples import triple_lines
-from kg.pipeline import Progress, build, load_vocabulary, silent
-from kg.reason import ReasoningError, ReasoningResult, check_consistency
-from kg.sparql_text import data_graph_patterns, keywords
-from kg.store import open_store
-from kg.validate import (
+from kg.facts.loading import display_path
+from kg.publish.export import canonical
+from kg.query.engines import StoreEngine, projection, select
+from kg.query.text import data_graph_patterns, keywords
+from kg.rdf.namespaces import BASE, KGR, bind_prefixes
+from kg.rdf.ntriples import triple_lines
+from kg.shacl.validate import (
     SEVERITY_IRIS,
     SEVERITY_ORDER,
     Finding,
@@ -59,6 +58,7 @@ from kg.validate import (
     short_name,
     sort_findings,
 )
+from kg.store import open_store
 
 KGC = Namespace(BASE + "checks/")  # the rules (kgc:<name>) and their results
 KGG = Namespace(BASE + "checks/graph/")  # the named graphs rules may query

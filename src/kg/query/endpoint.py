@@ -22,14 +22,14 @@ from rdflib.namespace import XSD
 from rdflib.plugin import PluginException
 from rdflib.term import Node
 
-from kg.engines import Outcome, Row, Triple, literal_term, rows_outcome, triples_outcome
 from kg.errors import InputError
-from kg.export import LABELS, pick_label
-from kg.namespaces import PREFIXES
-from kg.ntriples import term_text
-from kg.push import Credentials, PushError, _check, _send, make_auth
-from kg.query import Answer, Request, check_known, render
-from kg.sparql_text import NotSubstitutable, substituted
+from kg.publish.export import LABELS, pick_label
+from kg.publish.push import Credentials, PushError, _check, _send, make_auth
+from kg.query.engines import Outcome, Row, Triple, literal_term, rows_outcome, triples_outcome
+from kg.query.request import Answer, Request, check_known, render
+from kg.query.text import NotSubstitutable, substituted
+from kg.rdf.namespaces import PREFIXES
+from kg.rdf.ntriples import term_text
 
 RESULTS = "application/sparql-results+json"
 # N-Triples first; another RDF format rdflib reads when the server has no N-Triples.

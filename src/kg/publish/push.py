@@ -21,7 +21,7 @@ import httpx
 from rdflib import Graph, URIRef
 
 from kg.errors import InputError
-from kg.namespaces import BASE, KGR
+from kg.rdf.namespaces import BASE, KGR
 
 USER_ENV = "KG_ENDPOINT_USER"
 PASSWORD_ENV = "KG_ENDPOINT_PASSWORD"

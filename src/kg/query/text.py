@@ -9,8 +9,8 @@ from collections.abc import Iterator, Mapping
 
 from rdflib.term import Node
 
-from kg.namespaces import PREFIXES
-from kg.ntriples import term_text
+from kg.rdf.namespaces import PREFIXES
+from kg.rdf.ntriples import term_text
 
 _PREFIX_IRIS = {name: str(namespace) for name, namespace in PREFIXES.items()}
 

@@ -24,22 +24,29 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from kg import convert, facts, model, namespaces, ntriples, screen, store, units
-from kg import validate as validate_module
-from kg.build import GRAPH_FILE, REPORT_FILE, Inputs, count_line, verdict_line
-from kg.cache import Cache, digest
-from kg.convert import REGISTRY_GRAPH, Converter
-from kg.engines import StoreEngine
+from kg import store
+from kg.build import convert
+from kg.facts import loading as facts
+from kg.facts import model
+from kg.rdf import namespaces
+from kg.rdf import ntriples
+from kg.shacl import screen
+from kg.shacl import units
+from kg.shacl import validate as validate_module
+from kg.build.inputs import GRAPH_FILE, REPORT_FILE, Inputs, count_line, verdict_line
+from kg.build.cache import Cache, digest
+from kg.build.convert import REGISTRY_GRAPH, Converter
+from kg.query.engines import StoreEngine
 from kg.errors import InputError, Location
-from kg.export import ONTOLOGY_GRAPH, serialize, stage_file
-from kg.facts import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
-from kg.namespaces import PREFIXES, bind_prefixes, fact_iri, source_iri
-from kg.ntriples import Block, distinct_sorted, triple_lines, turtle, turtle_blocks
-from kg.ontology import load_ontology
+from kg.publish.export import ONTOLOGY_GRAPH, serialize, stage_file
+from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
+from kg.rdf.namespaces import PREFIXES, bind_prefixes, fact_iri, source_iri
+from kg.rdf.ntriples import Block, distinct_sorted, triple_lines, turtle, turtle_blocks
+from kg.rdf.ontology import load_ontology
 from kg.store import STORE_DIR, discard, open_store_at, prepare, swap_in
-from kg.units import Summary, summarize
-from kg.validate import Finding, Validation, load_shapes, locate, sort_findings, validate
-from kg.workers import run_all
+from kg.shacl.units import Summary, summarize
+from kg.shacl.validate import Finding, Validation, load_shapes, locate, sort_findings, validate
+from kg.build.workers import run_all
 
 # The modules whose code decides what a fact file becomes (this one among them): a change to
 # any of them is a new converter, whose output no cached entry holds.

@@ -15,8 +15,8 @@ from decimal import Decimal
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
-from kg.facts import Corpus, Located, field_refs
-from kg.model import (
+from kg.facts.loading import Corpus, Located, field_refs
+from kg.facts.model import (
     MODALITY_IRIS,
     Agreement,
     Entity,
@@ -33,7 +33,7 @@ from kg.model import (
     Topic,
     When,
 )
-from kg.namespaces import (
+from kg.rdf.namespaces import (
     CAMEO,
     KGO,
     KGR,

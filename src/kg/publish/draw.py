@@ -19,8 +19,8 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.export import english_label, write_output
-from kg.namespaces import KGO, KGR, PREFIXES, entity_iri
+from kg.publish.export import english_label, write_output
+from kg.rdf.namespaces import KGO, KGR, PREFIXES, entity_iri
 
 FORMATS = (".svg", ".png", ".dot")
 STYLES = {KGO.Reported: "solid", KGO.Planned: "dashed", KGO.Expected: "dotted"}

@@ -15,8 +15,8 @@ from rdflib.namespace import DCTERMS, SH
 from rdflib.term import Node
 
 from kg.errors import Location
-from kg.namespaces import KGO
-from kg.ontology import load_turtle_dir
+from kg.rdf.namespaces import KGO
+from kg.rdf.ontology import load_turtle_dir
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 SEVERITY_IRIS = {name: iri for iri, name in SEVERITIES.items()}
