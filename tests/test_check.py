@@ -24,7 +24,6 @@ from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, XSD
 
 from conftest import ROOT
-from kg.build.inputs import Inputs, make_graph
 from kg.check import reason
 from kg.check.run import (
     CheckResult,
@@ -40,6 +39,8 @@ from kg.cli import main
 from kg.errors import Location
 from kg.rdf.namespaces import KGO, KGR, SCHEMA, fact_iri
 from kg.shacl.validate import load_shapes, locate, validate
+from kg.store import Inputs
+from oracle import make_graph
 
 CASES = ROOT / "tests" / "checks"
 REGISTRY = CASES / "registry.yaml"

@@ -10,7 +10,7 @@ from conftest import DATA
 from kg.build.convert import Converter, date_literal
 from kg.facts.loading import load_corpus
 from kg.facts.model import PartialDate
-from kg.publish.export import serialize
+from kg.rdf.canonical import serialize
 from kg.rdf.namespaces import CAMEO, KGO, KGR, ORG, PLOVER, SCHEMA
 
 ONTOLOGY = Graph()

@@ -21,19 +21,18 @@ from rdflib.compare import to_isomorphic
 from rdflib.namespace import OWL, RDF, XSD
 
 from conftest import ROOT
-from kg.build.convert import REGISTRY_GRAPH
-from kg.build.inputs import Build, Inputs, make_graph
 from kg.cli import main
 from kg.publish.export import (
     FORMATS,
-    ONTOLOGY_GRAPH,
     QUAD_FORMATS,
     load_context,
     select,
     serialize_graphs,
     stable_literal,
 )
-from kg.rdf.namespaces import KGO, KGR, PREFIXES, source_iri
+from kg.rdf.namespaces import KGO, KGR, ONTOLOGY_GRAPH, PREFIXES, REGISTRY_GRAPH, source_iri
+from kg.store import Inputs
+from oracle import Build, make_graph
 
 OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
               "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
@@ -236,7 +235,8 @@ def test_context_terms_name_properties_of_the_ontology(built):
 HASHES = """
 import hashlib, sys
 from pathlib import Path
-from kg.build.inputs import Inputs, make_graph
+from kg.store import Inputs
+from oracle import make_graph
 from kg.publish.export import FORMATS, load_context, select, serialize_graphs
 root = Path(sys.argv[1])
 b = make_graph(Inputs(root / "seeds", root / "ontology", root / "shapes"))

@@ -25,12 +25,13 @@ from click.testing import CliRunner
 
 import kg.publish.push
 from conftest import DATA, ROOT
-from kg.build.inputs import Inputs, make_graph
 from kg.cli import main
 from kg.publish.export import select
 from kg.publish.push import first_line
 from kg.query.request import QueryFile, named_queries
 from kg.rdf.namespaces import BASE
+from kg.store import Inputs
+from oracle import make_graph
 
 VIRTUOSO = shutil.which("virtuoso-t")
 TEMPLATE = Path("/etc/virtuoso-opensource-7/virtuoso.ini")

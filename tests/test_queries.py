@@ -22,10 +22,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from conftest import ROOT
-from kg.build.inputs import Inputs
 from kg.cli import main
 from kg.query import request as kq
 from kg.rdf.namespaces import KGO, KGR, PREFIXES
+from kg.store import Inputs
 
 QUERIES = ROOT / "queries"
 NAMES = sorted(p.stem for p in QUERIES.glob("*.rq"))

@@ -21,8 +21,6 @@ from rdflib import Dataset, Graph
 
 from conftest import DATA, ROOT
 from kg.build import pipeline
-from kg.build.inputs import Inputs, make_graph
-from kg.build.workers import run_all
 from kg.check.run import KGG, CheckStore, load_rules, run_rule
 from kg.cli import main
 from kg.query.engines import GraphEngine, StoreEngine
@@ -30,7 +28,9 @@ from kg.query.request import Request, graph_path, load_graph, named_queries, pre
 from kg.shacl import units
 from kg.shacl.screen import Data, Screen, superclasses
 from kg.shacl.validate import load_shapes, locate, validate
-from kg.store import open_store
+from kg.store import Inputs, open_store
+from kg.workers import run_all
+from oracle import make_graph
 
 
 def build(seeds: Path, output: Path) -> list[str]:

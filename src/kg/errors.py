@@ -8,6 +8,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_INPUT = 2
+EXIT_INTERNAL = 70  # a bug of kg (sysexits.h EX_SOFTWARE), never a verdict on the graph
 
 
 @dataclass(frozen=True)

@@ -10,25 +10,15 @@ gives another key).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import pickle
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+
 CACHE_FILE = "cache/kg-cache.sqlite"
 _BATCH = 500  # keys per SELECT (SQLite limits the number of parameters)
-
-
-def digest(*parts: bytes | str) -> str:
-    """A key for some content: the SHA-256 of its parts, each length-prefixed."""
-    hasher = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        hasher.update(len(data).to_bytes(8, "big"))
-        hasher.update(data)
-    return hasher.hexdigest()
 
 
 class Cache:

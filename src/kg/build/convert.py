@@ -40,6 +40,7 @@ from kg.rdf.namespaces import (
     ORG,
     PLOVER,
     QB,
+    REGISTRY_GRAPH,
     SCHEMA,
     WD,
     bind_prefixes,
@@ -52,7 +53,6 @@ from kg.rdf.namespaces import (
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
 FIGURES_DATASET = KGR["dataset/figures"]
-REGISTRY_GRAPH = KGR["graph/registry"]
 TOPIC_SCHEME = KGR["scheme/topics"]
 
 # The types of reused vocabularies that a node carries besides its own class, so that tools

@@ -10,48 +10,55 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import sys
 import time
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 from rdflib import BNode, Graph, Literal
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from kg import store
-from kg.build import convert
-from kg.facts import loading as facts
-from kg.facts import model
-from kg.rdf import namespaces
-from kg.rdf import ntriples
-from kg.shacl import screen
-from kg.shacl import units
-from kg.shacl import validate as validate_module
-from kg.build.inputs import GRAPH_FILE, REPORT_FILE, Inputs, count_line, verdict_line
-from kg.build.cache import Cache, digest
-from kg.build.convert import REGISTRY_GRAPH, Converter
-from kg.query.engines import StoreEngine
+from kg.build.cache import Cache
+from kg.build.convert import Converter
 from kg.errors import InputError, Location
-from kg.publish.export import ONTOLOGY_GRAPH, serialize, stage_file
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
-from kg.rdf.namespaces import PREFIXES, bind_prefixes, fact_iri, source_iri
+from kg.files import digest, stage_file
+from kg.query.engines import StoreEngine
+from kg.rdf.canonical import serialize
+from kg.rdf.namespaces import (
+    ONTOLOGY_GRAPH,
+    PREFIX_IRIS,
+    REGISTRY_GRAPH,
+    bind_prefixes,
+    fact_iri,
+    source_iri,
+)
 from kg.rdf.ntriples import Block, distinct_sorted, triple_lines, turtle, turtle_blocks
 from kg.rdf.ontology import load_ontology
-from kg.store import STORE_DIR, discard, open_store_at, prepare, swap_in
+from kg.shacl import units
 from kg.shacl.units import Summary, summarize
 from kg.shacl.validate import Finding, Validation, load_shapes, locate, sort_findings, validate
-from kg.build.workers import run_all
+from kg.store import (
+    GRAPH_FILE,
+    REPORT_FILE,
+    STORE_DIR,
+    Inputs,
+    build_lock,
+    code_digest,
+    discard,
+    drop_manifest,
+    open_store_at,
+    prepare,
+    stale_reason,
+    swap_in,
+    write_manifest,
+)
+from kg.workers import run_all
 
-# The modules whose code decides what a fact file becomes (this one among them): a change to
-# any of them is a new converter, whose output no cached entry holds.
-_CONVERTER_MODULES: tuple[ModuleType, ...] = (facts, model, convert, ntriples, namespaces,
-                                              units, sys.modules[__name__])
 PARALLEL_FROM = 64  # files to convert before it pays to start worker processes
 
 Advance = Callable[[int], None]
@@ -62,11 +69,6 @@ Progress = Callable[[str, int], AbstractContextManager[Advance]]
 def silent(label: str, total: int) -> Iterator[Advance]:
     """A progress display that shows nothing."""
     yield lambda done: None
-
-
-def code_key(modules: tuple[ModuleType, ...] = _CONVERTER_MODULES) -> str:
-    """A digest of the source code of the modules."""
-    return digest(*(Path(m.__file__ or "").read_bytes() for m in modules))
 
 
 # -- the ontology ----------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ class Vocabulary:
     def converter_key(self) -> str:
         """What a fact file's conversion depends on besides the file: the converter's code
         and the CAMEO codes."""
-        return digest(code_key(), *(repr(sorted(c.items())) for c in self.codes))
+        return digest(code_digest(), *(repr(sorted(c.items())) for c in self.codes))
 
 
 def folder_key(folder: Path, *salt: str) -> str:
@@ -98,7 +100,7 @@ def folder_key(folder: Path, *salt: str) -> str:
 
 def load_vocabulary(folder: Path, cache: Cache) -> Vocabulary:
     """The ontology's vocabulary, read from the cache when its files are unchanged."""
-    key = folder_key(folder, code_key())
+    key = folder_key(folder, code_digest())
     found = cache.get("ontology", key)
     if found is None:
         graph = load_ontology(folder)  # bad Turtle (or no files) is an InputError
@@ -252,7 +254,7 @@ def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabu
              for line in text.splitlines(True))
     subclasses = b"".join(sorted({line for line in typed if units.split(line)[1] == units.SUBCLASS}
                                  | set(_subclass_lines(vocabulary.lines))))
-    salt = digest(code_key(_CHECK_MODULES), folder_key(shapes_dir), vocabulary.key, subclasses)
+    salt = digest(code_digest(), folder_key(shapes_dir), vocabulary.key, subclasses)
     keys = [unit.key(salt) for unit in cut]
     found = cache.get_many("units", keys)
     todo = [i for i, key in enumerate(keys) if key not in found]
@@ -270,7 +272,6 @@ def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabu
                     len(cut), len(todo), lines)
 
 
-_CHECK_MODULES = (units, screen, validate_module, ntriples)
 
 
 def _subclass_lines(lines: bytes) -> list[bytes]:
@@ -318,6 +319,7 @@ class Outcome:
     checking: Checking
     written: list[Path] = field(default_factory=list)
     key: str = ""  # a digest of the inputs (and of the code that built them)
+    unchanged: bool = False  # the last build's, whose outputs were intact: nothing written
 
     @property
     def validation(self) -> Validation:
@@ -338,15 +340,21 @@ class Outcome:
 def build(inputs: Inputs, progress: Progress = silent) -> Outcome:
     """Convert, check and validate the inputs, then write the graph, the store and (when the
     graph does not conform) the SHACL report. Bad input raises InputError, writing nothing;
-    inputs unchanged since the last build (in every byte) change nothing either."""
+    inputs unchanged since the last good build (in every byte, its outputs intact) change
+    nothing either. One build at a time writes to a build folder."""
+    with build_lock(inputs.output):
+        return _build(inputs, progress)
+
+
+def _build(inputs: Inputs, progress: Progress) -> Outcome:
     cache = Cache(inputs.output)
     vocabulary = load_vocabulary(inputs.ontology, cache)
     shapes = load_shapes(inputs.shapes)
     plan = units.plan(shapes)
     sources = read_sources(inputs.seeds, vocabulary, plan.incoming)
-    key = digest(code_key(_BUILD_MODULES), vocabulary.key, folder_key(inputs.shapes),
+    key = digest(code_digest(), vocabulary.key, folder_key(inputs.shapes),
                  *sources.shown, *sources.keys)
-    unchanged = _unchanged(inputs.output, cache, key)
+    unchanged = _unchanged(inputs, cache, key)
     if unchanged is not None:
         return unchanged
     conversion = convert_files(sources, vocabulary, plan.incoming, cache, progress)
@@ -359,7 +367,7 @@ def build(inputs: Inputs, progress: Progress = silent) -> Outcome:
         where = _locator(staging, vocabulary)
         checking = check_graph(converted, sources, vocabulary, inputs.shapes, shapes, cache,
                                where, progress)
-        written = write(inputs.output, staging, graph.turtle(), checking.validation)
+        written = write(inputs, staging, graph.turtle(), checking.validation)
     except BaseException:
         discard(staging)
         raise
@@ -369,9 +377,6 @@ def build(inputs: Inputs, progress: Progress = silent) -> Outcome:
     cache.put("builds", key, _record(outcome))
     cache.commit()
     return outcome
-
-
-_BUILD_MODULES = (*_CONVERTER_MODULES, screen, validate_module, store)
 
 
 def _record(outcome: Outcome) -> tuple:
@@ -384,18 +389,17 @@ def _record(outcome: Outcome) -> tuple:
             validation.findings, lines, whole, outcome.checking.units, outcome.written)
 
 
-def _unchanged(output: Path, cache: Cache, key: str) -> Outcome | None:
-    """The outcome of the last build, when it had these inputs and its files are in place."""
+def _unchanged(inputs: Inputs, cache: Cache, key: str) -> Outcome | None:
+    """The outcome of the last build, when it had these inputs and what it wrote is intact
+    (graph.ttl and the store compared with the digests the build recorded)."""
     record = cache.get("builds", key)
-    if record is None:
+    if record is None or stale_reason(inputs, deep=True) is not None:
         return None
     counts, triples, data, files, findings, lines, whole, unit_count, written = record
-    if not all(Path(path).exists() for path in written):
-        return None
     report = (functools.partial(_report, lines, list(findings)) if lines is not None
               else functools.partial(Graph().parse, data=whole, format="nt"))
     checking = Checking(Validation(findings, report), unit_count, 0, lines)
-    return Outcome(counts, triples, data, files, 0, checking, list(written), key)
+    return Outcome(counts, triples, data, files, 0, checking, list(written), key, True)
 
 
 Where = Callable[[Node], Location]
@@ -438,12 +442,14 @@ class Assembled:
         return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS)], PREFIX_IRIS)
 
 
-PREFIX_IRIS = {name: str(namespace) for name, namespace in PREFIXES.items()}
 
 
-def write(output: Path, staging: Path, text: bytes, validation: Validation) -> list[Path]:
+
+def write(inputs: Inputs, staging: Path, text: bytes, validation: Validation) -> list[Path]:
     """Write the Turtle and the report (or remove an old one) beside their places, then put
-    them and the prepared store in place."""
+    them and the prepared store in place, and last the build's manifest (a build folder
+    without one is rebuilt, so a build stopped half-way never passes for a good one)."""
+    output = inputs.output
     staged: list[tuple[Path, Path]] = []
     try:
         staged.append((stage_file(output / GRAPH_FILE, text), output / GRAPH_FILE))
@@ -454,9 +460,25 @@ def write(output: Path, staging: Path, text: bytes, validation: Validation) -> l
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
         raise
+    drop_manifest(output)
     for temporary, path in staged:
         os.replace(temporary, path)
     if validation.conforms:
         (output / REPORT_FILE).unlink(missing_ok=True)
     swap_in(staging, output)
+    write_manifest(inputs)
     return [path for _, path in staged] + [output / STORE_DIR]
+
+
+def count_line(counts: tuple[int, int, int], triples: int, data: int) -> str:
+    """What the graph holds: sources, facts, entities, triples (with and without ontology)."""
+    sources, facts, entities = counts
+    return (f"sources: {sources}  facts: {facts}  entities: {entities}  triples: {triples} "
+            f"(data {data})")
+
+
+def verdict_line(validation: Validation) -> str:
+    """Whether the graph conforms to the shapes, and how many findings of each severity."""
+    verdict = "conforms" if validation.conforms else "does not conform"
+    return (f"validation: {verdict} ({validation.count('Violation')} violations, "
+            f"{validation.count('Warning')} warnings, {validation.count('Info')} notes)")

@@ -35,16 +35,16 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from kg.build.cache import Cache, digest
-from kg.build.inputs import GRAPH_FILE, Inputs
+from kg.build.cache import Cache
 from kg.build.pipeline import Progress, build, load_vocabulary, silent
 from kg.check import reason
 from kg.check.reason import ReasoningError, ReasoningResult, check_consistency
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.facts.loading import display_path
-from kg.publish.export import canonical
+from kg.files import digest
 from kg.query.engines import StoreEngine, projection, select
 from kg.query.text import data_graph_patterns, keywords
+from kg.rdf.canonical import canonical
 from kg.rdf.namespaces import BASE, KGR, bind_prefixes
 from kg.rdf.ntriples import triple_lines
 from kg.shacl.validate import (
@@ -58,7 +58,7 @@ from kg.shacl.validate import (
     short_name,
     sort_findings,
 )
-from kg.store import open_store
+from kg.store import GRAPH_FILE, Inputs, open_store
 
 KGC = Namespace(BASE + "checks/")  # the rules (kgc:<name>) and their results
 KGG = Namespace(BASE + "checks/graph/")  # the named graphs rules may query

@@ -17,7 +17,7 @@ from rdflib import Graph
 from rdflib.namespace import OWL, RDF, SKOS
 
 from kg.errors import InputError
-from kg.publish.export import write_output
+from kg.files import write_output
 
 PAGE = "index.html"
 

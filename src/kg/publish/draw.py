@@ -19,7 +19,8 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.publish.export import english_label, write_output
+from kg.files import write_output
+from kg.rdf.labels import english_label
 from kg.rdf.namespaces import KGO, KGR, PREFIXES, entity_iri
 
 FORMATS = (".svg", ".png", ".dot")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -23,16 +21,18 @@ from urllib.parse import quote
 import networkx as nx
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import RDF
 from rdflib.plugins.serializers.jsonld import from_rdf
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.term import Node
 
 from kg.errors import InputError, Location
-from kg.rdf.namespaces import BASE, KGO, PREFIXES, SCHEMA, bind_prefixes
+from kg.rdf.canonical import canonical, serialize, sorted_lines, term_key
+from kg.rdf.labels import LABELS, english_label, prefixed, type_name
+from kg.rdf.namespaces import ONTOLOGY_GRAPH, PREFIXES, bind_prefixes
 from kg.rdf.ntriples import stable_literal
+from kg.store import read_graphs
 
-ONTOLOGY_GRAPH = URIRef(BASE + "ontology")
 CONTEXT_FILE = "context.jsonld"
 
 TRIPLE_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
@@ -46,15 +46,19 @@ Quad = tuple[Node, Node, Node, URIRef]
 # -- choosing what to export ---------------------------------------------------------------
 
 
-def select(parts: Mapping[URIRef, Graph], ontology: Graph,
-           subset: str = "all") -> dict[URIRef, Graph]:
-    """The named graphs of a subset: the data parts, the ontology graph, or both."""
+def built_graphs(build_dir: Path) -> dict[URIRef, Graph]:
+    """The named graphs of the build's store, read into rdflib (IRI order)."""
+    return {URIRef(name): Graph().parse(data=lines, format="nt")
+            for name, lines in read_graphs(build_dir).items()}
+
+
+def select(graphs: Mapping[URIRef, Graph], subset: str = "all") -> dict[URIRef, Graph]:
+    """The named graphs of a subset: the data (every graph but the ontology's), the
+    ontology's, or all."""
     if subset not in SUBSETS:
         raise ValueError(f"unknown subset '{subset}'")
-    graphs = dict(parts) if subset != "ontology" else {}
-    if subset != "data":
-        graphs[ONTOLOGY_GRAPH] = ontology
-    return graphs
+    return {name: graph for name, graph in graphs.items()
+            if subset == "all" or (name == ONTOLOGY_GRAPH) == (subset == "ontology")}
 
 
 def union(graphs: Iterable[Graph]) -> Graph:
@@ -83,46 +87,12 @@ def serialize_graphs(graphs: Mapping[URIRef, Graph], fmt: str,
 # -- canonical triples and quads -------------------------------------------------------------
 
 
-def term_key(terms: Iterable[Node]) -> tuple[str, ...]:
-    """A total order on triples and quads: N3 text tells apart terms that compare equal."""
-    return tuple(term.n3() for term in terms)
 
 
-def canonical(graph: Graph) -> Graph:
-    """The same triples with blank nodes relabelled from their content, prefixes bound.
-
-    rdflib labels parsed blank nodes at random; the canonical labels (RDFC-style hashing in
-    rdflib.compare) make the output byte-identical for identical input. The triples are added
-    in sorted order, so a serialiser that walks the store meets them in that order.
-    """
-    result = SortedGraph()
-    bind_prefixes(result)
-    triples = sorted(((s, p, stable_literal(o)) for s, p, o in to_canonical_graph(graph)),
-                     key=term_key)
-    for triple in triples:
-        result.add(triple)
-    bind_generated_prefixes(result, sorted({p for _, p, _ in triples}))
-    return result
 
 
-class SortedGraph(Graph):
-    """A graph whose subjects come out sorted: rdflib's RDF/XML writer walks them in the
-    store's (hash) order otherwise."""
-
-    def subjects(self, predicate=None, object=None, unique=False):
-        """The distinct subjects (whatever `unique` says), in N3 order."""
-        found = set(super().subjects(predicate, object))
-        return iter(sorted(found, key=lambda node: node.n3()))
 
 
-def bind_generated_prefixes(graph: Graph, predicates: Iterable[Node]) -> None:
-    """Give the namespaces of predicates that no prefix covers a generated prefix (ns1, ns2...)
-    in sorted order, before a serialiser does it in the order it meets them."""
-    for predicate in predicates:
-        try:
-            graph.namespace_manager.compute_qname_strict(str(predicate))
-        except ValueError:  # no namespace can be split off; written as a full IRI
-            continue
 
 
 def canonical_quads(graphs: Mapping[URIRef, Graph]) -> list[Quad]:
@@ -154,15 +124,8 @@ def dataset(quads: Iterable[Quad]) -> Dataset:
 # -- RDF serialisations ------------------------------------------------------------------------
 
 
-def sorted_lines(text: bytes) -> bytes:
-    """The distinct lines of a line-based format (N-Triples, N-Quads), sorted."""
-    return b"".join(sorted(set(text.splitlines(True))))
 
 
-def serialize(graph: Graph, fmt: str = "turtle") -> bytes:
-    """The graph in an rdflib triple format, byte-identical for the same triples."""
-    text = canonical(graph).serialize(format=fmt, encoding="utf-8")
-    return sorted_lines(text) if fmt == "nt" else text
 
 
 def serialize_quads(quads: list[Quad], fmt: str) -> bytes:
@@ -214,41 +177,14 @@ def jsonld(graph: Graph, context: Mapping[str, Any]) -> bytes:
 
 # -- GraphML, a property graph -----------------------------------------------------------------
 
-LABELS = (RDFS.label, SKOS.prefLabel, SCHEMA.name)
 
 
-def prefixed(graph: Graph, node: Node) -> str:
-    """`kgo:Visit` for an IRI of a bound namespace, the IRI itself otherwise."""
-    if not isinstance(node, URIRef):
-        return node.n3()
-    try:
-        return graph.namespace_manager.normalizeUri(node).strip("<>")
-    except ValueError:  # not a valid prefixed name
-        return str(node)
 
 
-def english_label(graph: Graph, node: Node) -> str | None:
-    """The node's English label (or its label without language, or any label)."""
-    return pick_label(o for p in LABELS for o in graph.objects(node, p))
 
 
-def pick_label(values: Iterable[Node]) -> str | None:
-    """Of a node's label values, the English one (or one without language, or any)."""
-    labels = [o for o in values if isinstance(o, Literal)]
-    for wanted in ("en", None):
-        matches = sorted(str(o) for o in labels if o.language == wanted)
-        if matches:
-            return matches[0]
-    return min((str(o) for o in labels), default=None)
 
 
-def type_name(graph: Graph, node: Node) -> str | None:
-    """The local name of the node's class: the project's own class first."""
-    classes = sorted(graph.objects(node, RDF.type), key=lambda c: (not c.startswith(KGO), c))
-    if not classes:
-        return None
-    iri = str(classes[0])
-    return iri[max(iri.rfind("#"), iri.rfind("/")) + 1:]
 
 
 def literal_attributes(graph: Graph) -> dict[Node, dict[str, Any]]:
@@ -306,47 +242,3 @@ def graphml(network: nx.MultiDiGraph) -> bytes:
     stream = io.BytesIO()
     nx.write_graphml(network, stream, encoding="utf-8", prettyprint=True)
     return stream.getvalue()
-
-
-# -- files -------------------------------------------------------------------------------------
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, renamed into place."""
-    staged = stage_file(path, content)
-    try:
-        os.replace(staged, path)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
-
-
-def stage_file(path: Path, content: bytes) -> Path:
-    """The content in a temporary file beside `path`, for os.replace to put in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes the file private (0600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
-def current_umask() -> int:
-    """The process's umask (reading it means setting it, so it is set back at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_output(path: Path, content: bytes) -> None:
-    """write_atomically, with a path that cannot be written reported as bad input."""
-    try:
-        write_atomically(path, content)
-    except (FileExistsError, NotADirectoryError):
-        raise InputError(f"cannot write '{path}': a folder on its path is a file") from None
-    except OSError as exc:
-        raise InputError(f"cannot write '{path}': {exc.strerror or exc}") from None

@@ -18,14 +18,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
-from rdflib import Graph, URIRef
 
 from kg.errors import InputError
+from kg.http import PASSWORD_ENV, TOKEN_ENV, USER_ENV
 from kg.rdf.namespaces import BASE, KGR
 
-USER_ENV = "KG_ENDPOINT_USER"
-PASSWORD_ENV = "KG_ENDPOINT_PASSWORD"
-TOKEN_ENV = "KG_ENDPOINT_TOKEN"
 DEFAULT_TIMEOUT = 60.0
 # N-Triples is Turtle, and every Graph Store server takes Turtle.
 CONTENT_TYPE = "text/turtle; charset=utf-8"
@@ -59,15 +56,14 @@ class Pushed:
     seconds: float
     served: Mapping[str, int]
 
-    def summary(self, sent: Mapping[URIRef, Graph]) -> list[str]:
+    def summary(self, sent: Mapping[str, bytes]) -> list[str]:
         """The lines to print: what was pushed, and notes where the server differs."""
         lines = [f"pushed {self.graphs} graphs, {self.triples} triples to {self.graph_store} "
                  f"in {self.seconds:.1f} s"]
         held = sum(self.served.get(str(name), 0) for name in sent)
         if held != self.triples:
             lines.append(f"note: the endpoint holds {held} triples in those graphs")
-        extra = sorted(g for g in self.served if g.startswith(SOURCE_GRAPHS)
-                       and URIRef(g) not in sent)
+        extra = sorted(g for g in self.served if g.startswith(SOURCE_GRAPHS) and g not in sent)
         if extra:
             lines.append(f"note: the endpoint also holds {len(extra)} source graph(s) this "
                          f"build does not have, e.g. <{extra[0]}>")
@@ -152,21 +148,21 @@ def make_auth(credentials: Credentials | None) -> httpx.Auth | None:
     return ChallengedAuth(*credentials)
 
 
-def push(graphs: Mapping[URIRef, Graph], target: Target,
+def push(graphs: Mapping[str, bytes], target: Target,
          timeout: float = DEFAULT_TIMEOUT) -> Pushed:
-    """PUT every named graph to the Graph Store, then count what the endpoint holds."""
+    """PUT every named graph (IRI -> N-Triples lines, as the build's store holds them) to the
+    Graph Store, then count what the endpoint holds."""
     started = time.perf_counter()
     with httpx.Client(auth=make_auth(target.credentials), timeout=timeout) as client:
-        for name, graph in graphs.items():
-            _put(client, target.graph_store, name, graph)
+        for name, lines in graphs.items():
+            _put(client, target.graph_store, name, lines)
         seconds = time.perf_counter() - started
         served = served_counts(client, target.endpoint)
-    triples = sum(len(graph) for graph in graphs.values())
+    triples = sum(lines.count(b"\n") for lines in graphs.values())
     return Pushed(target.graph_store, len(graphs), triples, seconds, served)
 
 
-def _put(client: httpx.Client, graph_store: str, name: URIRef, graph: Graph) -> None:
-    body = graph.serialize(format="nt", encoding="utf-8")
+def _put(client: httpx.Client, graph_store: str, name: str, body: bytes) -> None:
     what = f"{graph_store}: PUT <{name}>"
     response = _send(client, what, "PUT", graph_store, params={"graph": str(name)},
                      content=body, headers={"Content-Type": CONTENT_TYPE})

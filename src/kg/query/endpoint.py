@@ -23,11 +23,10 @@ from rdflib.plugin import PluginException
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.publish.export import LABELS, pick_label
 from kg.publish.push import Credentials, PushError, _check, _send, make_auth
 from kg.query.engines import Outcome, Row, Triple, literal_term, rows_outcome, triples_outcome
-from kg.query.request import Answer, Request, check_known, render
 from kg.query.text import NotSubstitutable, substituted
+from kg.rdf.labels import LABELS, pick_label
 from kg.rdf.namespaces import PREFIXES
 from kg.rdf.ntriples import term_text
 
@@ -187,13 +186,3 @@ def _unreadable(endpoint: str, response: httpx.Response, expected: str) -> PushE
     mime = response.headers.get("content-type", "no content type")
     return PushError(f"{endpoint}: the query's answer ({mime}) is not {expected}: is "
                      "--endpoint the server's SPARQL endpoint?")
-
-
-def answer(request: Request, engine: EndpointEngine, limit: int) -> Answer:
-    """A checked request run on the endpoint and written in its format, as Request.answer
-    runs it over the build (entity and event parameters must name what the server holds)."""
-    check_known(engine, request.query, request.bindings)  # type: ignore[arg-type]
-    outcome = engine.run(request.query.text, request.form, request.bindings, limit)
-    if request.fmt == "table":
-        engine.fetch_labels(term for row in outcome.rows for term in row)
-    return Answer(render(outcome, request.fmt, engine.label), outcome.form, outcome.cut)

@@ -11,25 +11,24 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph
-import rdflib.plugins.sparql
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
-from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.publish.export import LABELS, pick_label, term_key
 from kg.query.text import ABSENT, EXTREMES, lenient_aggregates, substituted
-from kg.rdf.namespaces import PREFIXES
+from kg.rdf.canonical import term_key
+from kg.rdf.labels import LABELS, pick_label
+from kg.rdf.namespaces import PREFIX_IRIS, PREFIXES
 from kg.rdf.ntriples import stable_literal
 
 Row = tuple[Node | None, ...]
 Triple = tuple[Node, Node, Node]
-_PREFIX_IRIS = {name: str(namespace) for name, namespace in PREFIXES.items()}
+
 
 
 @dataclass(frozen=True)
@@ -57,11 +56,46 @@ def triples_outcome(form: str, triples: Iterable[Triple], limit: int) -> Outcome
     return Outcome(form, triples=tuple(ordered[:limit]), cut=len(ordered) > limit)
 
 
-class GraphEngine:
-    """rdflib over a graph (graph.ttl parsed)."""
+class Engine(Protocol):
+    """What runs a query, the same way whatever it is: the build's store (StoreEngine), an
+    rdflib graph (GraphEngine) or a SPARQL endpoint (kg.query.endpoint.EndpointEngine). The
+    other methods are what checking parameters and labelling a table need."""
 
-    def __init__(self, graph: Graph) -> None:
+    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Outcome:
+        """The query's outcome (of the given form), parameters bound; at most `limit` rows."""
+        ...
+
+    def holds(self, triple: Triple) -> bool:
+        """Whether the default graph holds the triple."""
+        ...
+
+    def subjects(self, predicate: Node, value: Node) -> list[Node]:
+        """The subjects of the predicate with that value."""
+        ...
+
+    def subject_objects(self, predicate: Node) -> list[tuple[Node, Node]]:
+        """The subjects of the predicate, each with its value."""
+        ...
+
+    def label(self, node: Node) -> str | None:
+        """The node's English label, or another (see pick_label)."""
+        ...
+
+    def fetch_labels(self, nodes: Iterable[Node]) -> None:
+        """Get ready to label many nodes at once (an endpoint asks for them in batches)."""
+        ...
+
+
+class GraphEngine:
+    """rdflib over a graph (graph.ttl parsed). With allow_network, FROM loads its graphs
+    (rdflib fetches them) and SERVICE is sent."""
+
+    def __init__(self, graph: Graph, allow_network: bool = False) -> None:
         self.graph = graph
+        self.allow_network = allow_network
+
+    def fetch_labels(self, nodes: Iterable[Node]) -> None:
+        """Nothing to do: labels are read from the graph."""
 
     def holds(self, triple: Triple) -> bool:
         return triple in self.graph
@@ -76,11 +110,12 @@ class GraphEngine:
         """The node's English label, or another (see pick_label)."""
         return pick_label(o for p in LABELS for o in self.graph.objects(node, p))
 
-    def run(self, prepared: Query, bindings: Mapping[str, Node], limit: int,
-            allow_network: bool = False) -> Outcome:
-        """Run a prepared query; at most `limit` rows or triples are kept. With
-        allow_network, FROM loads its graphs (rdflib fetches them)."""
-        loading = bool(allow_network and prepared.algebra.get("datasetClause"))
+    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Outcome:
+        """Run a query's text (of the given form); at most `limit` rows or triples are kept."""
+        import rdflib.plugins.sparql  # rdflib's SPARQL engine: ~0.1 s to import, rarely needed
+
+        prepared = rdflib.plugins.sparql.prepareQuery(text, initNs=PREFIXES)
+        loading = bool(self.allow_network and prepared.algebra.get("datasetClause"))
         target: Graph = Dataset() if loading else self.graph
         rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = loading
         try:
@@ -103,6 +138,9 @@ class StoreEngine:
 
     def __init__(self, store: pyoxigraph.Store) -> None:
         self.store = store
+
+    def fetch_labels(self, nodes: Iterable[Node]) -> None:
+        """Nothing to do: labels are looked up in the store."""
 
     def _quads(self, s: Node | None, p: Node | None, o: Node | None) -> Iterable:
         return self.store.quads_for_pattern(*(None if t is None else to_oxigraph(t)
@@ -208,7 +246,7 @@ def projection(text: str) -> list[str] | None:
 
 
 def _query(store: pyoxigraph.Store, text: str, **dataset: Any) -> Any:
-    return store.query(lenient_aggregates(text), prefixes=_PREFIX_IRIS,
+    return store.query(lenient_aggregates(text), prefixes=PREFIX_IRIS,
                        custom_aggregate_functions=_AGGREGATES, **dataset)
 
 

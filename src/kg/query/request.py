@@ -37,14 +37,13 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 from rdflib.term import Node
 
-from kg.build.inputs import GRAPH_FILE, Inputs
 from kg.errors import InputError, Location
 from kg.facts.model import ID_PATTERN
 from kg.publish.export import TRIPLE_FORMATS, serialize_graphs
-from kg.query.engines import GraphEngine, Outcome, StoreEngine, Triple
-from kg.query.text import NotSubstitutable, keywords
+from kg.query.engines import Engine, GraphEngine, Outcome, StoreEngine, Triple
+from kg.query.text import NotSubstitutable, keywords, substituted
 from kg.rdf.namespaces import KGO, PREFIXES, entity_iri, event_iri
-from kg.store import STORE_DIR, has_store, open_store
+from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
 
 # rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off
 # in this process whatever a query says (see `evaluate` for --allow-network).
@@ -403,7 +402,6 @@ def quick_form(text: str) -> str | None:
 # -- the graph ----------------------------------------------------------------------------------
 
 
-Engine = GraphEngine | StoreEngine
 
 
 def graph_path(build_dir: Path) -> Path:
@@ -542,33 +540,35 @@ class Request:
             bool(self.prepared.algebra.get("datasetClause"))
             or any(p.name == "ServiceGraphPattern" for p in _parts(self.prepared.algebra)))
 
-    def answer(self, build_dir: Path, timeout: float | None = DEFAULT_TIMEOUT,
-               limit: int = DEFAULT_LIMIT) -> Answer:
-        """Run the query over the built graph under a deadline and write its answer."""
-        return within(lambda: self._answer(build_dir, limit), timeout)
-
-    def _answer(self, build_dir: Path, limit: int) -> Answer:
-        engine: Engine = StoreEngine(open_store(build_dir))
-        outcome = None
-        if not self.reaches_outside:
-            check_known(engine, self.query, self.bindings)
-            outcome = self._on_store(engine, limit)
-        if outcome is None:  # rdflib runs what the store cannot
-            engine = GraphEngine(load_graph(graph_path(build_dir)))
-            check_known(engine, self.query, self.bindings)
-            prepared = self.prepared or prepare(self.query, self.allow_network)
-            outcome = engine.run(prepared, self.bindings, limit, self.allow_network)
-        return Answer(render(outcome, self.fmt, engine.label), outcome.form, outcome.cut)
-
-    def _on_store(self, engine: StoreEngine, limit: int) -> Outcome | None:
-        """The outcome on the store; None for a query whose parameters it cannot take."""
+    def answer(self, engine: Engine, limit: int = DEFAULT_LIMIT) -> Answer:
+        """Run the query on an engine and write its answer (entity and event parameters must
+        name what the engine's graph holds)."""
+        check_known(engine, self.query, self.bindings)
         try:
-            return engine.run(self.query.text, self.form, self.bindings, limit)
-        except NotSubstitutable:
-            return None
+            outcome = engine.run(self.query.text, self.form, self.bindings, limit)
         except SyntaxError as exc:
             prepare(self.query, self.allow_network)  # rdflib's words for the error, if it has
             raise InputError(f"SPARQL syntax error: {exc}", Location(self.query.origin)) from None
+        if self.fmt == "table":
+            engine.fetch_labels(term for row in outcome.rows for term in row)
+        return Answer(render(outcome, self.fmt, engine.label), outcome.form, outcome.cut)
+
+    def answer_on_build(self, build_dir: Path, timeout: float | None = DEFAULT_TIMEOUT,
+                        limit: int = DEFAULT_LIMIT) -> Answer:
+        """Run the query over the built graph under a deadline and write its answer."""
+        return within(lambda: self.answer(self.engine_for(build_dir), limit), timeout)
+
+    def engine_for(self, build_dir: Path) -> Engine:
+        """The one place the engine over a build is picked: the store, or rdflib over
+        graph.ttl for a query that reaches outside the build or whose parameters the store
+        cannot take (see substituted)."""
+        if not self.reaches_outside:
+            try:
+                substituted(self.query.text, self.bindings)
+                return StoreEngine(open_store(build_dir))
+            except NotSubstitutable:
+                pass
+        return GraphEngine(load_graph(graph_path(build_dir)), self.allow_network)
 
 
 # -- output -------------------------------------------------------------------------------------

@@ -9,10 +9,8 @@ from collections.abc import Iterator, Mapping
 
 from rdflib.term import Node
 
-from kg.rdf.namespaces import PREFIXES
+from kg.rdf.namespaces import PREFIX_IRIS
 from kg.rdf.ntriples import term_text
-
-_PREFIX_IRIS = {name: str(namespace) for name, namespace in PREFIXES.items()}
 
 # A SPARQL text cut into tokens, far faster than parsing it: comments, strings, IRIs,
 # variables and prefixed names are skipped whole, so a keyword found is a keyword.
@@ -153,7 +151,7 @@ def _names_iri(token: re.Match, iri: str, declared: Mapping[str, str]) -> bool:
         return token["iri"][1:-1] == iri
     name = token["name"] or ""
     prefix, colon, local = name.partition(":")
-    return bool(colon) and declared.get(prefix, _PREFIX_IRIS.get(prefix, "")) + local == iri
+    return bool(colon) and declared.get(prefix, PREFIX_IRIS.get(prefix, "")) + local == iri
 
 
 def _closing(tokens: list[re.Match], opening: int) -> int:

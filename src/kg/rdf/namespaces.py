@@ -33,6 +33,11 @@ PREFIXES: dict[str, Namespace] = {
     "dcterms": Namespace(str(DCTERMS)),
     "wd": WD,
 }
+PREFIX_IRIS: dict[str, str] = {name: str(namespace) for name, namespace in PREFIXES.items()}
+
+# The store's named graphs besides one per source (named by the source's IRI).
+REGISTRY_GRAPH = KGR["graph/registry"]  # the entities, and what facts say of shared nodes
+ONTOLOGY_GRAPH = URIRef(BASE + "ontology")  # the ontology and its vocabularies
 
 
 def entity_iri(entity_id: str) -> URIRef:

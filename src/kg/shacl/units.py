@@ -35,12 +35,12 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
-from kg.build.cache import digest
-from kg.build.workers import run_all
 from kg.errors import Location
+from kg.files import digest
 from kg.rdf.ntriples import term_text
 from kg.shacl.screen import Data, Screen, superclasses
 from kg.shacl.validate import Finding, load_shapes, locate, report_findings
+from kg.workers import run_all
 
 TYPE = f"<{RDF.type}>".encode()
 SUBCLASS = f"<{RDFS.subClassOf}>".encode()
