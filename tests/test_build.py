@@ -18,7 +18,7 @@ from kg.rdf.namespaces import KGO, fact_iri, source_iri
 
 def run_build(seeds: Path, output: Path):
     args = ["build", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
-            "--shapes", str(ROOT / "shapes"), "--output", str(output)]
+            "--shapes", str(ROOT / "shapes"), "--build", str(output)]
     return CliRunner().invoke(main, args)
 
 

@@ -38,7 +38,7 @@ NUMERIC = {str(XSD[t]) for t in ("integer", "decimal", "double", "float", "int",
 def build_dir(tmp_path_factory) -> Path:
     """The seeds built once for the module, with `kg build --output`."""
     output = tmp_path_factory.mktemp("build")
-    result = CliRunner().invoke(main, ["build", *SOURCES, "--output", str(output)])
+    result = CliRunner().invoke(main, ["build", *SOURCES, "--build", str(output)])
     assert result.exit_code == 0, result.output
     return output
 

@@ -37,7 +37,7 @@ def build(seeds: Path, output: Path) -> list[str]:
     """`kg build` through the command line; its output lines."""
     result = CliRunner().invoke(main, [
         "build", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
-        "--shapes", str(ROOT / "shapes"), "--output", str(output)])
+        "--shapes", str(ROOT / "shapes"), "--build", str(output)])
     assert result.exit_code in (0, 1), result.output
     return result.output.splitlines()
 
