@@ -222,7 +222,7 @@ def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
 # -- the build's manifest: what a good build read and wrote -------------------------------------
 
 BUILD_MANIFEST = "build.json"
-_LOCK = ".lock"
+_LOCK = "build.lock"  # held by the build that writes the folder
 _LEFTOVERS = (".store-*", f".{GRAPH_FILE}.*", f".{REPORT_FILE}.*", f".{BUILD_MANIFEST}.*")
 
 

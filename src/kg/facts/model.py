@@ -26,7 +26,7 @@ from pydantic import (
 from rdflib import URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from kg.rdf.namespaces import KGO, ORG, SCHEMA
+from kg.rdf.namespaces import ID_PATTERN, KGO, ORG, SCHEMA
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,6 @@ class Ref:
     target: Literal["entity", "fact", "event", "concept"]
 
 
-ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
 
 
 def _id(value: Any) -> str:

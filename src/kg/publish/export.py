@@ -22,20 +22,25 @@ import networkx as nx
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF
-from rdflib.plugins.serializers.jsonld import from_rdf
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.term import Node
 
 from kg.errors import InputError, Location
-from kg.rdf.canonical import canonical, serialize, sorted_lines, term_key
+from kg.rdf.canonical import (
+    TRIPLE_FORMATS,
+    canonical,
+    prefix_context,
+    serialize_triples,
+    sorted_lines,
+    term_key,
+)
 from kg.rdf.labels import LABELS, english_label, prefixed, type_name
-from kg.rdf.namespaces import ONTOLOGY_GRAPH, PREFIXES, bind_prefixes
+from kg.rdf.namespaces import ONTOLOGY_GRAPH, bind_prefixes
 from kg.rdf.ntriples import stable_literal
 from kg.store import read_graphs
 
 CONTEXT_FILE = "context.jsonld"
 
-TRIPLE_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
 QUAD_FORMATS = {"trig": "trig", "nquads": "nquads"}
 FORMATS = (*TRIPLE_FORMATS, *QUAD_FORMATS, "graphml")
 SUBSETS = ("all", "data", "ontology")
@@ -75,12 +80,10 @@ def serialize_graphs(graphs: Mapping[URIRef, Graph], fmt: str,
     if fmt in QUAD_FORMATS:
         return serialize_quads(canonical_quads(graphs), fmt)
     graph = union(graphs.values())
-    if fmt == "jsonld":
-        return jsonld(graph, context or prefix_context())
     if fmt == "graphml":
         return graphml(property_graph(canonical(graph)))
     if fmt in TRIPLE_FORMATS:
-        return serialize(graph, TRIPLE_FORMATS[fmt])
+        return serialize_triples(graph, fmt, context)
     raise ValueError(f"unknown format '{fmt}'")
 
 
@@ -140,9 +143,6 @@ def serialize_quads(quads: list[Quad], fmt: str) -> bytes:
     return stream.getvalue()
 
 
-def prefix_context() -> dict[str, Any]:
-    """A JSON-LD context of the project's prefixes only."""
-    return {"@context": {prefix: str(ns) for prefix, ns in PREFIXES.items()}}
 
 
 def load_context(ontology_dir: Path) -> dict[str, Any]:
@@ -160,19 +160,6 @@ def load_context(ontology_dir: Path) -> dict[str, Any]:
     return context
 
 
-def jsonld(graph: Graph, context: Mapping[str, Any]) -> bytes:
-    """The graph as compact JSON-LD, the context given inline, nodes sorted by id.
-
-    rdflib lists the nodes in hash order; each node's keys and values come in the sorted
-    order of the canonical graph.
-    """
-    terms = context["@context"]
-    document = from_rdf(canonical(graph), context_data=terms)
-    nodes = document.get("@graph", [document] if len(document) > 1 else [])
-    nodes = [{k: v for k, v in node.items() if k != "@context"} for node in nodes]
-    key = next((term for term, value in terms.items() if value == "@id"), "@id")
-    ordered = {"@context": terms, "@graph": sorted(nodes, key=lambda node: str(node.get(key)))}
-    return (json.dumps(ordered, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 # -- GraphML, a property graph -----------------------------------------------------------------

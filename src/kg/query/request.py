@@ -38,11 +38,10 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError, Location
-from kg.facts.model import ID_PATTERN
-from kg.publish.export import TRIPLE_FORMATS, serialize_graphs
 from kg.query.engines import Engine, GraphEngine, Outcome, StoreEngine, Triple
 from kg.query.text import NotSubstitutable, keywords, substituted
-from kg.rdf.namespaces import KGO, PREFIXES, entity_iri, event_iri
+from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
+from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri
 from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
 
 # rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off
@@ -587,7 +586,7 @@ def render(outcome: Outcome, fmt: str, labels: Labels) -> bytes:
     result = Graph()
     for triple in outcome.triples:
         result.add(triple)
-    return serialize_graphs({URIRef("urn:kg:query"): result}, fmt)
+    return serialize_triples(result, fmt)
 
 
 def _answer(outcome: Outcome, fmt: str) -> bytes:

@@ -3,13 +3,16 @@ content, triples in sorted order, serialisers' open orders fixed)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from rdflib import Graph
 from rdflib.compare import to_canonical_graph
+from rdflib.plugins.serializers.jsonld import from_rdf
 from rdflib.term import Node
 
-from kg.rdf.namespaces import bind_prefixes
+from kg.rdf.namespaces import PREFIXES, bind_prefixes
 from kg.rdf.ntriples import stable_literal
 
 
@@ -64,3 +67,34 @@ def serialize(graph: Graph, fmt: str = "turtle") -> bytes:
     """The graph in an rdflib triple format, byte-identical for the same triples."""
     text = canonical(graph).serialize(format=fmt, encoding="utf-8")
     return sorted_lines(text) if fmt == "nt" else text
+
+
+TRIPLE_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+
+
+def prefix_context() -> dict[str, Any]:
+    """A JSON-LD context of the project's prefixes only."""
+    return {"@context": {prefix: str(ns) for prefix, ns in PREFIXES.items()}}
+
+
+def jsonld(graph: Graph, context: Mapping[str, Any]) -> bytes:
+    """The graph as compact JSON-LD, the context given inline, nodes sorted by id.
+
+    rdflib lists the nodes in hash order; each node's keys and values come in the sorted
+    order of the canonical graph.
+    """
+    terms = context["@context"]
+    document = from_rdf(canonical(graph), context_data=terms)
+    nodes = document.get("@graph", [document] if len(document) > 1 else [])
+    nodes = [{k: v for k, v in node.items() if k != "@context"} for node in nodes]
+    key = next((term for term, value in terms.items() if value == "@id"), "@id")
+    ordered = {"@context": terms, "@graph": sorted(nodes, key=lambda node: str(node.get(key)))}
+    return (json.dumps(ordered, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def serialize_triples(graph: Graph, fmt: str, context: Mapping[str, Any] | None = None) -> bytes:
+    """The triples in one of TRIPLE_FORMATS; JSON-LD is compacted with `context` (the
+    project's prefixes when there is none)."""
+    if fmt == "jsonld":
+        return jsonld(graph, context or prefix_context())
+    return serialize(graph, TRIPLE_FORMATS[fmt])

@@ -1,9 +1,13 @@
 """The project's namespaces and the minting of IRIs from validated ids."""
 
+import re
+
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
 
 BASE = "https://w3id.org/kg-bilateral/"
+# What an id of the fact files may be: it becomes the local part of an IRI as it is.
+ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
 KGO = Namespace(BASE + "ontology#")
 KGR = Namespace(BASE + "id/")
 CAMEO = Namespace(BASE + "cameo/")
