@@ -21,7 +21,7 @@ from rdflib import Dataset, Graph
 
 from conftest import DATA, ROOT
 from kg.build import pipeline
-from kg.check.run import KGG, CheckStore, load_rules, run_rule
+from kg.check.run import KGG, RuleStore, load_rules, run_rule
 from kg.cli import main
 from kg.query.engines import GraphEngine, StoreEngine
 from kg.query.request import Request, graph_path, load_graph, named_queries, render
@@ -251,7 +251,7 @@ def test_every_rule_finds_on_the_check_store_what_rdflib_finds(tmp_path):
     dataset = Dataset()
     dataset.default_graph += graph
     found: dict[str, int] = {}
-    with CheckStore(output, b"", Graph(), Graph()) as store:
+    with RuleStore(output, b"", Graph(), Graph()) as store:
         for rule in load_rules(ROOT / "checks"):
             if str(KGG) in rule.text:  # the ontology's checks: tests/checks covers them
                 continue

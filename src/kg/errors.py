@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from dataclasses import dataclass
 
@@ -48,3 +49,12 @@ def one_line(text: str) -> str:
         ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) == "Cc" else ch
         for ch in text
     )
+
+
+def did_you_mean(word: str, choices: list[str], show_allowed: bool = False) -> str:
+    """' (did you mean 'x'?)' for the choices close to a word; else, when the choices are few
+    enough to show, ' (allowed: ...)'."""
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if close:
+        return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
+    return f" (allowed: {', '.join(choices)})" if show_allowed and choices else ""

@@ -228,7 +228,7 @@ def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[
 
 
 @dataclass(frozen=True)
-class Checking:
+class Validated:
     """The validation of a build and how many units it validated (the rest from the cache)."""
 
     validation: Validation
@@ -239,14 +239,14 @@ class Checking:
 
 def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabulary,
                 shapes_dir: Path, shapes: Graph, cache: Cache, where: Where,
-                progress: Progress = silent) -> Checking:
+                progress: Progress = silent) -> Validated:
     """The SHACL findings of the graph: unit by unit (see kg.units) when the shapes allow
     it, else pySHACL over the whole graph."""
     started = time.perf_counter()
     plan = units.plan(shapes)
     if plan.uncut is not None:
         graph = _rdflib_graph(converted, vocabulary)
-        return Checking(validate(graph, shapes))
+        return Validated(validate(graph, shapes))
     parts = [units.Part(name, c.registry, c.triples, c.summary, key)
              for name, key, c in zip(sources.shown, sources.keys, converted, strict=True)]
     cut = units.cut(parts, vocabulary.lines, plan.incoming)
@@ -268,7 +268,7 @@ def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabu
     findings = units.relocated((f for c in checked for f in c.findings), where)
     lines = b"".join(c.report for c in checked)
     report = functools.partial(_report, lines, findings)
-    return Checking(Validation(sort_findings(findings), report, time.perf_counter() - started),
+    return Validated(Validation(sort_findings(findings), report, time.perf_counter() - started),
                     len(cut), len(todo), lines)
 
 
@@ -307,7 +307,7 @@ def _rdflib_graph(converted: list[Converted], vocabulary: Vocabulary) -> Graph:
 
 
 @dataclass
-class Outcome:
+class Built:
     """What `kg build` did: the counts of the graph, how much came from the cache, the
     validation, and the files written."""
 
@@ -316,7 +316,7 @@ class Outcome:
     data: int
     files: int
     converted: int
-    checking: Checking
+    checking: Validated
     written: list[Path] = field(default_factory=list)
     key: str = ""  # a digest of the inputs (and of the code that built them)
     unchanged: bool = False  # the last build's, whose outputs were intact: nothing written
@@ -337,7 +337,7 @@ class Outcome:
         ])
 
 
-def build(inputs: Inputs, progress: Progress = silent) -> Outcome:
+def build(inputs: Inputs, progress: Progress = silent) -> Built:
     """Convert, check and validate the inputs, then write the graph, the store and (when the
     graph does not conform) the SHACL report. Bad input raises InputError, writing nothing;
     inputs unchanged since the last good build (in every byte, its outputs intact) change
@@ -346,7 +346,7 @@ def build(inputs: Inputs, progress: Progress = silent) -> Outcome:
         return _build(inputs, progress)
 
 
-def _build(inputs: Inputs, progress: Progress) -> Outcome:
+def _build(inputs: Inputs, progress: Progress) -> Built:
     cache = Cache(inputs.output)
     vocabulary = load_vocabulary(inputs.ontology, cache)
     shapes = load_shapes(inputs.shapes)
@@ -372,14 +372,14 @@ def _build(inputs: Inputs, progress: Progress) -> Outcome:
         discard(staging)
         raise
     counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
-    outcome = Outcome(counts, graph.triples, graph.data,  # type: ignore[arg-type]
+    outcome = Built(counts, graph.triples, graph.data,  # type: ignore[arg-type]
                       len(indexes), conversion.converted, checking, written, key)
     cache.put("builds", key, _record(outcome))
     cache.commit()
     return outcome
 
 
-def _record(outcome: Outcome) -> tuple:
+def _record(outcome: Built) -> tuple:
     """What a later build with the same inputs returns: the outcome, its report's results as
     N-Triples."""
     validation, lines = outcome.validation, outcome.checking.report_lines
@@ -389,7 +389,7 @@ def _record(outcome: Outcome) -> tuple:
             validation.findings, lines, whole, outcome.checking.units, outcome.written)
 
 
-def _unchanged(inputs: Inputs, cache: Cache, key: str) -> Outcome | None:
+def _unchanged(inputs: Inputs, cache: Cache, key: str) -> Built | None:
     """The outcome of the last build, when it had these inputs and what it wrote is intact
     (graph.ttl and the store compared with the digests the build recorded)."""
     record = cache.get("builds", key)
@@ -398,8 +398,8 @@ def _unchanged(inputs: Inputs, cache: Cache, key: str) -> Outcome | None:
     counts, triples, data, files, findings, lines, whole, unit_count, written = record
     report = (functools.partial(_report, lines, list(findings)) if lines is not None
               else functools.partial(Graph().parse, data=whole, format="nt"))
-    checking = Checking(Validation(findings, report), unit_count, 0, lines)
-    return Outcome(counts, triples, data, files, 0, checking, list(written), key, True)
+    checking = Validated(Validation(findings, report), unit_count, 0, lines)
+    return Built(counts, triples, data, files, 0, checking, list(written), key, True)
 
 
 Where = Callable[[Node], Location]

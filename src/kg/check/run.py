@@ -8,7 +8,7 @@ over the whole dataset: the default graph is the graph `kg build` writes (data a
 the named graphs `kgg:data`, `kgg:ontology`, `kgg:shapes` and `kgg:queries` hold the parts on
 their own. The check builds first (kg build's incremental build, into `Inputs.output`), then
 runs the rules with Oxigraph over the built graph in memory (those that name kgg: graphs over a
-copy of the build's store, see CheckStore) and HermiT over the graph; the SHACL findings are
+copy of the build's store, see RuleStore) and HermiT over the graph; the SHACL findings are
 the build's.
 """
 
@@ -149,7 +149,7 @@ def header(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class CheckStore:
+class RuleStore:
     """The dataset rules run over, in Oxigraph. A rule that names none of the kgg: graphs
     runs on the built graph (graph.ttl: the data and the ontology) loaded into memory, where
     Oxigraph answers several times faster than from its on-disk store (a million triples:
@@ -167,7 +167,7 @@ class CheckStore:
         self.default: list[pyoxigraph.NamedNode] = []
         self.data_copied = False
 
-    def __enter__(self) -> CheckStore:
+    def __enter__(self) -> RuleStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -287,11 +287,11 @@ def where_function(graph: Graph, terms: dict[URIRef, Location],
 # ---------------------------------------------------------------------------------------------
 
 
-def run_rule(rule: Rule, dataset: Dataset | CheckStore, where: Where) -> list[Finding]:
+def run_rule(rule: Rule, dataset: Dataset | RuleStore, where: Where) -> list[Finding]:
     """The findings of one rule: a row each (over an rdflib dataset, or the check's store)."""
     findings = []
     names = _names()
-    rows = dataset.rows(rule) if isinstance(dataset, CheckStore) else [
+    rows = dataset.rows(rule) if isinstance(dataset, RuleStore) else [
         row.asdict() for row in _rows(dataset, rule)]  # type: ignore[union-attr]
     for values in rows:
         focus = values.get("focus")
@@ -348,7 +348,7 @@ def reasoning_findings(result: ReasoningResult | str, where: Where) -> list[Find
 
 
 @dataclass(frozen=True)
-class Checks:
+class CheckOptions:
     """Where the rules and the saved queries are, and whether to run HermiT."""
 
     rules: Path = Path("checks")
@@ -357,7 +357,7 @@ class Checks:
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckReport:
     """Everything `kg check` found, in report order, and how long each part took."""
 
     validation: Validation
@@ -386,7 +386,7 @@ class CheckResult:
         return f"total {self.timings['total']:.2f} s ({parts}); {self.reasoning}"
 
 
-def run_checks(inputs: Inputs, checks: Checks, progress: Progress = silent) -> CheckResult:
+def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent) -> CheckReport:
     """Build (incrementally, into inputs.output), then run the rules over the build's store and
     HermiT over its graph; the SHACL findings are the build's."""
     timings: dict[str, float] = {}
@@ -401,11 +401,11 @@ def run_checks(inputs: Inputs, checks: Checks, progress: Progress = silent) -> C
         engine = StoreEngine(open_store(inputs.output))
         where = where_function(_names(), term_locations(inputs.ontology), engine)
         ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
-        with CheckStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
+        with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
             extra = _run_rules(rules, store, where, timings)
         reasoning, found = _reason(inputs.output, outcome.key, where, timings) if (
             checks.reasoning) else ("HermiT: skipped (--no-reasoning)", [])
-    return CheckResult(outcome.validation,
+    return CheckReport(outcome.validation,
                        sort_findings([*outcome.validation.findings, *extra, *found]),
                        sort_findings([*extra, *found]), reasoning, timings)
 
@@ -417,7 +417,7 @@ def _names() -> Graph:
     return names
 
 
-def _run_rules(rules: list[Rule], dataset: Dataset | CheckStore, where: Where,
+def _run_rules(rules: list[Rule], dataset: Dataset | RuleStore, where: Where,
                timings: dict[str, float]) -> list[Finding]:
     """The findings of every rule: the rules across facts, then the ontology's."""
     found: list[Finding] = []
@@ -475,7 +475,7 @@ def _hermit(path: Path) -> ReasoningResult | str:
 # ---------------------------------------------------------------------------------------------
 
 
-def render(result: CheckResult, fmt: str) -> bytes:
+def render(result: CheckReport, fmt: str) -> bytes:
     """The report in one of FORMATS."""
     if fmt == "json":
         findings = [finding.as_json() for finding in result.findings]
@@ -488,7 +488,7 @@ def render(result: CheckResult, fmt: str) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def report_graph(result: CheckResult) -> Graph:
+def report_graph(result: CheckReport) -> Graph:
     """pySHACL's validation report, with the findings of the rules and HermiT added as
     sh:ValidationResult nodes whose IRIs are made from their content (deterministic)."""
     report = Graph()

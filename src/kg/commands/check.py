@@ -50,7 +50,7 @@ def command(inputs: Inputs, rules: Path, folder: Path, fmt: str, strict: bool,
       kg check --format json > build/findings.json
     """
     try:
-        result = checking.run_checks(inputs, checking.Checks(rules, folder, not no_reasoning),
+        result = checking.run_checks(inputs, checking.CheckOptions(rules, folder, not no_reasoning),
                                      progress_bar)
     except OSError as exc:
         raise InputError(f"cannot write the build to '{inputs.output}': "

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from kg.errors import InputError, Location
+from kg.errors import InputError, Location, did_you_mean
 from kg.facts.model import Entity, Fact, FactFile, Record, Ref, Source
 
 MAX_FILE_BYTES = 5_000_000
@@ -358,7 +358,7 @@ def _schema_error(exc: ValidationError, node: yaml.Node, shown: str) -> InputErr
     if error["type"] == "extra_forbidden":
         key = str(loc[-1])
         target = _key_node(_node_at(node, data_path[:-1]), key) or target
-        message = f"unknown key '{key}'" + _did_you_mean(key, _allowed_keys(loc))
+        message = f"unknown key '{key}'" + did_you_mean(key, _allowed_keys(loc), True)
         where = None
     elif error["type"] == "missing":
         target = _node_at(node, data_path[:-1])
@@ -366,18 +366,11 @@ def _schema_error(exc: ValidationError, node: yaml.Node, shown: str) -> InputErr
         where = None
     elif error["type"] == "union_tag_invalid":
         ctx = error["ctx"]
-        message = f"unknown type '{ctx['tag']}'" + _did_you_mean(
-            ctx["tag"], [t.strip(" '") for t in ctx["expected_tags"].split(",")])
+        message = f"unknown type '{ctx['tag']}'" + did_you_mean(
+            ctx["tag"], [t.strip(" '") for t in ctx["expected_tags"].split(",")], True)
     text = f"{where}: {message}" if where else message
     line = target.start_mark.line + 1
     return InputError(text, Location(shown, line, _record_id(node, data_path)))
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
-    if close:
-        return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
-    return f" (allowed: {', '.join(choices)})" if choices else ""
 
 
 def _model_classes(annotation: object) -> list[type[BaseModel]]:

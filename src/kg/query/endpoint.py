@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.publish.push import Credentials, PushError, _check, _send, make_auth
-from kg.query.engines import Outcome, Row, Triple, literal_term, rows_outcome, triples_outcome
+from kg.query.engines import Row, Solutions, Triple, literal_term, rows_solutions, triples_solutions
 from kg.query.text import NotSubstitutable, substituted
 from kg.rdf.labels import LABELS, pick_label
 from kg.rdf.namespaces import PREFIXES
@@ -125,7 +125,7 @@ class EndpointEngine:
             for node in batch:
                 self._labels[node] = pick_label(row[1] for row in rows if row[0] == node)
 
-    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Outcome:
+    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Solutions:
         """Run a query's text (of the given form) on the endpoint, each parameter's value put
         in place of its variable as on the store; at most `limit` rows or triples are kept."""
         try:
@@ -135,10 +135,10 @@ class EndpointEngine:
                              " after AS, in VALUES), so the query cannot be sent to an "
                              "endpoint: run it on the build") from None
         if form == "ASK":
-            return Outcome("ASK", answer=bool(self._results(sent).get("boolean")))
+            return Solutions("ASK", answer=bool(self._results(sent).get("boolean")))
         if form == "SELECT":
-            return rows_outcome(*self._rows(sent), limit)
-        return triples_outcome(form, self._triples(sent), limit)
+            return rows_solutions(*self._rows(sent), limit)
+        return triples_solutions(form, self._triples(sent), limit)
 
     def _triples(self, text: str) -> list[Triple]:
         """The triples a CONSTRUCT or DESCRIBE query gives, in whichever RDF format the

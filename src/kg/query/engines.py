@@ -32,7 +32,7 @@ Triple = tuple[Node, Node, Node]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Solutions:
     """What a query gave: rows (SELECT), an answer (ASK) or triples (CONSTRUCT, DESCRIBE);
     `cut` when there were more rows or triples than the limit."""
 
@@ -44,16 +44,16 @@ class Outcome:
     cut: bool = False
 
 
-def rows_outcome(variables: Iterable[str], rows: Iterable[Row], limit: int) -> Outcome:
+def rows_solutions(variables: Iterable[str], rows: Iterable[Row], limit: int) -> Solutions:
     """A SELECT's outcome: the first `limit` rows, `cut` when there were more."""
     kept = list(islice(rows, limit + 1))
-    return Outcome("SELECT", tuple(variables), tuple(kept[:limit]), cut=len(kept) > limit)
+    return Solutions("SELECT", tuple(variables), tuple(kept[:limit]), cut=len(kept) > limit)
 
 
-def triples_outcome(form: str, triples: Iterable[Triple], limit: int) -> Outcome:
+def triples_solutions(form: str, triples: Iterable[Triple], limit: int) -> Solutions:
     """A CONSTRUCT's or DESCRIBE's outcome: the first `limit` triples in N3 order."""
     ordered = sorted(triples, key=term_key)
-    return Outcome(form, triples=tuple(ordered[:limit]), cut=len(ordered) > limit)
+    return Solutions(form, triples=tuple(ordered[:limit]), cut=len(ordered) > limit)
 
 
 class Engine(Protocol):
@@ -61,7 +61,7 @@ class Engine(Protocol):
     rdflib graph (GraphEngine) or a SPARQL endpoint (kg.query.endpoint.EndpointEngine). The
     other methods are what checking parameters and labelling a table need."""
 
-    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Outcome:
+    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Solutions:
         """The query's outcome (of the given form), parameters bound; at most `limit` rows."""
         ...
 
@@ -110,7 +110,7 @@ class GraphEngine:
         """The node's English label, or another (see pick_label)."""
         return pick_label(o for p in LABELS for o in self.graph.objects(node, p))
 
-    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Outcome:
+    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Solutions:
         """Run a query's text (of the given form); at most `limit` rows or triples are kept."""
         import rdflib.plugins.sparql  # rdflib's SPARQL engine: ~0.1 s to import, rarely needed
 
@@ -119,18 +119,18 @@ class GraphEngine:
         target: Graph = Dataset() if loading else self.graph
         rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = loading
         try:
-            return _rdflib_outcome(target.query(prepared, initBindings=dict(bindings)), limit)
+            return _rdflib_solutions(target.query(prepared, initBindings=dict(bindings)), limit)
         finally:
             rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
 
-def _rdflib_outcome(result: Result, limit: int) -> Outcome:
+def _rdflib_solutions(result: Result, limit: int) -> Solutions:
     if result.type == "ASK":
-        return Outcome("ASK", answer=bool(result.askAnswer))
+        return Solutions("ASK", answer=bool(result.askAnswer))
     if result.type == "SELECT":
-        return rows_outcome((str(v) for v in result.vars or ()), (tuple(r) for r in result),
+        return rows_solutions((str(v) for v in result.vars or ()), (tuple(r) for r in result),
                             limit)
-    return triples_outcome(result.type, result.graph or (), limit)
+    return triples_solutions(result.type, result.graph or (), limit)
 
 
 class StoreEngine:
@@ -175,14 +175,14 @@ class StoreEngine:
         return pick_label(from_oxigraph(q.object) for p in LABELS
                           for q in self._quads(node, p, None))
 
-    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Outcome:
+    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Solutions:
         """Run a query's text (of the given form), each parameter's value put in place of its
         variable (see substituted); at most `limit` rows or triples are kept. Bad syntax
         raises SyntaxError, a parameter that cannot be put in place NotSubstitutable."""
         try:
             result = _query(self.store, substituted(text, bindings),
                             use_default_graph_as_union=True)
-            return _oxigraph_outcome(result, form, limit)
+            return _oxigraph_solutions(result, form, limit)
         except (RuntimeError, OSError, ValueError, TypeError) as exc:
             raise InputError(f"the query failed: {exc}") from None
 
@@ -250,16 +250,16 @@ def _query(store: pyoxigraph.Store, text: str, **dataset: Any) -> Any:
                        custom_aggregate_functions=_AGGREGATES, **dataset)
 
 
-def _oxigraph_outcome(result: object, form: str, limit: int) -> Outcome:
+def _oxigraph_solutions(result: object, form: str, limit: int) -> Solutions:
     if isinstance(result, pyoxigraph.QueryBoolean):
-        return Outcome("ASK", answer=bool(result))
+        return Solutions("ASK", answer=bool(result))
     if isinstance(result, pyoxigraph.QuerySolutions):
         names = [v.value for v in result.variables]
         rows = (tuple(None if solution[name] is None else from_oxigraph(solution[name])
                       for name in names) for solution in result)
-        return rows_outcome(names, rows, limit)
+        return rows_solutions(names, rows, limit)
     assert isinstance(result, pyoxigraph.QueryTriples)
-    return triples_outcome(form, ((from_oxigraph(t.subject), from_oxigraph(t.predicate),
+    return triples_solutions(form, ((from_oxigraph(t.subject), from_oxigraph(t.predicate),
                           from_oxigraph(t.object)) for t in result), limit)
 
 

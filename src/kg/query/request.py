@@ -16,7 +16,6 @@ interrupted in-thread (and sends SERVICE requests without a timeout).
 
 from __future__ import annotations
 
-import difflib
 import multiprocessing
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -37,8 +36,8 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 from rdflib.term import Node
 
-from kg.errors import InputError, Location
-from kg.query.engines import Engine, GraphEngine, Outcome, StoreEngine, Triple
+from kg.errors import InputError, Location, did_you_mean
+from kg.query.engines import Engine, GraphEngine, Solutions, StoreEngine, Triple
 from kg.query.text import NotSubstitutable, keywords, substituted
 from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
 from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri
@@ -167,14 +166,9 @@ def resolve(spec: str | None, sparql: str | None, folder: Path, stdin: IO[str]) 
     named = folder / f"{spec}{QUERY_SUFFIX}"
     if not named.is_file():
         names = [p.stem for p in _query_paths(folder)]
-        raise InputError(f"no named query '{spec}'{_did_you_mean(spec, names)}; "
+        raise InputError(f"no named query '{spec}'{did_you_mean(spec, names)}; "
                          "`kg queries` lists them")
     return parse_query_file(spec, named.as_posix(), _read(named))
-
-
-def _did_you_mean(word: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(word, candidates, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 # -- parameters ---------------------------------------------------------------------------------
@@ -297,7 +291,7 @@ def check_known(engine: Engine, query: QueryFile, bindings: Mapping[str, Node]) 
         key = str(bindings[param.name])[len(mint("")):]
         if not engine.holds(held(engine, key)):
             raise InputError(f"parameter '{param.name}': no {param.type} '{key}' in the graph"
-                             f"{_did_you_mean(key, known(engine))}")
+                             f"{did_you_mean(key, known(engine))}")
 
 
 # -- parsing and refusing -----------------------------------------------------------------------
@@ -576,7 +570,7 @@ class Request:
 Labels = Callable[[Node], str | None]
 
 
-def render(outcome: Outcome, fmt: str, labels: Labels) -> bytes:
+def render(outcome: Solutions, fmt: str, labels: Labels) -> bytes:
     """The outcome in a format: a table (IRIs with their labels), the W3C SPARQL results
     formats (JSON, CSV, TSV) for SELECT and ASK, an RDF format for CONSTRUCT and DESCRIBE."""
     if outcome.form == "ASK":
@@ -589,7 +583,7 @@ def render(outcome: Outcome, fmt: str, labels: Labels) -> bytes:
     return serialize_triples(result, fmt)
 
 
-def _answer(outcome: Outcome, fmt: str) -> bytes:
+def _answer(outcome: Solutions, fmt: str) -> bytes:
     if fmt != "json":
         return b"true\n" if outcome.answer else b"false\n"
     result = Result("ASK")
@@ -597,7 +591,7 @@ def _answer(outcome: Outcome, fmt: str) -> bytes:
     return _serialized(result, "json")
 
 
-def _result(outcome: Outcome) -> Result:
+def _result(outcome: Solutions) -> Result:
     result = Result("SELECT")
     names = [Variable(v) for v in outcome.variables]
     result.vars = names
@@ -630,7 +624,7 @@ def _tsv_term(term: Node | None) -> str:
     return f'"{text}"{suffix}'
 
 
-def _tsv(outcome: Outcome, labels: Labels) -> bytes:
+def _tsv(outcome: Solutions, labels: Labels) -> bytes:
     lines = ["\t".join(f"?{v}" for v in outcome.variables)]
     lines += ["\t".join(_tsv_term(t) for t in row) for row in outcome.rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -656,7 +650,7 @@ def cell(labels: Labels, term: Node | None) -> str:
     return term.n3()
 
 
-def _table(outcome: Outcome, labels: Labels) -> bytes:
+def _table(outcome: Solutions, labels: Labels) -> bytes:
     header = list(outcome.variables)
     body = [[cell(labels, t) for t in row] for row in outcome.rows]
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
@@ -670,7 +664,7 @@ def _table(outcome: Outcome, labels: Labels) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-SELECT_RENDERERS: dict[str, Callable[[Outcome, Labels], bytes]] = {
+SELECT_RENDERERS: dict[str, Callable[[Solutions, Labels], bytes]] = {
     "table": _table,
     "csv": lambda outcome, labels: _serialized(_result(outcome), "csv"),
     "tsv": _tsv,

@@ -32,23 +32,23 @@ from rdflib.term import Node
 from kg.query.engines import to_oxigraph
 
 Term = Any  # a pyoxigraph term: NamedNode, BlankNode or Literal
-Outcome = bool | None  # conforms, does not, cannot tell
+Verdict = bool | None  # conforms, does not, cannot tell
 
 _TYPE = ox.NamedNode(str(RDF.type))
 _SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
 _STRING, _LANG_STRING = str(XSD.string), str(RDF.langString)
 
 
-def both(a: Outcome, b: Outcome) -> Outcome:
+def both(a: Verdict, b: Verdict) -> Verdict:
     """Three-valued AND."""
     if a is False or b is False:
         return False
     return None if a is None or b is None else True
 
 
-def either(outcomes: Iterable[Outcome]) -> Outcome:
+def either(outcomes: Iterable[Verdict]) -> Verdict:
     """Three-valued OR."""
-    found: Outcome = False
+    found: Verdict = False
     for outcome in outcomes:
         if outcome is True:
             return True
@@ -70,7 +70,7 @@ class Data:
             self.out[t.subject][t.predicate].append(t.object)
             self.into[t.object][t.predicate].append(t.subject)
         self.superclasses = superclasses
-        self.memo: dict[tuple[int, Term], Outcome] = {}  # a shape's outcome on a node
+        self.memo: dict[tuple[int, Term], Verdict] = {}  # a shape's outcome on a node
 
     def classes(self, node: Term) -> set[Term]:
         """Every class the node is an instance of (through rdfs:subClassOf)."""
@@ -100,8 +100,8 @@ def superclasses(pairs: Iterable[tuple[Term, Term]]) -> dict[Term, frozenset[Ter
 # -- compiled shapes -------------------------------------------------------------------------------
 
 Path = Callable[[Data, Term], list[Term]]
-ValueCheck = Callable[[Data, Term], Outcome]
-SetCheck = Callable[[Data, Term, list[Term]], Outcome]
+ValueCheck = Callable[[Data, Term], Verdict]
+SetCheck = Callable[[Data, Term, list[Term]], Verdict]
 
 
 @dataclass(eq=False)
@@ -115,7 +115,7 @@ class Shape:
     off: bool = False  # sh:deactivated
     node: Node | None = None  # the shape's own node in the shapes graph
 
-    def evaluate(self, data: Data, focus: Term) -> Outcome:
+    def evaluate(self, data: Data, focus: Term) -> Verdict:
         """Whether the focus node conforms (each shape and node evaluated once per unit: the
         outcome depends on nothing else)."""
         key = (id(self), focus)
@@ -124,11 +124,11 @@ class Shape:
             found = data.memo[key] = self._evaluate(data, focus)
         return found  # type: ignore[return-value]
 
-    def _evaluate(self, data: Data, focus: Term) -> Outcome:
+    def _evaluate(self, data: Data, focus: Term) -> Verdict:
         if self.off:
             return True
         values = [focus] if self.path is None else self.path(data, focus)
-        outcome: Outcome = True
+        outcome: Verdict = True
         for check in self.sets:
             outcome = both(outcome, check(data, focus, values))
             if outcome is False:
@@ -323,7 +323,7 @@ def _class(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]:
 def _datatype(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]:
     wanted = str(value)
 
-    def check(data: Data, v: Term) -> Outcome:
+    def check(data: Data, v: Term) -> Verdict:
         if not isinstance(v, ox.Literal):
             return False
         if wanted in (str(RDFS.Literal), str(RDFS.Datatype)):
@@ -397,7 +397,7 @@ def _pattern(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]:
     except re.error:
         return "value", lambda data, v: None
 
-    def check(data: Data, v: Term) -> Outcome:
+    def check(data: Data, v: Term) -> Verdict:
         if isinstance(v, ox.BlankNode):
             return False
         if isinstance(v, ox.Literal) and not _plain_text(v):
@@ -418,7 +418,7 @@ def _regex_flags(flags: str) -> int:
 def _language_in(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]:
     wanted = {str(m).lower() for m in screen.items(value)}
 
-    def check(data: Data, v: Term) -> Outcome:
+    def check(data: Data, v: Term) -> Verdict:
         if not isinstance(v, ox.Literal) or not v.language:
             return False
         language = v.language.lower()
@@ -431,7 +431,7 @@ def _bound(comparison: Callable[[Decimal, Decimal], bool]):
     def builder(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]:
         limit = _number(to_oxigraph(value))
 
-        def check(data: Data, v: Term) -> Outcome:
+        def check(data: Data, v: Term) -> Verdict:
             number = _number(v)
             if limit is None or number is None:
                 return None
@@ -459,7 +459,7 @@ def _length(longest: bool):
     def builder(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]:
         limit = int(value)
 
-        def check(data: Data, v: Term) -> Outcome:
+        def check(data: Data, v: Term) -> Verdict:
             if isinstance(v, ox.BlankNode):
                 return False
             if isinstance(v, ox.Literal) and not _plain_text(v):
@@ -476,12 +476,12 @@ def _logical(kind: str):
         members = [screen.shape(m) for m in screen.items(value)] if kind != "not" else [
             screen.shape(value)]
 
-        def check(data: Data, v: Term) -> Outcome:
+        def check(data: Data, v: Term) -> Verdict:
             outcomes = [m.evaluate(data, v) for m in members]
             if kind == "not":
                 return None if outcomes[0] is None else not outcomes[0]
             if kind == "and":
-                result: Outcome = True
+                result: Verdict = True
                 for outcome in outcomes:
                     result = both(result, outcome)
                 return result
@@ -505,7 +505,7 @@ def _count(most: bool):
     def builder(screen: Screen, node: Node, value: Node) -> tuple[str, SetCheck]:
         limit = int(value)
 
-        def check(data: Data, focus: Term, values: list[Term]) -> Outcome:
+        def check(data: Data, focus: Term, values: list[Term]) -> Verdict:
             exact, loose = len(set(values)), len({_loose(v) for v in values})
             if most:
                 return True if exact <= limit else (False if loose > limit else None)
@@ -526,7 +526,7 @@ def _loose(term: Term) -> Any:
 
 
 def _unique_lang(screen: Screen, node: Node, value: Node) -> tuple[str, SetCheck]:
-    def check(data: Data, focus: Term, values: list[Term]) -> Outcome:
+    def check(data: Data, focus: Term, values: list[Term]) -> Verdict:
         tags = [v.language.lower() for v in set(values)
                 if isinstance(v, ox.Literal) and v.language]
         return len(tags) == len(set(tags))
@@ -540,10 +540,10 @@ def _qualified(screen: Screen, node: Node, value: Node) -> tuple[str, SetCheck]:
     if g.value(node, SH.qualifiedValueShapesDisjoint) == RdfLiteral(True):
         return "set", lambda data, focus, values: None
 
-    def check(data: Data, focus: Term, values: list[Term]) -> Outcome:
+    def check(data: Data, focus: Term, values: list[Term]) -> Verdict:
         outcomes = [shape.evaluate(data, v) for v in set(values)]
         sure, possible = outcomes.count(True), len(outcomes) - outcomes.count(False)
-        result: Outcome = True
+        result: Verdict = True
         if least is not None:
             result = both(result, True if sure >= int(least) else (
                 False if possible < int(least) else None))
@@ -558,7 +558,7 @@ def _qualified(screen: Screen, node: Node, value: Node) -> tuple[str, SetCheck]:
 def _disjoint(screen: Screen, node: Node, value: Node) -> tuple[str, SetCheck]:
     predicate = to_oxigraph(value)
 
-    def check(data: Data, focus: Term, values: list[Term]) -> Outcome:
+    def check(data: Data, focus: Term, values: list[Term]) -> Verdict:
         others = data.out.get(focus, {}).get(predicate, ())
         if set(values) & set(others):
             return False

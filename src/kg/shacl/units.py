@@ -174,7 +174,7 @@ def _joined(lines: dict[bytes, set[bytes]]) -> dict[bytes, bytes]:
 
 
 @dataclass(frozen=True)
-class Unit:
+class ValidationUnit:
     """Triples to validate together: the nodes whose findings they give (N-Triples text),
     their triples, and the rdf:type triples of the nodes they point to."""
 
@@ -201,7 +201,7 @@ class Part:
     key: str = ""  # what its conversion depends on (see pipeline.read_sources)
 
 
-def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> list[Unit]:
+def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> list[ValidationUnit]:
     """The units of the graph (see the module's description)."""
     types = _type_index([p.summary.types for p in parts] + [summarize(ontology, b"",
                                                                       frozenset()).types])
@@ -240,13 +240,13 @@ def _context(nodes: Iterable[bytes], types: dict[bytes, bytes]) -> bytes:
     return b"".join(sorted(types[node] for node in set(nodes) if node in types))
 
 
-def _file_unit(part: Part, types: dict[bytes, bytes], moved: set[bytes]) -> Unit:
+def _file_unit(part: Part, types: dict[bytes, bytes], moved: set[bytes]) -> ValidationUnit:
     focus = tuple(sorted(part.summary.own - moved))
-    return Unit(part.name, focus, part.own, _context(part.summary.refs, types), part.key)
+    return ValidationUnit(part.name, focus, part.own, _context(part.summary.refs, types), part.key)
 
 
 def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes],
-                  incoming: frozenset[bytes]) -> list[Unit]:
+                  incoming: frozenset[bytes]) -> list[ValidationUnit]:
     """The shared nodes in buckets: their triples from every file, and the triples that
     point to them along the predicates the shapes follow backwards."""
     about: dict[bytes, list[bytes]] = defaultdict(list)
@@ -273,21 +273,22 @@ def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes
 
 
 def _bucket(name: str, nodes: list[bytes], about: dict[bytes, list[bytes]],
-            pointing: dict[bytes, list[bytes]], types: dict[bytes, bytes]) -> Unit:
+            pointing: dict[bytes, list[bytes]], types: dict[bytes, bytes]) -> ValidationUnit:
     lines = sorted({line for node in nodes for line in (*about[node], *pointing[node])})
     mentioned = {term for line in lines for term in (split(line)[0], split(line)[2])
                  if term[:1] in (b"<", b"_")}
-    return Unit(name, tuple(nodes), b"".join(lines), _context(mentioned - set(nodes), types))
+    return ValidationUnit(name, tuple(nodes), b"".join(lines),
+                          _context(mentioned - set(nodes), types))
 
 
-def _ontology_unit(ontology: bytes, types: dict[bytes, bytes]) -> Unit:
+def _ontology_unit(ontology: bytes, types: dict[bytes, bytes]) -> ValidationUnit:
     subjects, mentioned = set(), set()
     for line in ontology.splitlines(True):
         subject, _, obj = split(line)
         subjects.add(subject)
         if obj[:1] in (b"<", b"_"):
             mentioned.add(obj)
-    return Unit("ontology", tuple(sorted(subjects)), ontology,
+    return ValidationUnit("ontology", tuple(sorted(subjects)), ontology,
                 _context(mentioned - subjects, types))
 
 
@@ -295,7 +296,7 @@ def _ontology_unit(ontology: bytes, types: dict[bytes, bytes]) -> Unit:
 
 
 @dataclass(frozen=True)
-class Checked:
+class UnitFindings:
     """A unit's findings (located later, from the whole graph) and its pySHACL report's
     results as N-Triples; `screened` counts the nodes the screen cleared."""
 
@@ -306,7 +307,7 @@ class Checked:
 
 
 @dataclass
-class Checker:
+class UnitValidator:
     """What validating a unit needs, made once per process: the shapes, the screen, the
     ontology's class hierarchy and namespaces."""
 
@@ -322,7 +323,7 @@ class Checker:
                                                           format=ox.RdfFormat.N_TRIPLES))
         self.hierarchy = superclasses(pairs)
 
-    def check(self, unit: Unit) -> Checked:
+    def check(self, unit: ValidationUnit) -> UnitFindings:
         """The unit's findings: the screen first, pySHACL on the nodes it did not clear."""
         triples = list(ox.parse(unit.lines + unit.context, format=ox.RdfFormat.N_TRIPLES))
         data = Data(triples, self.hierarchy)
@@ -330,10 +331,10 @@ class Checker:
         nodes = [n for n in {*data.out, *data.into} if str(n).encode() in wanted]
         doubts = self.screen.doubts(data, nodes)
         if not doubts:
-            return Checked(screened=len(nodes))
+            return UnitFindings(screened=len(nodes))
         return self._validate(unit, doubts, len(nodes))
 
-    def _validate(self, unit: Unit, doubts: dict, total: int) -> Checked:
+    def _validate(self, unit: ValidationUnit, doubts: dict, total: int) -> UnitFindings:
         """pySHACL over the doubtful nodes' triples (and the classes of the nodes these
         mention), with only the shapes they may not conform to when those are named (its
         use_shapes option; its focus_nodes option is not used: it also filters the value
@@ -354,11 +355,11 @@ class Checker:
                    if _in_focus(report.value(r, SH.focusNode), named)]
         found = report_findings(graph, self.shapes, report, lambda n: locate(graph, n),
                                 results)
-        return Checked(tuple(found), _closure_lines(report, results), total - len(doubts),
+        return UnitFindings(tuple(found), _closure_lines(report, results), total - len(doubts),
                        len(doubts))
 
 
-def _neighbourhood(unit: Unit, nodes: set[bytes]) -> bytes:
+def _neighbourhood(unit: ValidationUnit, nodes: set[bytes]) -> bytes:
     """The unit's triples about the nodes or pointing to them, and the classes of every node
     these mention: all the nodes' findings depend on."""
     about = []
@@ -398,21 +399,21 @@ def _closure_lines(report: Graph, results: list[Node]) -> bytes:
 
 # -- running units in parallel ---------------------------------------------------------------------
 
-_checker: Checker | None = None
+_checker: UnitValidator | None = None
 
 
 def _start(shapes_dir: Path, subclasses: bytes, namespaces: tuple) -> None:
     global _checker
-    _checker = Checker(load_shapes(shapes_dir), subclasses, namespaces)
+    _checker = UnitValidator(load_shapes(shapes_dir), subclasses, namespaces)
 
 
-def _check(unit: Unit) -> Checked:
+def _check(unit: ValidationUnit) -> UnitFindings:
     assert _checker is not None
     return _checker.check(unit)
 
 
-def check_units(units: list[Unit], shapes_dir: Path, subclasses: bytes, namespaces: tuple,
-                advance: Callable[[int], None]) -> list[Checked]:
+def check_units(units: list[ValidationUnit], shapes_dir: Path, subclasses: bytes, namespaces: tuple,
+                advance: Callable[[int], None]) -> list[UnitFindings]:
     """Every unit checked, in worker processes when there are many."""
     return run_all(_check, units, _start, (shapes_dir, subclasses, namespaces), advance,
                    per_worker=4)
