@@ -241,14 +241,17 @@ def code_digest(stages: tuple[str, ...] = BUILD_STAGES) -> str:
                     for part in (f.relative_to(root).as_posix(), f.read_bytes())))
 
 
-def input_files(inputs: Inputs) -> list[Path]:
-    """Every file a build reads: under the fact files, the ontology and the shapes."""
-    found: list[Path] = []
-    for folder in (inputs.seeds, inputs.ontology, inputs.shapes):
+def input_files(inputs: Inputs) -> dict[str, Path]:
+    """Every file a build reads, under the fact files, the ontology and the shapes, keyed by
+    its role and its path inside that folder (so that `seeds` and `/abs/seeds` agree)."""
+    found: dict[str, Path] = {}
+    for role, folder in (("seeds", inputs.seeds), ("ontology", inputs.ontology),
+                         ("shapes", inputs.shapes)):
         if folder.is_file():
-            found.append(folder)
+            found[f"{role}:{folder.name}"] = folder
         elif folder.is_dir():
-            found.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+            found.update((f"{role}:{p.relative_to(folder).as_posix()}", p)
+                         for p in sorted(folder.rglob("*")) if p.is_file())
     return found
 
 
@@ -264,7 +267,7 @@ def write_manifest(inputs: Inputs) -> None:
     output = inputs.output
     manifest = {
         "code": code_digest(),
-        "inputs": {p.as_posix(): _fingerprint(p) for p in input_files(inputs)},
+        "inputs": {key: _fingerprint(p) for key, p in input_files(inputs).items()},
         "graph": _fingerprint(output / GRAPH_FILE),
         "store": _fingerprint(store_path(output) / _MANIFEST),
     }
@@ -295,15 +298,22 @@ def stale_reason(inputs: Inputs, deep: bool = False) -> str | None:
     for name, (path, fingerprint) in built.items():
         if not _same(path, fingerprint, deep):
             return f"{(output / name).as_posix()} is missing or damaged"
-    files = {p.as_posix(): p for p in input_files(inputs)}
-    for shown in sorted(set(recorded) | set(files)):
-        if shown not in files:
-            return f"{shown} was removed"
-        if shown not in recorded:
-            return f"{shown} is new"
-        if not _same(files[shown], recorded[shown], deep=False):
-            return f"{shown} changed"
+    files = input_files(inputs)
+    for key in sorted(set(recorded) | set(files)):
+        if key not in files:
+            return f"{_shown(inputs, key)} was removed"
+        if key not in recorded:
+            return f"{files[key].as_posix()} is new"
+        if not _same(files[key], recorded[key], deep=False):
+            return f"{files[key].as_posix()} changed"
     return None
+
+
+def _shown(inputs: Inputs, key: str) -> str:
+    """The path of a recorded input as the user names its folder now."""
+    role, _, inside = key.partition(":")
+    folder: Path = getattr(inputs, role)
+    return (folder if folder.is_file() else folder / inside).as_posix()
 
 
 def _same(path: Path, fingerprint: list, deep: bool) -> bool:
