@@ -68,7 +68,7 @@ def builds(text: str, seeds: Path, curated: Path) -> int:
         folder = Path(tmp) / "seeds"
         shutil.copytree(seeds, folder, ignore=shutil.ignore_patterns(curated.name))
         (folder / "draft.yaml").write_text(accepted(text), encoding="utf-8")
-        done = subprocess.run([kg, "build", "--seeds", str(folder), "--output", f"{tmp}/b"],
+        done = subprocess.run([kg, "build", "--seeds", str(folder), "--build", f"{tmp}/b"],
                               cwd=ROOT, capture_output=True, text=True)
         if done.returncode:
             print(done.stderr.strip(), file=sys.stderr)

@@ -66,7 +66,7 @@ def test_build_refuses_a_marked_fact_and_builds_once_marks_are_gone(tmp_path: Pa
     target = seeds / draft.name
     shutil.copy(draft, target)
     args = ["build", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
-            "--shapes", str(ROOT / "shapes"), "--output", str(tmp_path / "build")]
+            "--shapes", str(ROOT / "shapes"), "--build", str(tmp_path / "build")]
     refused = CliRunner().invoke(main, args)
     assert refused.exit_code == 2
     line = refused.output.strip()

@@ -11,10 +11,11 @@ from rdflib import URIRef
 from rdflib.namespace import OWL, RDF
 
 from conftest import ROOT
-from kg.build import Build, Inputs, make_graph
 from kg.cli import main
-from kg.draw import Selection, picture, state_codes
-from kg.ontology import load_ontology
+from kg.publish.draw import Selection, picture, state_codes
+from kg.rdf.ontology import load_ontology
+from kg.store import Inputs
+from oracle import Build, make_graph
 
 INPUTS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
           "--shapes", str(ROOT / "shapes")]

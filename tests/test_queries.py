@@ -22,10 +22,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from conftest import ROOT
-from kg import query as kq
-from kg.build import Inputs
 from kg.cli import main
-from kg.namespaces import KGO, KGR, PREFIXES
+from kg.query import request as kq
+from kg.rdf.namespaces import KGO, KGR, PREFIXES
+from kg.store import Inputs
 
 QUERIES = ROOT / "queries"
 NAMES = sorted(p.stem for p in QUERIES.glob("*.rq"))
@@ -38,7 +38,7 @@ NUMERIC = {str(XSD[t]) for t in ("integer", "decimal", "double", "float", "int",
 def build_dir(tmp_path_factory) -> Path:
     """The seeds built once for the module, with `kg build --output`."""
     output = tmp_path_factory.mktemp("build")
-    result = CliRunner().invoke(main, ["build", *SOURCES, "--output", str(output)])
+    result = CliRunner().invoke(main, ["build", *SOURCES, "--build", str(output)])
     assert result.exit_code == 0, result.output
     return output
 

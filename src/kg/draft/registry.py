@@ -13,8 +13,8 @@ from typing import Any
 import pycountry
 
 from kg.errors import EXIT_INPUT, InputError, Location
-from kg.facts import fact_files, load_yaml, parse_fact_bytes
-from kg.model import AnyFact
+from kg.facts.loading import fact_files, load_yaml, parse_fact_bytes
+from kg.facts.model import AnyFact
 
 __all__ = ["EXIT_INPUT", "InputError", "Known", "Location", "Registry", "fact_types",
            "load_registry", "load_yaml", "validate_text"]
