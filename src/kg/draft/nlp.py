@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -20,12 +20,14 @@ LEXICONS = Path(__file__).resolve().parents[3] / "lexicons"
 
 def fold(text: str) -> str:
     """Lower case without diacritics, character for character (offsets stay valid)."""
-    out = []
-    for ch in text:
-        base = "".join(c for c in unicodedata.normalize("NFD", ch)
-                       if not unicodedata.combining(c)).lower()
-        out.append(base[:1] if base else ch)
-    return "".join(out).replace("\u0131", "i").replace("\u2019", "'")
+    return "".join(_fold_char(ch) for ch in text)
+
+
+@functools.cache
+def _fold_char(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", ch)
+                   if not unicodedata.combining(c)).lower()
+    return {"\u0131": "i", "\u2019": "'"}.get(ch, base[:1] if base else ch)
 
 
 @functools.cache
@@ -34,7 +36,8 @@ def lexicon(language: str, folder: Path = LEXICONS) -> dict[str, Any]:
     path = folder / f"{language}.yaml"
     if not path.is_file():
         raise InputError(f"no lexicon for language '{language}' ({path} is missing)")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, dict):
         raise InputError(f"{path}: a lexicon is a mapping (see docs/draft.md)")
     return data
@@ -45,16 +48,21 @@ def pipeline(language: str) -> Any:
     """A blank spaCy pipeline with a sentence splitter and the lemma lookup table."""
     import spacy
 
-    nlp = spacy.blank(language)
-    tokenizer = nlp.tokenizer
-    suffixes = [*nlp.Defaults.suffixes, r"'s"]
-    infixes = [*nlp.Defaults.infixes, r"(?<=[a-z0-9])-(?=[a-z])"]
-    tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
-    tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    base = spacy.util.get_lang_class(language)
     words = {w for ws in lexicon(language)["facts"].values() for p in ws for w in fold(p).split()}
-    tokenizer.rules = {k: v for k, v in tokenizer.rules.items()
-                       if not (k.endswith(".") and k[:-1].lower() in words)}  # "top." ends
 
+    class Defaults(base.Defaults):  # type: ignore[name-defined, misc]
+        """The language's tokeniser, also splitting "'s" and hyphens between words, and
+        ending a sentence after a trigger word its exceptions take for an abbreviation
+        ("top.")."""
+
+        suffixes: ClassVar[list] = [*base.Defaults.suffixes, r"'s"]
+        infixes: ClassVar[list] = [*base.Defaults.infixes, r"(?<=[a-z0-9])-(?=[a-z])"]
+        tokenizer_exceptions: ClassVar[dict] = {
+            k: [{"ORTH": k[:-1]}, {"ORTH": "."}] if k.endswith(".") and k[:-1] in words else v
+            for k, v in base.Defaults.tokenizer_exceptions.items()}
+
+    nlp = type(base.__name__, (base,), {"Defaults": Defaults, "lang": language})()
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
