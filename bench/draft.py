@@ -6,10 +6,11 @@ For every curated fact file (the bundled seeds/sources/*.yaml, whose articles ar
 articles of tests/data/draft/), the article is drafted with the registry (less the curated file
 itself) and the curated file's date, and the figures of kg.draft.score are printed per article:
 entity-mention recall, date recall, amount recall, fact recall, modality agreement on the found
-facts and precision. Then the wall time of drafting each article from a fresh process (startup
-included), as `kg draft` and as `python -m kg.draft` (which does not load kg's other commands),
-the median of --runs runs, side by side. The `build` column is the exit code of `kg build` on
-the registry plus the draft with its marks removed (0: it builds).
+facts and precision; the `build` column is the exit code of `kg build` on the registry plus
+the draft with its marks removed (0: it builds). Then the time of drafting each article from a
+fresh process (startup included), as `kg draft` and as `python -m kg.draft`, the median of
+--runs runs: wall time and processor time (user + system, what an idle machine's wall time
+comes close to).
 
     .venv/bin/python bench/draft.py [--articles ../shared/seeds] [--runs 3]
 """

@@ -1,4 +1,4 @@
-"""The `kg draft` command (also `python -m kg.draft`, which skips loading the rest of kg)."""
+"""The `kg draft` command (also `python -m kg.draft`)."""
 
 from __future__ import annotations
 
