@@ -183,9 +183,6 @@ class Rules:
             fact.evidence["modality"] = words
         return fact
 
-    def pair_mentions(self) -> list[str]:
-        return list(self.pair)
-
     # -- the rules ----------------------------------------------------------------------------
 
     def run(self, s: Sentence) -> Iterator[Fact]:

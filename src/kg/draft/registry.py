@@ -34,11 +34,6 @@ class Known:
     kind: str | None = None
     in_registry: bool = True
 
-    @property
-    def label(self) -> str:
-        """Its English name."""
-        return self.names.get("en", ("",))[0]
-
 
 @dataclass
 class Registry:
