@@ -48,7 +48,7 @@ from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
 QUERY_SUFFIX = ".rq"
-RESULT_FORMATS = ("table", "csv", "tsv", "json")
+RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")  # xml: SPARQL Query Results XML
 GRAPH_FORMATS = tuple(TRIPLE_FORMATS)
 FORMATS = RESULT_FORMATS + GRAPH_FORMATS
 DEFAULT_TIMEOUT = 30.0
@@ -584,11 +584,11 @@ def render(outcome: Solutions, fmt: str, labels: Labels) -> bytes:
 
 
 def _answer(outcome: Solutions, fmt: str) -> bytes:
-    if fmt != "json":
+    if fmt not in ("json", "xml"):
         return b"true\n" if outcome.answer else b"false\n"
     result = Result("ASK")
     result.askAnswer = bool(outcome.answer)
-    return _serialized(result, "json")
+    return _serialized(result, fmt)
 
 
 def _result(outcome: Solutions) -> Result:
@@ -669,4 +669,5 @@ SELECT_RENDERERS: dict[str, Callable[[Solutions, Labels], bytes]] = {
     "csv": lambda outcome, labels: _serialized(_result(outcome), "csv"),
     "tsv": _tsv,
     "json": lambda outcome, labels: _serialized(_result(outcome), "json"),
+    "xml": lambda outcome, labels: _serialized(_result(outcome), "xml"),
 }
