@@ -85,8 +85,8 @@ def expected(value: object) -> tuple[str, object]:
     if isinstance(value, int | float):
         return "number", Decimal(str(value))
     text = str(value)
-    prefix, _, rest = text.partition(":")
-    if prefix in PREFIXES:
+    prefix, colon, rest = text.partition(":")
+    if colon and prefix in PREFIXES:
         return "iri", str(PREFIXES[prefix]) + rest
     if text.startswith("<") and text.endswith(">"):
         return "iri", text[1:-1]

@@ -40,7 +40,7 @@ from kg.errors import InputError, Location, did_you_mean
 from kg.query.engines import Engine, GraphEngine, Solutions, StoreEngine, Triple
 from kg.query.text import NotSubstitutable, keywords, substituted
 from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
-from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri
+from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri, prefixed_name
 from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
 
 # rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off
@@ -631,10 +631,9 @@ def _tsv(outcome: Solutions, labels: Labels) -> bytes:
 
 
 def short_iri(iri: str) -> str:
-    """`kgr:hakan-fidan` for an IRI under one of the project's prefixes, the IRI otherwise."""
-    best = max((p for p in PREFIXES.items() if iri.startswith(str(p[1]))),
-               key=lambda p: len(str(p[1])), default=None)
-    return f"{best[0]}:{iri[len(str(best[1])):]}" if best else f"<{iri}>"
+    """`kgr:hakan-fidan` for an IRI under one of the project's prefixes (a legal prefixed
+    name, see prefixed_name), the IRI in angle brackets otherwise."""
+    return prefixed_name(iri) or f"<{iri}>"
 
 
 def cell(labels: Labels, term: Node | None) -> str:
