@@ -75,7 +75,7 @@ def store_quads(build_dir: Path, path: Path) -> Path:
 
 
 def check_quads(build_dir: Path, path: Path) -> Path:
-    """The dataset the checks read (see kg.check.RuleStore) as N-Quads: graph.ttl as the
+    """The dataset the checks read (see kg.check.run.RuleStore) as N-Quads: graph.ttl as the
     default graph; kgg:data (the build's graphs of the registry and sources), kgg:ontology,
     kgg:shapes and kgg:queries."""
     store = open_store(build_dir)
@@ -255,9 +255,8 @@ def exports(seeds_build, tmp_path_factory) -> dict[str, Path]:
     written = {}
     for fmt, suffix in EXPORTS.items():
         path = folder / f"graph.{suffix}"
-        result = CliRunner().invoke(main, ["export", *SOURCES, "--format", fmt,
-                                           "--build", str(folder / "build"),
-                                           "--output", str(path)])
+        result = CliRunner().invoke(main, ["export", *SOURCES, "--build", str(seeds_build),
+                                           "--format", fmt, "--output", str(path)])
         assert result.exit_code == 0, result.output
         written[fmt] = path
     return written
