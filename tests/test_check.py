@@ -245,8 +245,8 @@ def test_turtle_is_the_validation_report_with_the_rules_findings(
     assert text == render(again, "turtle")
     report = Graph().parse(data=text, format="turtle")
     node = report.value(predicate=RDF.type, object=SH.ValidationReport)
-    assert report.value(node, SH.conforms) == Literal(True)
     results = set(report.objects(node, SH.result))
+    assert report.value(node, SH.conforms) == Literal(not results)  # SHACL 3.6.1
     warnings = {r for r in results if report.value(r, SH.resultSeverity) == SH.Warning}
     assert len(warnings) == 4 and all(isinstance(r, URIRef) for r in warnings)
     visit = fact_iri("s000-fidan-visit")

@@ -13,6 +13,7 @@ from rdflib.namespace import OWL, RDF
 from conftest import ROOT
 from kg.cli import main
 from kg.publish.draw import Selection, picture, state_codes
+from kg.rdf.namespaces import KGO
 from kg.rdf.ontology import load_ontology
 from kg.store import Inputs
 from oracle import Build, make_graph
@@ -52,10 +53,23 @@ def test_states_are_clusters_with_their_officials(july_dot):
     assert "Minister of Foreign Affairs of Türkiye" in clusters["cluster_TUR"]
 
 
-def test_visits_are_dated_arrows_to_the_host_state(july_dot):
+def test_visits_are_arrows_to_the_host_state_with_each_sources_date(july_dot):
+    """A date the sources disagree on is shown per source, never merged into a range."""
     visits = re.findall(r'"(hakan-fidan|yasar-guler)" -> PAK \[label="visit\n([^"]*)"', july_dot)
-    dates = f"2025-07-08 {DASH} 2025-07-09"
+    dates = ("2025-07-09 (planned, 000_64bbc71721c0a85b)\n"
+             "2025-07-08 (reported, 004_9b5fa0e87cd416ef)")
     assert sorted(visits) == [("hakan-fidan", dates), ("yasar-guler", dates)]
+
+
+def test_every_kind_of_event_is_drawn_with_tooltips_naming_facts_and_sources(built):
+    """With no state given: stances, agreements, figures and conflicts too; meetings with
+    their topics; every line's tooltip names its facts and their sources."""
+    everything = picture(built.graph, Selection()).source
+    for kind in ("condemnation", "support", "shared position", "agreement", "figure",
+                 "meeting: "):
+        assert re.search(rf'label="?{kind}', everything), kind
+    assert 'tooltip="s000-fidan-visit (000_64bbc71721c0a85b); s004-fidan-visit ' in everything
+    assert "IND" in everything  # states beyond the pair (India, whom a stance is about)
 
 
 def test_meetings_link_their_participants_once_per_event(july_dot):
@@ -125,12 +139,27 @@ def test_docs_name_every_class_and_property(tmp_path):
     assert "<title>Bilateral relations knowledge graph ontology</title>" in page
     ontology = load_ontology(ROOT / "ontology")
     terms = [t for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
-             for t in ontology.subjects(RDF.type, kind) if isinstance(t, URIRef)]
+             for t in ontology.subjects(RDF.type, kind)
+             if isinstance(t, URIRef) and t.startswith(str(KGO))]
     assert len(terms) > 50
     missing = [str(t) for t in terms if str(t) not in page]
     assert not missing
     for heading in ("Classes", "Object Properties", "Datatype Properties"):
         assert f"<h2>{heading}</h2>" in page
+
+
+def test_docs_list_the_projects_classes_first_with_their_shacl_constraints(tmp_path):
+    result = run("docs", "--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes"),
+                 "--output", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    classes = page[page.index("<h2>Classes</h2>"):]
+    first = re.search(r"<h3>([^<]+)", classes)
+    assert first is not None and first.group(1).strip() == "agent"  # kgo:Agent, not org:Post
+    visit = classes[classes.index("<h3>visit"):]
+    visit = visit[:visit.index("</table>")]
+    assert "SHACL constraints:" in visit and "kgo:visitor at least 1" in visit
+    assert "host state" in visit  # in the domain of kgo:hostState, a union domain
 
 
 def test_docs_without_an_ontology_is_bad_input(tmp_path):

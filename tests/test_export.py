@@ -336,7 +336,7 @@ def test_ontology_only_is_the_ontology(build_dir, built, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--format", "xml"], "Invalid value for '--format'"),
+    (["--format", "n3"], "Invalid value for '--format'"),
     (["--data-only", "--ontology-only"], "--data-only and --ontology-only exclude each other"),
 ])
 def test_usage_errors_exit_2(build_dir, args, message):
@@ -369,3 +369,21 @@ def test_a_broken_context_is_one_line_and_exit_2(tmp_path):
     assert result.output == (f"kg: error: {(ontology / 'context.jsonld').as_posix()}: a JSON-LD "
                              "context must be an object with an '@context' object (never a "
                              "remote reference)\n")
+
+
+@pytest.mark.parametrize("args, fmt", [
+    (["--output", "{dir}/g.nt"], "ntriples"),
+    (["--output", "{dir}/g.nq"], "nquads"),
+    (["--output", "{dir}/g.trig"], "trig"),
+    (["--output", "{dir}/g.rdf"], "rdfxml"),
+    (["--output", "{dir}/g.jsonld"], "jsonld"),
+    (["--format", "ttl", "--output", "{dir}/g.nt"], "turtle"),
+    (["--format", "nt", "--output", "{dir}/g.txt"], "ntriples"),
+    (["--format", "XML", "--output", "{dir}/g.out"], "rdfxml"),
+])
+def test_the_suffix_or_riots_short_name_picks_the_format(build_dir, exports, tmp_path, args, fmt):
+    """As riot does: --format (kg's or riot's short names) first, else the output's suffix."""
+    args = [a.format(dir=tmp_path) for a in args]
+    result = run_export(build_dir, *args)
+    assert result.exit_code == 0, result.output
+    assert Path(args[-1]).read_bytes() == exports[fmt]

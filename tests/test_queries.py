@@ -85,8 +85,8 @@ def expected(value: object) -> tuple[str, object]:
     if isinstance(value, int | float):
         return "number", Decimal(str(value))
     text = str(value)
-    prefix, _, rest = text.partition(":")
-    if prefix in PREFIXES:
+    prefix, colon, rest = text.partition(":")
+    if colon and prefix in PREFIXES:
         return "iri", str(PREFIXES[prefix]) + rest
     if text.startswith("<") and text.endswith(">"):
         return "iri", text[1:-1]
@@ -178,6 +178,20 @@ def test_json_is_the_w3c_results_format(build_dir):
     assert document["head"]["vars"] == ["organisation", "statement", "source"]
     assert [b["organisation"]["value"] for b in document["results"]["bindings"]] == [
         str(KGR[x]) for x in ("daesh", "feto", "pkk")]
+
+
+def test_xml_is_the_w3c_results_format_rdflib_reads_back(build_dir):
+    """SPARQL Query Results XML: the same solutions as the JSON results, read by rdflib."""
+    from rdflib.query import Result
+
+    as_xml = kg_query(build_dir, "cq09-support-against", "--format", "xml")
+    assert as_xml.exit_code == 0, as_xml.output
+    assert as_xml.stdout.startswith('<?xml version="1.0" encoding="utf-8"?>')
+    parsed = Result.parse(source=io.BytesIO(as_xml.stdout_bytes), format="xml")
+    found = sorted(str(row[0]) for row in parsed)
+    assert found == sorted(str(KGR[x]) for x in ("daesh", "feto", "pkk"))
+    ask = kg_query(build_dir, "--sparql", "ASK { ?s a kgo:Visit }", "--format", "xml")
+    assert Result.parse(source=io.BytesIO(ask.stdout_bytes), format="xml").askAnswer is True
 
 
 def test_ask_prints_true_or_false_and_exits_0(build_dir):

@@ -419,13 +419,14 @@ def _names() -> Graph:
 
 def _run_rules(rules: list[Rule], dataset: Dataset | RuleStore, where: Where,
                timings: dict[str, float]) -> list[Finding]:
-    """The findings of every rule: the rules across facts, then the ontology's."""
+    """The findings of every rule: the rules across facts, then the ontology's (a rule's
+    rows that read the same are one finding: one result in the report)."""
     found: list[Finding] = []
     for kind in ("rules", "ontology"):
         with _timed(timings, kind):
             found += [finding for rule in rules if _kind(rule) == kind
                       for finding in run_rule(rule, dataset, where)]
-    return found
+    return list(dict.fromkeys(found))
 
 
 @contextlib.contextmanager
@@ -490,16 +491,18 @@ def render(result: CheckReport, fmt: str) -> bytes:
 
 def report_graph(result: CheckReport) -> Graph:
     """pySHACL's validation report, with the findings of the rules and HermiT added as
-    sh:ValidationResult nodes whose IRIs are made from their content (deterministic)."""
+    sh:ValidationResult nodes whose IRIs are made from their content (deterministic);
+    sh:conforms is true only when there is no result at all, as SHACL says."""
     report = Graph()
     report += result.validation.report
     node = report.value(predicate=RDF.type, object=SH.ValidationReport)
     if node is None:
         node = KGC.report
         report.add((node, RDF.type, SH.ValidationReport))
-    report.set((node, SH.conforms, Literal(result.count("Violation") == 0)))
     for finding in result.extra:
         report.add((node, SH.result, _add_result(report, finding)))
+    # SHACL 3.6.1: a report conforms only when it has no result (warnings and notes count)
+    report.set((node, SH.conforms, Literal((node, SH.result, None) not in report)))
     return report
 
 

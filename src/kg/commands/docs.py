@@ -12,20 +12,23 @@ from kg.errors import EXIT_INPUT, EXIT_OK
 
 @click.command(epilog=f"Exit codes: {EXIT_OK} written; {EXIT_INPUT} bad input (nothing written).")
 @ONTOLOGY_OPTION
+@click.option("--shapes", type=click.Path(path_type=Path), default=Path("shapes"),
+              show_default=True, help="Folder of SHACL shapes: each class's constraints.")
 @click.option("--output", type=click.Path(path_type=Path, file_okay=False),
               default=Path("build/docs"), show_default=True,
               help="Folder to write the page (index.html) to.")
 @reports_input_errors
-def command(ontology: Path, output: Path) -> None:
-    """Write an HTML page documenting the ontology (pyLODE): every class and property with
-    its label, comment, domain and range.
+def command(ontology: Path, shapes: Path, output: Path) -> None:
+    """Write an HTML page documenting the ontology (pyLODE): every class and property of the
+    project with its label, comment, domain and range, and the SHACL constraints of each
+    class (from --shapes).
 
     \b
     Example:
       kg docs --output build/docs
     """
     from kg.publish.docs import write_docs
-    from kg.rdf.ontology import load_ontology
+    from kg.rdf.ontology import load_ontology, load_turtle_dir
 
-    page = write_docs(load_ontology(ontology), output)
+    page = write_docs(load_ontology(ontology), output, load_turtle_dir(shapes, "shapes"))
     click.echo(f"wrote {page.as_posix()}")

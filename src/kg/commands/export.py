@@ -13,20 +13,29 @@ from kg.commands.options import (
     reports_input_errors,
 )
 from kg.files import write_output
-from kg.publish.export import FORMATS, built_graphs, load_context, select, serialize_graphs
+from kg.publish.export import (
+    ALIASES,
+    FORMATS,
+    built_graphs,
+    format_for,
+    load_context,
+    select,
+    serialize_graphs,
+)
 from kg.store import Inputs
 
 
 @click.command(epilog=WRITES_EXIT_CODES)
 @inputs_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="turtle",
-              show_default=True, help="The format to write.")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, *ALIASES], case_sensitive=False),
+              help="The format to write (riot's short names ttl, nt, nq, rdf, xml too)  "
+                   "[default: the --output file's suffix, else turtle]")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (atomically)  [default: standard output]")
 @click.option("--data-only", is_flag=True, help="Only the data: the registry and the sources.")
 @click.option("--ontology-only", is_flag=True, help="Only the ontology.")
 @reports_input_errors
-def command(inputs: Inputs, fmt: str, output: Path | None, data_only: bool,
+def command(inputs: Inputs, fmt: str | None, output: Path | None, data_only: bool,
             ontology_only: bool) -> None:
     """Write the build's graph in a format other graph tools load.
 
@@ -41,12 +50,14 @@ def command(inputs: Inputs, fmt: str, output: Path | None, data_only: bool,
                                         <https://w3id.org/kg-bilateral/ontology>
       graphml                           a property graph (NetworkX, Gephi, Cytoscape)
 
-    JSON-LD is compacted with the context ontology/context.jsonld, given inline. The output
-    is byte-identical for identical input.
+    Without --format, the suffix of --output picks it as riot's does: .ttl, .nt, .nq, .trig,
+    .jsonld, .rdf/.owl/.xml, .graphml. JSON-LD is compacted with the context
+    ontology/context.jsonld, given inline. The output is byte-identical for identical input.
 
     \b
     Example:
-      kg export --format trig --output build/graph.trig
+      kg export --output build/graph.trig
+      kg export --format nt > build/graph.nt
       kg export --format jsonld --data-only > build/data.jsonld
     """
     if data_only and ontology_only:
@@ -54,7 +65,8 @@ def command(inputs: Inputs, fmt: str, output: Path | None, data_only: bool,
     context = load_context(inputs.ontology)
     ensure_built(inputs)
     subset = "data" if data_only else "ontology" if ontology_only else "all"
-    content = serialize_graphs(select(built_graphs(inputs.output), subset), fmt, context)
+    chosen = format_for(fmt, output)
+    content = serialize_graphs(select(built_graphs(inputs.output), subset), chosen, context)
     if output is None:
         click.echo(content, nl=False)  # bytes go to the binary standard output
         return

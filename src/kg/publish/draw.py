@@ -3,8 +3,10 @@
 States are clusters holding their officials (and governments, organisations); a visit is an
 arrow from the visitor to the host state, a meeting a line between its two participants (or a
 small node linked to each of three or more), each labelled with its dates. What several sources
-report as one happening (the same `event` key) is drawn once. Line styles tell what the
-sources report as done (solid), planned (dashed) or expected (dotted).
+report as one happening (the same `event` key) is drawn once, with each source's dates when
+they disagree. Stances, agreements, uses of force, sanctions, conflicts and figures are drawn
+too. Line styles tell what the sources report as done (solid), planned (dashed) or expected
+(dotted); in an SVG each line's tooltip names its facts and their sources.
 """
 
 from __future__ import annotations
@@ -42,39 +44,72 @@ SELECT DISTINCT ?person ?post WHERE { ?person org:holds ?post }"""
 
 DATES = "kgo:date|kgo:arrivalDate|kgo:departureDate|schema:startDate|schema:endDate"
 
-VISITS = f"""
-SELECT ?fact ?occurrence ?visitor ?host ?modality ?date WHERE {{
-  ?fact a/rdfs:subClassOf* kgo:Visit ; kgo:visitor ?visitor ; kgo:hostState ?host ;
-        kgo:modality ?modality .
-  OPTIONAL {{ ?fact kgo:occurrence ?occurrence }}
-  OPTIONAL {{ ?fact {DATES} ?date }}
-}}"""
-
-MEETINGS = f"""
-SELECT ?fact ?occurrence ?participant ?modality ?date ?during WHERE {{
-  ?fact a/rdfs:subClassOf* kgo:Meeting ; kgo:participant ?participant ;
-        kgo:modality ?modality .
+# Every kind of event, as drawn: a visit (visitor -> host state), a stance (who states it ->
+# whom it is toward or against), a use of force or a sanction (who -> on whom), figures (a
+# state -> its counterpart), or a gathering of several (a meeting, an agreement's parties, a
+# conflict's belligerents). ?from and ?to are the actors, ?topic what a meeting was about.
+EVENTS = f"""
+SELECT ?fact ?occurrence ?kind ?shape ?from ?to ?modality ?date ?during ?source ?topic WHERE {{
+  VALUES (?class ?kind ?shape ?fromRole ?toRole) {{
+    (kgo:Visit "visit" "arrow" kgo:visitor kgo:hostState)
+    (kgo:Condemnation "condemnation" "arrow" kgo:statedBy kgo:against)
+    (kgo:Condemnation "condemnation" "arrow" kgo:statedBy kgo:toward)
+    (kgo:Support "support" "arrow" kgo:statedBy kgo:toward)
+    (kgo:Support "support" "arrow" kgo:statedBy kgo:against)
+    (kgo:SharedPosition "shared position" "gathering" kgo:statedBy kgo:statedBy)
+    (kgo:ThreatPerception "threat perception" "arrow" kgo:statedBy kgo:against)
+    (kgo:Commitment "commitment" "arrow" kgo:statedBy kgo:toward)
+    (kgo:MilitaryAction "use of force" "arrow" kgo:actor kgo:targetState)
+    (kgo:Sanction "sanction" "arrow" kgo:imposedBy kgo:sanctionTarget)
+    (kgo:Figure "figure" "arrow" kgo:refState kgo:counterpartState)
+    (kgo:Meeting "meeting" "gathering" kgo:participant kgo:participant)
+    (kgo:Agreement "agreement" "gathering" kgo:party kgo:party)
+    (kgo:ArmedConflict "conflict" "gathering" kgo:belligerent kgo:belligerent)
+  }}
+  ?fact a/rdfs:subClassOf* ?class ; ?fromRole ?from ; kgo:modality ?modality ;
+        prov:wasDerivedFrom ?source .
+  OPTIONAL {{ ?fact ?toRole ?to }}
   OPTIONAL {{ ?fact kgo:occurrence ?occurrence }}
   OPTIONAL {{ ?fact {DATES} ?date }}
   OPTIONAL {{ ?fact kgo:heldDuring/({DATES}) ?during }}
+  OPTIONAL {{ ?fact kgo:topic ?topic }}
 }}"""
 
 
 @dataclass
+class Account:
+    """What one source says of a happening: how sure, and which dates."""
+
+    modality: Node
+    dates: set[str] = field(default_factory=set)
+
+
+@dataclass
 class Event:
-    """A visit or meeting as drawn: who, when, and how sure the sources are."""
+    """A happening as drawn: who, each source's account, what it was about."""
 
     kind: str
+    shape: str = "arrow"
     actors: set[URIRef] = field(default_factory=set)
-    host: URIRef | None = None
-    own_dates: set[str] = field(default_factory=set)
+    targets: set[URIRef] = field(default_factory=set)
+    accounts: dict[tuple[str, str], Account] = field(default_factory=dict)  # (source, fact)
     during_dates: set[str] = field(default_factory=set)
-    modalities: set[Node] = field(default_factory=set)
+    topics: set[str] = field(default_factory=set)
+
+    @property
+    def host(self) -> URIRef | None:
+        """The state a visit goes to."""
+        return min(self.targets) if self.kind == "visit" and self.targets else None
 
     @property
     def dates(self) -> set[str]:
-        """Its own dates or, for a meeting held during a visit, the visit's."""
-        return self.own_dates or self.during_dates
+        """Every date a source gives or, for a meeting held during a visit, the visit's."""
+        own = {d for a in self.accounts.values() for d in a.dates}
+        return own or self.during_dates
+
+    @property
+    def modalities(self) -> set[Node]:
+        return {a.modality for a in self.accounts.values()}
 
     @property
     def style(self) -> str:
@@ -83,16 +118,35 @@ class Event:
 
     @property
     def label(self) -> str:
-        """`visit` or `meeting` and its dates (a range when the sources give several)."""
-        if not self.dates:
-            return self.kind
-        first, last = min(self.dates), max(self.dates)
-        return f"{self.kind}\n{first}" + ("" if first == last else f" \N{EN DASH} {last}")
+        """The kind, its topics, and its dates: when the sources disagree, each source's dates
+        on a line of their own with its modality (never merged into one range)."""
+        lines = [self.kind + (f": {', '.join(sorted(self.topics))}" if self.topics else "")]
+        told = {(source, _span(a.dates), _modality(a.modality))
+                for (source, _), a in self.accounts.items() if a.dates}
+        if len({span for _, span, _ in told}) > 1:
+            lines += [f"{span} ({modality}, {source})" for source, span, modality in sorted(told)]
+        elif self.dates:
+            lines.append(_span(self.dates))
+        return "\n".join(lines)
+
+    @property
+    def tooltip(self) -> str:
+        """The facts drawn, each with its source."""
+        return "; ".join(f"{fact} ({source})" for source, fact in sorted(self.accounts))
 
     def states(self, state_of: dict[URIRef, URIRef]) -> set[URIRef]:
         """The states involved, as far as they are known."""
-        found = {state_of[a] for a in self.actors if a in state_of}
-        return found | ({self.host} if self.host is not None else set())
+        return {state_of[a] for a in self.actors | self.targets if a in state_of}
+
+
+def _span(dates: set[str]) -> str:
+    """One date, or the first and last of several."""
+    first, last = min(dates), max(dates)
+    return first if first == last else f"{first} \N{EN DASH} {last}"
+
+
+def _modality(node: Node) -> str:
+    return str(node).rsplit("#", 1)[-1].lower()
 
 
 @dataclass(frozen=True)
@@ -142,25 +196,25 @@ def _rows(graph: Graph, query: str) -> list[tuple]:
 
 
 def gather(graph: Graph) -> list[Event]:
-    """Every visit and meeting of the graph, one per real-world happening."""
+    """Every event of the graph, one per real-world happening, with each source's account."""
     events: dict[tuple, Event] = {}
-    for fact, occurrence, visitor, host, modality, date in _rows(graph, VISITS):
-        event = events.setdefault((occurrence or fact, visitor, host), Event("visit", host=host))
-        _add(event, visitor, modality, date)
-    for fact, occurrence, participant, modality, date, during in _rows(graph, MEETINGS):
-        event = events.setdefault((occurrence or fact,), Event("meeting"))
-        _add(event, participant, modality, date, during)
+    for row in _rows(graph, EVENTS):
+        fact, occurrence, kind, shape, actor, target, modality, date, during, source, topic = row
+        key = (occurrence or fact, str(kind))
+        event = events.setdefault(key, Event(str(kind), str(shape)))
+        event.actors.add(actor)
+        if target is not None and target != actor:
+            (event.actors if shape == "gathering" else event.targets).add(target)
+        account = event.accounts.setdefault((_node_id(source).removeprefix("source/"),
+                                             _node_id(fact).removeprefix("fact/")),
+                                            Account(modality))
+        if isinstance(date, Literal):
+            account.dates.add(str(date))
+        if isinstance(during, Literal):
+            event.during_dates.add(str(during))
+        if topic is not None:
+            event.topics.add(_name(graph, topic))
     return [events[key] for key in sorted(events, key=lambda k: tuple(map(str, k)))]
-
-
-def _add(event: Event, actor: URIRef, modality: Node, date: Node | None,
-         during: Node | None = None) -> None:
-    event.actors.add(actor)
-    event.modalities.add(modality)
-    if isinstance(date, Literal):
-        event.own_dates.add(str(date))
-    if isinstance(during, Literal):
-        event.during_dates.add(str(during))
 
 
 def _node_id(node: URIRef) -> str:
@@ -180,7 +234,7 @@ def picture(graph: Graph, selection: Selection) -> graphviz.Digraph:
     posts: dict[URIRef, list[str]] = defaultdict(list)
     for person, post in _rows(graph, POSTS):
         posts[person].append(_name(graph, post))
-    actors = {a for e in events for a in e.actors} | {e.host for e in events if e.host}
+    actors = {a for e in events for a in e.actors | e.targets}
     actors |= set(selection.states)
     dot = graphviz.Digraph("relation", graph_attr={
         "rankdir": "LR", "label": _title(graph, selection), "labelloc": "t", "fontsize": "16",
@@ -238,24 +292,30 @@ def _actor_node(dot: graphviz.Digraph, graph: Graph, actor: URIRef,
              fillcolor="white")
 
 
+COLOURS = {"visit": "#1f5f99", "meeting": "#7a4b00", "agreement": "#2e7d32",
+           "condemnation": "#b00020", "use of force": "#b00020", "sanction": "#b00020",
+           "conflict": "#b00020", "figure": "#555555"}
+
+
 def _draw_event(dot: graphviz.Digraph, event: Event, name: str, actors: list[URIRef],
                 side: Callable[[URIRef], tuple[int, str]]) -> None:
-    """A visit as arrows to the host; a meeting as a line, or a node between the two sides."""
+    """An arrow from each actor to each target; a gathering of two as a line, of more as a
+    node between the two sides. Each line carries a tooltip naming its facts and sources."""
+    look = {"style": event.style, "color": COLOURS.get(event.kind, "#6a1b9a"),
+            "tooltip": event.tooltip}
     ids = [_node_id(a) for a in actors]
-    if event.kind == "visit" and event.host is not None:
+    if event.shape == "arrow" and event.targets:
         for actor in ids:
-            dot.edge(actor, _node_id(event.host), label=event.label, style=event.style,
-                     color="#1f5f99", penwidth="1.6")
+            for target in sorted(event.targets):
+                dot.edge(actor, _node_id(target), label=event.label, penwidth="1.6", **look)
     elif len(ids) == 2:
-        dot.edge(ids[0], ids[1], label=event.label, style=event.style, dir="none",
-                 color="#7a4b00")
+        dot.edge(ids[0], ids[1], label=event.label, dir="none", **look)
     else:
-        dot.node(name, event.label, shape="ellipse", style=event.style, fontsize="9",
-                 color="#7a4b00")
+        dot.node(name, event.label, shape="ellipse", fontsize="9", **look)
         left = side(actors[0])[0]
         for actor, actor_id in zip(actors, ids, strict=True):
             tail, head = (actor_id, name) if side(actor)[0] == left else (name, actor_id)
-            dot.edge(tail, head, style=event.style, dir="none", color="#7a4b00")
+            dot.edge(tail, head, dir="none", **look)
 
 
 def picture_format(output: Path) -> str:

@@ -44,6 +44,22 @@ CONTEXT_FILE = "context.jsonld"
 QUAD_FORMATS = {"trig": "trig", "nquads": "nquads"}
 FORMATS = (*TRIPLE_FORMATS, *QUAD_FORMATS, "graphml")
 SUBSETS = ("all", "data", "ontology")
+# The short names riot accepts, and the file suffixes that pick a format (as riot's do).
+ALIASES = {"ttl": "turtle", "nt": "ntriples", "nq": "nquads", "json-ld": "jsonld",
+           "rdf": "rdfxml", "xml": "rdfxml", "owl": "rdfxml"}
+SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".nq": "nquads", ".trig": "trig",
+            ".jsonld": "jsonld", ".json": "jsonld", ".rdf": "rdfxml", ".owl": "rdfxml",
+            ".xml": "rdfxml", ".graphml": "graphml"}
+
+
+def format_for(name: str | None, output: Path | None) -> str:
+    """The format a name (a kg name or riot's short one) or else the output's suffix picks;
+    Turtle when neither says."""
+    if name is not None:
+        return ALIASES.get(name.lower(), name.lower())
+    if output is not None and output.suffix.lower() in SUFFIXES:
+        return SUFFIXES[output.suffix.lower()]
+    return "turtle"
 
 Quad = tuple[Node, Node, Node, URIRef]
 

@@ -6,10 +6,8 @@ way whatever ran them (and so does kg.remote, for `kg query --endpoint`).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import islice
 from typing import Any, Protocol
 
@@ -20,7 +18,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.query.text import ABSENT, EXTREMES, lenient_aggregates, substituted
+from kg.query.text import substituted
 from kg.rdf.canonical import term_key
 from kg.rdf.labels import LABELS, pick_label
 from kg.rdf.namespaces import PREFIX_IRIS, PREFIXES
@@ -187,48 +185,10 @@ class StoreEngine:
             raise InputError(f"the query failed: {exc}") from None
 
 
-class _Extreme:
-    """MIN or MAX over the values given, the absent marker skipped; no value if none."""
-
-    def __init__(self, pick: Callable[..., Any]) -> None:
-        self.pick = pick
-        self.values: list[Any] = []
-
-    def accumulate(self, term: Any) -> None:
-        if not (isinstance(term, pyoxigraph.NamedNode) and term.value == ABSENT):
-            self.values.append(term)
-
-    def finish(self) -> Any:
-        return self.pick(self.values, key=_order) if self.values else None
-
-
-_AGGREGATES = {pyoxigraph.NamedNode(EXTREMES["MIN"]): lambda: _Extreme(min),
-               pyoxigraph.NamedNode(EXTREMES["MAX"]): lambda: _Extreme(max)}
-_NUMERIC = {str(XSD[name]) for name in (
-    "integer", "decimal", "double", "float", "int", "long", "short", "byte",
-    "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
-    "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
-
-
-def _order(term: Any) -> tuple:
-    """SPARQL's order of terms, as far as MIN and MAX of one kind of value need it: blank
-    nodes, IRIs, then literals (numbers by value, the others by datatype and text)."""
-    if isinstance(term, pyoxigraph.BlankNode):
-        return (0, term.value)
-    if isinstance(term, pyoxigraph.NamedNode):
-        return (1, term.value)
-    datatype = term.datatype.value
-    if datatype in _NUMERIC:
-        with contextlib.suppress(ArithmeticError, ValueError):
-            return (2, "", Decimal(term.value), "")
-    return (3, "" if datatype in (_STRING, _LANG_STRING) else datatype, term.value,
-            term.language or "")
-
-
 def select(store: pyoxigraph.Store, text: str, **dataset: Any) -> list[dict[str, Node]]:
-    """The rows of a SELECT query over the store (MIN and MAX as rdflib has them, see
-    lenient_aggregates), each a mapping of its bound variables to rdflib terms as Oxigraph
-    gives them; `dataset` is passed to Store.query (default_graph...)."""
+    """The rows of a SELECT query over the store, each a mapping of its bound variables to
+    rdflib terms as Oxigraph gives them; `dataset` is passed to Store.query
+    (default_graph...)."""
     result = _query(store, text, **dataset)
     names = [v.value for v in result.variables]
     return [{name: from_oxigraph(solution[name], stable=False) for name in names
@@ -246,8 +206,7 @@ def projection(text: str) -> list[str] | None:
 
 
 def _query(store: pyoxigraph.Store, text: str, **dataset: Any) -> Any:
-    return store.query(lenient_aggregates(text), prefixes=PREFIX_IRIS,
-                       custom_aggregate_functions=_AGGREGATES, **dataset)
+    return store.query(text, prefixes=PREFIX_IRIS, **dataset)
 
 
 def _oxigraph_solutions(result: object, form: str, limit: int) -> Solutions:

@@ -40,7 +40,7 @@ from kg.errors import InputError, Location, did_you_mean
 from kg.query.engines import Engine, GraphEngine, Solutions, StoreEngine, Triple
 from kg.query.text import NotSubstitutable, keywords, substituted
 from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
-from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri
+from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri, prefixed_name
 from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
 
 # rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off
@@ -48,7 +48,7 @@ from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
 QUERY_SUFFIX = ".rq"
-RESULT_FORMATS = ("table", "csv", "tsv", "json")
+RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")  # xml: SPARQL Query Results XML
 GRAPH_FORMATS = tuple(TRIPLE_FORMATS)
 FORMATS = RESULT_FORMATS + GRAPH_FORMATS
 DEFAULT_TIMEOUT = 30.0
@@ -584,11 +584,11 @@ def render(outcome: Solutions, fmt: str, labels: Labels) -> bytes:
 
 
 def _answer(outcome: Solutions, fmt: str) -> bytes:
-    if fmt != "json":
+    if fmt not in ("json", "xml"):
         return b"true\n" if outcome.answer else b"false\n"
     result = Result("ASK")
     result.askAnswer = bool(outcome.answer)
-    return _serialized(result, "json")
+    return _serialized(result, fmt)
 
 
 def _result(outcome: Solutions) -> Result:
@@ -631,10 +631,9 @@ def _tsv(outcome: Solutions, labels: Labels) -> bytes:
 
 
 def short_iri(iri: str) -> str:
-    """`kgr:hakan-fidan` for an IRI under one of the project's prefixes, the IRI otherwise."""
-    best = max((p for p in PREFIXES.items() if iri.startswith(str(p[1]))),
-               key=lambda p: len(str(p[1])), default=None)
-    return f"{best[0]}:{iri[len(str(best[1])):]}" if best else f"<{iri}>"
+    """`kgr:hakan-fidan` for an IRI under one of the project's prefixes (a legal prefixed
+    name, see prefixed_name), the IRI in angle brackets otherwise."""
+    return prefixed_name(iri) or f"<{iri}>"
 
 
 def cell(labels: Labels, term: Node | None) -> str:
@@ -669,4 +668,5 @@ SELECT_RENDERERS: dict[str, Callable[[Solutions, Labels], bytes]] = {
     "csv": lambda outcome, labels: _serialized(_result(outcome), "csv"),
     "tsv": _tsv,
     "json": lambda outcome, labels: _serialized(_result(outcome), "json"),
+    "xml": lambda outcome, labels: _serialized(_result(outcome), "xml"),
 }

@@ -1,6 +1,6 @@
 """SPARQL texts read and rewritten without parsing them (a parser takes tens of milliseconds
-a query): their keywords, each parameter's value put in place of its variable, MIN and MAX
-made to skip unbound values, and `GRAPH kgg:data` read over the build's graphs."""
+a query): their keywords, each parameter's value put in place of its variable, and
+`GRAPH kgg:data` read over the build's graphs."""
 
 from __future__ import annotations
 
@@ -72,43 +72,6 @@ def substituted(text: str, bindings: Mapping[str, Node]) -> str:
             clause = ""
         parens += (other == "(") - (other == ")")
         after_as = upper == "AS"
-    return "".join(pieces) + text[last:]
-
-
-# rdflib's MIN and MAX skip the rows where their expression is unbound (or an error);
-# Oxigraph's give no value at all then. The named queries are written for rdflib, so MIN and
-# MAX run as aggregates of our own that skip them: the expression is wrapped in COALESCE with a
-# marker that the aggregate ignores.
-ABSENT = "urn:kg:absent"
-EXTREMES = {"MIN": "urn:kg:min", "MAX": "urn:kg:max"}
-
-
-def lenient_aggregates(text: str) -> str:
-    """The query with MIN(x) and MAX(x) as aggregates that skip unbound values (see above)."""
-    tokens = list(_TOKENS.finditer(text))
-    pieces: list[str] = []
-    last = 0
-    for i, match in enumerate(tokens):
-        name = (match["name"] or "").upper()
-        if name not in EXTREMES:
-            continue
-        opening = next((j for j in range(i + 1, len(tokens)) if not tokens[j]["skip"]), None)
-        if opening is None or tokens[opening]["other"] != "(":
-            continue
-        closing, depth = opening, 0
-        for closing in range(opening, len(tokens)):
-            other = tokens[closing]["other"]
-            depth += (other == "(") - (other == ")")
-            if depth == 0:
-                break
-        start = tokens[opening].end()
-        first = next((j for j in range(opening + 1, closing) if not tokens[j]["skip"]), None)
-        if first is not None and (tokens[first]["name"] or "").upper() == "DISTINCT":
-            start = tokens[first].end()  # DISTINCT changes nothing for MIN and MAX
-        argument = text[start:tokens[closing].start()]
-        pieces += [text[last:match.start()],
-                   f"<{EXTREMES[name]}>(COALESCE({argument}, <{ABSENT}>))"]
-        last = tokens[closing].end()
     return "".join(pieces) + text[last:]
 
 

@@ -36,6 +36,11 @@ PREFIXES: dict[str, Namespace] = {
     "xsd": Namespace(str(XSD)),
     "dcterms": Namespace(str(DCTERMS)),
     "wd": WD,
+    # the IRIs minted from the fact files' own ids (see fact_iri, event_iri, source_iri): with
+    # these, every name a table or a Turtle file prints is a legal prefixed name
+    "fact": Namespace(BASE + "id/fact/"),
+    "event": Namespace(BASE + "id/event/"),
+    "source": Namespace(BASE + "id/source/"),
 }
 PREFIX_IRIS: dict[str, str] = {name: str(namespace) for name, namespace in PREFIXES.items()}
 
@@ -68,3 +73,26 @@ def bind_prefixes(graph) -> None:
     """Declare the prefixes users expect, once, on a graph."""
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
+
+
+# What a prefixed name's local part may hold unescaped (a conservative PN_LOCAL of SPARQL and
+# Turtle); the other characters SPARQL allows escaped (PN_LOCAL_ESC) get a backslash.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+_ESCAPABLE = set("_~.-!$&'()*+,;=/?#@%")
+
+
+def prefixed_name(iri: str) -> str | None:
+    """`fact:s000-visit` for an IRI under one of the project's prefixes (the longest), with
+    reserved characters escaped so that it pastes back into SPARQL and Turtle; None when no
+    prefix fits or the rest cannot be written as a local name."""
+    best = max((p for p in PREFIX_IRIS.items() if iri.startswith(p[1])),
+               key=lambda p: len(p[1]), default=None)
+    if best is None:
+        return None
+    local = iri[len(best[1]):]
+    if not local or _PLAIN_LOCAL.fullmatch(local):
+        return f"{best[0]}:{local}"
+    if not all(c.isalnum() or c in _ESCAPABLE for c in local):
+        return None
+    escaped = "".join(f"\\{c}" if c in _ESCAPABLE and c not in "_-" else c for c in local)
+    return f"{best[0]}:{escaped}"

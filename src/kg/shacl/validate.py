@@ -59,8 +59,9 @@ class Finding:
 
 
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
-    """Findings in report order (see Finding.sort_key), without repeats."""
-    return tuple(sorted(set(findings), key=Finding.sort_key))
+    """Findings in report order (see Finding.sort_key); two SHACL results that read the same
+    (one message on one node) stay two findings, as SHACL reports them."""
+    return tuple(sorted(findings, key=Finding.sort_key))
 
 
 @dataclass(frozen=True)
