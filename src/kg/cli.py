@@ -461,3 +461,22 @@ def push(seeds: Path, ontology: Path, shapes: Path, endpoint: str, graph_store: 
     graphs = select(result.parts, result.ontology)
     for line in pushing.push(graphs, target, timeout).summary(graphs):
         click.echo(line)
+
+
+@main.command(epilog=f"Exit codes: {EXIT_OK} stopped; {EXIT_INPUT} no build to serve.")
+@BUILD_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the loopback address unless told otherwise).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@QUERIES_OPTION
+@reports_input_errors
+def serve(build_dir: Path, host: str, port: int, folder: Path) -> None:
+    """Serve the built graph, read-only: the analyst's pages and a SPARQL 1.1 endpoint.
+
+    \b
+    Example:
+      kg build && kg serve --port 8000
+    """
+    from kg.serve import run
+
+    run(build_dir, host, port, folder)
