@@ -469,8 +469,9 @@ def push(seeds: Path, ontology: Path, shapes: Path, endpoint: str, graph_store: 
               help="Address to listen on (the loopback address unless told otherwise).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @QUERIES_OPTION
+@SEEDS_OPTION
 @reports_input_errors
-def serve(build_dir: Path, host: str, port: int, folder: Path) -> None:
+def serve(build_dir: Path, host: str, port: int, folder: Path, seeds: Path) -> None:
     """Serve the built graph, read-only: the analyst's pages and a SPARQL 1.1 endpoint.
 
     \b
@@ -479,4 +480,4 @@ def serve(build_dir: Path, host: str, port: int, folder: Path) -> None:
     """
     from kg.serve import run
 
-    run(build_dir, host, port, folder)
+    run(build_dir, host, port, seeds, folder)

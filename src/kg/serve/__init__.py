@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def run(build_dir: Path, host: str, port: int, queries: Path = Path("queries")) -> None:
+def run(build_dir: Path, host: str, port: int, seeds: Path, queries: Path) -> None:
     """Serve a build until interrupted (uvicorn)."""
     import uvicorn
 
-    from kg.serve.app import create_app
+    from kg.serve.app import Folders, create_app
 
-    uvicorn.run(create_app(build_dir, queries=queries), host=host, port=port,
-                log_level="warning")
+    app = create_app(build_dir, Folders(seeds=seeds, queries=queries))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

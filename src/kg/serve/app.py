@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +64,12 @@ def _tail(node: Node) -> str:
 class App:
     """The pages and the endpoint over one build."""
 
-    def __init__(self, build_dir: Path, checks: Path, queries: Path, limits: Limits) -> None:
+    def __init__(self, build_dir: Path, folders: Folders, limits: Limits) -> None:
         self.graph = StoreGraph(build_dir)
-        self.site = Site(self.graph, checks)
+        self.site = Site(self.graph, folders.checks, folders.seeds)
         self.endpoint = Endpoint(build_dir, self.graph, limits)
         self.build_dir = build_dir
-        self.queries = {q.name: q for q in named_queries(queries)}
+        self.queries = {q.name: q for q in named_queries(folders.queries)}
         self.limits = limits
         self.env = environment()
 
@@ -181,10 +182,20 @@ class App:
         return self.endpoint.graph_store(http)
 
 
-def create_app(build_dir: Path, checks: Path = Path("checks"), queries: Path = Path("queries"),
+@dataclass(frozen=True)
+class Folders:
+    """Where the server reads what is not in the store: the fact files (an article's text is
+    kept beside its fact file), the check rules, the named queries."""
+
+    seeds: Path = Path("seeds")
+    checks: Path = Path("checks")
+    queries: Path = Path("queries")
+
+
+def create_app(build_dir: Path, folders: Folders | None = None,
                limits: Limits | None = None) -> Starlette:
     """The ASGI application over a build (its store opened read-only)."""
-    app = App(build_dir, checks, queries, limits or Limits())
+    app = App(build_dir, folders or Folders(), limits or Limits())
     threading.Thread(target=app.site.home, daemon=True).start()  # the home page, gathered once
     routes = [
         Route("/", app.home),

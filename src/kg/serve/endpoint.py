@@ -28,6 +28,7 @@ from kg.serve.graph import (
     write_outcome,
 )
 
+NETWORK_HINT = "; pass --allow-network to run it anyway"  # kg query's, not the endpoint's
 MAX_QUERY_BYTES = 64 * 1024  # a longer query text is refused with 413
 RESULT_TYPES = {
     "application/sparql-results+json": "json", "application/json": "json",
@@ -127,10 +128,13 @@ class Endpoint:
     def check(self, text: str) -> Request:
         """The query checked before anything runs: refused or bad syntax is Refused(400)."""
         try:
-            request = Request.make(parse_query_file("query", "query", text), [], None)
-            check_syntax(text)
+            query = parse_query_file("query", "/sparql", text)
+            request = Request.make(query, [], None)
+            check_syntax(query)
         except InputError as exc:
-            raise Refused(400, str(exc)) from None
+            reason = str(exc).replace(NETWORK_HINT, "").replace("kg query only", "the "
+                                                                "endpoint only")
+            raise Refused(400, reason) from None
         return request
 
     async def answer(self, http: HttpRequest) -> Response:

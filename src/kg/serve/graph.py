@@ -30,12 +30,13 @@ from kg.query import (
     check_known,
     named_queries,
     parse_query_file,
+    prepare,
     render,
     short_iri,
     within,
 )
 from kg.sparql_text import substituted
-from kg.store import open_store
+from kg.store import has_store, open_store
 
 __all__ = [
     "BASE", "DEFAULT_LIMIT", "DEFAULT_TIMEOUT", "KGO", "KGR", "PREFIXES", "InputError",
@@ -60,6 +61,9 @@ class StoreGraph:
     """The build's store, read-only, with the reads the pages and the endpoint need."""
 
     def __init__(self, build_dir: Path) -> None:
+        if not has_store(build_dir):
+            raise InputError(f"no built graph in '{build_dir}': run `kg build --output "
+                             f"{build_dir}` first")
         self.build_dir = build_dir
         self.store = open_store(build_dir)
         self.engine = StoreEngine(self.store)
@@ -151,13 +155,15 @@ def bound_text(query: QueryFile) -> str:
     return substituted(query.text, defaults)
 
 
-def check_syntax(text: str) -> None:
+def check_syntax(query: QueryFile) -> None:
     """Raise InputError when Oxigraph cannot parse the query (run over an empty store; call
-    it only after `Request.make` has refused SERVICE)."""
+    it only after `Request.make` has refused SERVICE), in rdflib's words when it has some
+    (a line and column, the word found), as kg query does."""
     try:
-        projection(text)
+        projection(query.text)
     except SyntaxError as exc:
-        raise InputError(f"SPARQL syntax error: {exc}") from None
+        prepare(query)
+        raise InputError(f"SPARQL syntax error: {str(exc).splitlines()[0][:200]}") from None
 
 
 def evaluate(build_dir: Path, request: Request, timeout: float, limit: int) -> Outcome:

@@ -40,9 +40,10 @@ RECENT_SOURCES = 100  # sources listed on the home page
 class Site:
     """The pages' data over one store; what never changes while it serves is kept."""
 
-    def __init__(self, graph: StoreGraph, checks: Path) -> None:
+    def __init__(self, graph: StoreGraph, checks: Path, seeds: Path) -> None:
         self.graph = graph
         self.checks = checks
+        self.files = seeds.resolve().parent  # the folder the fact files' paths start from
         self._lock = threading.Lock()
         self._home: dict[str, Any] | None = None
         self._agents: dict[Node, set[Node]] = {}
@@ -178,7 +179,7 @@ class Site:
             "SELECT ?f WHERE { ?f prov:wasDerivedFrom ?s }", s=iri)))
         facts.sort(key=lambda f: (f.paragraphs[:1] or [0], f.line))
         labels = self.labels(facts, *about)
-        text = source_text(about)
+        text = source_text(about, self.files)
         by_paragraph: dict[int, list[Fact]] = defaultdict(list)
         for fact in facts:
             by_paragraph[fact.paragraphs[0] if fact.paragraphs else 0].append(fact)
@@ -289,14 +290,14 @@ def timeline(events: list[Fact], labels: dict[Node, str]) -> list[tuple[str, lis
     return list(years.items())
 
 
-def source_text(about: dict[Node, Node]) -> list[tuple[int | None, str]] | None:
+def source_text(about: dict[Node, Node], files: Path) -> list[tuple[int | None, str]] | None:
     """The article's text, kept as the source's file (kgo:fileName) beside its fact file
     (kgo:declaredIn), as numbered paragraphs (blocks between blank lines; a short first
     line without a full stop is the dateline, not a paragraph); None when it is not there."""
     declared, name = about.get(KGO.declaredIn), about.get(KGO.fileName)
     if declared is None or name is None or "/" in str(name):
         return None
-    path = Path(str(declared)).parent / str(name)
+    path = files / Path(str(declared)).parent / str(name)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
