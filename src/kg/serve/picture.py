@@ -26,7 +26,7 @@ def relation_svg(events: list[Fact], labels: dict[Node, str],
     drawn = _happenings(events)
     if not drawn:
         return None
-    dot = graphviz.Digraph(graph_attr={"rankdir": "LR", "fontname": "Helvetica",
+    dot = graphviz.Digraph("relation", graph_attr={"rankdir": "LR", "fontname": "Helvetica",
                                        "fontsize": "11", "bgcolor": "transparent"},
                            node_attr={"shape": "box", "style": "rounded,filled",
                                       "fillcolor": "#f4f6f9", "fontname": "Helvetica",
