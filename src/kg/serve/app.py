@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from kg.serve.endpoint import GRAPH_TYPES, MEDIA, Endpoint, Limits, Refused, negotiate
-from kg.serve.facts import label_of, link
+from kg.serve.facts import headline, label_of, link
 from kg.serve.graph import (
     KGO,
     KGR,
@@ -53,7 +53,8 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined)
     env.globals.update(link=link, label=label_of, short=lambda n: short_iri(str(n)),
                        is_iri=lambda n: isinstance(n, URIRef), tail=_tail,
-                       comment=RDFS.comment, participant=KGO.participant)
+                       comment=RDFS.comment, participant=KGO.participant,
+                       headline=headline)
     return env
 
 

@@ -28,6 +28,21 @@ DATE_KEYS = (KGO.date, URIRef(SCHEMA + "startDate"), URIRef(SCHEMA + "endDate"),
 STATE_PATH = ("kgo:nationality|kgo:state|kgo:governmentOf|kgo:basedIn|kgo:country"
               "|^org:member/kgo:post/kgo:state|^kgo:institutionalisedThrough/kgo:party")
 FACT_LIMIT = 2000  # most facts one page reads
+# Codes every event carries (CAMEO, PLOVER) and its dates (shown as `when`): left out of the
+# short account of a fact.
+NOT_SUMMARISED = {KGO.cameoCode, KGO.ploverCategory, *DATE_KEYS}
+# What a name that is not in the graph is called.
+NAMES = {RDFS.comment: "note", RDF.type: "type", DCTERMS.identifier: "identifier"}
+# A happening told in a few words: the values that say who and what, by kind.
+HEADLINES = {
+    "Visit": ((KGO.visitor,), "visits", (KGO.hostState,)),
+    "Meeting": ((KGO.participant,), "meet", ()),
+    "CouncilSession": ((), "session of", (KGO.sessionOf,)),
+    "Signing": ((KGO.signatory,), "sign", (KGO.signedAgreement,)),
+    "Founding": ((), "founding of", (KGO.founded,)),
+    "PostHolding": ((ORG_MEMBER,), "holds", (KGO.post,)),
+    "Figure": ((KGO.refState,), "", (KGO.measure,)),
+}
 
 
 def link(iri: Node) -> str | None:
@@ -54,6 +69,7 @@ class Fact:
     occurrence: URIRef | None = None
     line: int = 0
     values: dict[URIRef, list[Node]] = field(default_factory=dict)
+    during: str = ""  # the date of the event it was held during, when it has none of its own
 
     @property
     def key(self) -> str:
@@ -82,8 +98,22 @@ class Fact:
         return dates.get(KGO.refPeriod, "")
 
     @property
+    def shown_when(self) -> str:
+        """Its date, or the date of the event it was held during."""
+        return self.when or (f"during {self.during}" if self.during else "")
+
+    @property
     def sort_date(self) -> str:
-        return self.when.removeprefix("as of ") or "~"
+        return self.when.removeprefix("as of ") or self.during or "~"
+
+    @property
+    def kind_name(self) -> str:
+        return str(self.kind).rsplit("#", 1)[-1] if self.kind else "Fact"
+
+    @property
+    def summarised(self) -> dict[URIRef, list[Node]]:
+        """Its values but the codes and dates every event carries."""
+        return {p: v for p, v in self.values.items() if p not in NOT_SUMMARISED}
 
     @property
     def entities(self) -> list[Node]:
@@ -103,8 +133,27 @@ def load_facts(graph: StoreGraph, iris: Iterable[Node]) -> list[Fact]:
         _add(fact, row["p"], row["o"])  # type: ignore[arg-type]
     for fact in facts.values():
         fact.paragraphs.sort()
+    _inherit_dates(graph, list(facts.values()))
     return sorted(facts.values(), key=lambda f: (str(f.source), f.paragraphs[:1], f.line,
                                                  str(f.iri)))
+
+
+def _inherit_dates(graph: StoreGraph, facts: list[Fact]) -> None:
+    """Give an undated fact held during another event that event's date (as the timeline
+    query does)."""
+    undated = [f for f in facts if not f.when and f.first(KGO.heldDuring) is not None]
+    if not undated:
+        return
+    values = " ".join(sorted({f"<{f.first(KGO.heldDuring)}>" for f in undated}))
+    dates = " ".join(f"<{p}>" for p in DATE_KEYS)
+    found: dict[Node, Fact] = {}
+    for row in graph.rows(f"SELECT ?f ?p ?o WHERE {{ VALUES ?f {{ {values} }} "
+                          f"VALUES ?p {{ {dates} }} ?f ?p ?o }}"):
+        found.setdefault(row["f"], Fact(row["f"])).values.setdefault(  # type: ignore[arg-type]
+            row["p"], []).append(row["o"])  # type: ignore[arg-type]
+    for fact in undated:
+        held = found.get(fact.first(KGO.heldDuring))  # type: ignore[arg-type]
+        fact.during = held.when if held else ""
 
 
 def _add(fact: Fact, prop: URIRef, value: Node) -> None:
@@ -148,7 +197,31 @@ def event_kinds(graph: StoreGraph) -> set[Node]:
 
 
 def label_of(labels: dict[Node, str], node: Node) -> str:
-    """A node's label, or its short name."""
+    """A node's label, or what it is called here, or the id of a node of the graph, or its
+    short name."""
     if isinstance(node, URIRef):
-        return labels.get(node) or short_iri(str(node))
+        found = labels.get(node) or NAMES.get(node)
+        if found:
+            return found
+        text = str(node)
+        return text.rsplit("/", 1)[-1] if text.startswith(str(KGR)) else short_iri(text)
     return str(node)
+
+
+def headline(fact: Fact, labels: dict[Node, str]) -> str:
+    """A happening in a few words: 'Hakan Fidan visits Pakistan', 'Türkiye: exports'."""
+    kind = label_of(labels, fact.kind) if fact.kind else "fact"
+    if fact.kind_name not in HEADLINES:
+        named = [label_of(labels, v) for v in fact.entities[:3]]
+        return f"{kind}: {', '.join(named)}" if named else kind
+    subjects, verb, objects = HEADLINES[fact.kind_name]
+
+    def names(props: tuple[URIRef, ...]) -> str:
+        found = [label_of(labels, v) for p in props for v in fact.values.get(p, [])]
+        return ", ".join(found[:-1]) + (" and " if len(found) > 1 else "") + found[-1] if (
+            found) else ""
+
+    words = [names(subjects), verb, names(objects)]
+    if fact.kind_name == "Figure":
+        words = [f"{names(subjects)}:", names(objects)]
+    return " ".join(w for w in words if w) or kind

@@ -14,6 +14,8 @@ from rdflib.term import Node
 
 from kg.serve.chart import figures_chart
 from kg.serve.facts import (
+    DATE_KEYS,
+    NOT_SUMMARISED,
     ORG_MEMBER,
     SCHEMA,
     STATE_PATH,
@@ -22,6 +24,7 @@ from kg.serve.facts import (
     agents_of,
     event_kinds,
     facts_naming,
+    headline,
     label_of,
     link,
     load_facts,
@@ -35,6 +38,10 @@ STANCE_KINDS = {"Support", "SharedPosition", "Condemnation", "Statement", "Threa
                 "Commitment"}
 AGREEMENT_KINDS = {"Agreement", "Signing"}
 RECENT_SOURCES = 100  # sources listed on the home page
+# The values on which the reports of one event can disagree: its dates, places, participants,
+# who visited whom, who signed, amounts.
+DISPUTABLE = {"when", *DATE_KEYS, KGO.place, KGO.participant, KGO.visitor, KGO.hostState,
+              KGO.receivedBy, KGO.signatory, KGO.party, KGO.amount, KGO.timeOfDay}
 
 
 class Site:
@@ -165,7 +172,8 @@ class Site:
             e=iri)))
         labels = self.labels(reports + during)
         return {"iri": iri, "reports": reports, "rows": compare(reports, labels),
-                "during": during, "labels": labels, "key": str(iri).rsplit("/", 1)[-1]}
+                "during": during, "labels": labels, "key": str(iri).rsplit("/", 1)[-1],
+                "title": headline(reports[-1], labels)}
 
     # -- source -------------------------------------------------------------------------------
 
@@ -198,18 +206,18 @@ class Site:
             self.graph, self.agents(b))
         facts = load_facts(self.graph, shared)
         labels = self.labels(facts, a, b)
-        events = [f for f in facts if self.is_event(f)]
+        stances = [f for f in facts if f.kind_name in STANCE_KINDS]
+        events = [f for f in facts if self.is_event(f) and (f.when or f not in stances)]
         figures = [f for f in facts if f.kind == KGO.Figure]
-        kinds = {f: str(f.kind).rsplit("#", 1)[-1] for f in facts}
         return {
             "a": a, "b": b, "labels": labels,
             "timeline": timeline(events, labels),
             "svg": relation_svg(events, labels, (a, self.agents(a)), (b, self.agents(b))),
             "chart": figures_chart(figures, labels),
-            "agreements": [f for f in facts if kinds[f] in AGREEMENT_KINDS],
-            "councils": [f for f in facts if kinds[f] == "CouncilSession"]
+            "agreements": [f for f in facts if f.kind_name in AGREEMENT_KINDS],
+            "councils": [f for f in facts if f.kind_name == "CouncilSession"]
                         + [f for f in facts if KGO.institutionalisedThrough in f.values],
-            "stances": [f for f in facts if kinds[f] in STANCE_KINDS],
+            "stances": stances,
         }
 
 
@@ -236,17 +244,20 @@ class Row:
 
 
 def compare(reports: list[Fact], labels: dict[Node, str]) -> list[Row]:
-    """A row per value the reports give; a row disagrees when two reports that give the
-    value give different ones (a report that does not give it does not disagree)."""
-    rows = [Row("when", "when", [[Literal(f.when)] if f.when else [] for f in reports],
-                False),
+    """A row per value the reports give, who and where first, the codes last; a row of
+    DISPUTABLE values disagrees when two reports that give the value give different ones (a
+    report that does not give it does not disagree)."""
+    rows = [Row("when", "when", [[Literal(f.shown_when)] if f.shown_when else []
+                                 for f in reports], False),
             Row("modality", "reported as", [[Literal(f.modality)] for f in reports], False)]
-    props = sorted({p for f in reports for p in f.values}, key=lambda p: label_of(labels, p))
+    props = sorted({p for f in reports for p in f.values},
+                   key=lambda p: (p in NOT_SUMMARISED, p not in DISPUTABLE,
+                                  label_of(labels, p)))
     rows += [Row(p, label_of(labels, p), [f.values.get(p, []) for f in reports], False)
              for p in props]
     for row in rows:
         given = {tuple(cell) for cell in row.cells if cell}
-        row.disagree = len(given) > 1
+        row.disagree = len(given) > 1 and row.prop in DISPUTABLE
     return rows
 
 
@@ -264,7 +275,7 @@ class Happening:
 
     @property
     def dates(self) -> list[str]:
-        return sorted({f.when for f in self.reports if f.when})
+        return sorted({f.shown_when for f in self.reports if f.shown_when})
 
     @property
     def disputed(self) -> bool:
