@@ -81,12 +81,13 @@ class App:
     def missing(self, what: str) -> HTMLResponse:
         return self.page("missing.html", 404, title="Not found", what=what)
 
-    # -- pages --------------------------------------------------------------------------------
+    # -- pages (plain functions: Starlette runs them in its thread pool, so that a slow page
+    # does not hold up the others) ---------------------------------------------------------
 
-    async def home(self, http: HttpRequest) -> Response:
+    def home(self, http: HttpRequest) -> Response:
         return self.page("home.html", title="Relations between states", **self.site.home())
 
-    async def node(self, http: HttpRequest) -> Response:
+    def node(self, http: HttpRequest) -> Response:
         """An entity, fact, event or source: HTML, or its description in RDF."""
         kind, key = http.path_params["kind"], http.path_params["key"]
         if kind not in NODE_KINDS:
@@ -121,7 +122,7 @@ class App:
         response.headers["Vary"] = "Accept"
         return response
 
-    async def pair(self, http: HttpRequest) -> Response:
+    def pair(self, http: HttpRequest) -> Response:
         a, b = http.path_params["a"], http.path_params["b"]
         if not (KEY.match(a) and KEY.match(b)):
             return self.missing(f"pair '{a}' and '{b}'")
@@ -134,7 +135,7 @@ class App:
 
     # -- named queries ------------------------------------------------------------------------
 
-    async def query_list(self, http: HttpRequest) -> Response:
+    def query_list(self, http: HttpRequest) -> Response:
         return self.page("queries.html", title="Named queries", queries=self.queries.values())
 
     async def query_page(self, http: HttpRequest) -> Response:
@@ -163,7 +164,7 @@ class App:
         return self.page("query.html", outcome=outcome, labels=labels,
                          download=str(http.url.include_query_params(run="1")), **context)
 
-    async def yasgui(self, http: HttpRequest) -> Response:
+    def yasgui(self, http: HttpRequest) -> Response:
         examples = [{"name": q.name, "question": q.question, "query": bound_text(q)}
                     for q in self.queries.values()]
         return self.page("yasgui.html", title="SPARQL", examples=json.dumps(examples),
@@ -179,7 +180,7 @@ class App:
             return RedirectResponse("/yasgui", 303)
         return await self.endpoint.answer(http)
 
-    async def graph_store(self, http: HttpRequest) -> Response:
+    def graph_store(self, http: HttpRequest) -> Response:
         return self.endpoint.graph_store(http)
 
 
@@ -197,7 +198,7 @@ def create_app(build_dir: Path, folders: Folders | None = None,
                limits: Limits | None = None) -> Starlette:
     """The ASGI application over a build (its store opened read-only)."""
     app = App(build_dir, folders or Folders(), limits or Limits())
-    threading.Thread(target=app.site.home, daemon=True).start()  # the home page, gathered once
+    threading.Thread(target=app.site.prepare, daemon=True).start()
     routes = [
         Route("/", app.home),
         Route("/pair/{a}/{b}", app.pair),

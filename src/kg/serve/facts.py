@@ -184,12 +184,6 @@ def facts_naming(graph: StoreGraph, nodes: Iterable[Node]) -> set[Node]:
         f"?f <{PROV.wasDerivedFrom}> ?s }} LIMIT {FACT_LIMIT * 4}")}
 
 
-def agents_of(graph: StoreGraph, state: URIRef) -> set[Node]:
-    """The state and everything that stands for it or belongs to it."""
-    rows = graph.rows(f"SELECT DISTINCT ?x WHERE {{ ?x {STATE_PATH} ?state }}", state=state)
-    return {state, *(row["x"] for row in rows)}
-
-
 def event_kinds(graph: StoreGraph) -> set[Node]:
     """The classes of events (kgo:Event and its subclasses)."""
     return {row["c"] for row in graph.rows(

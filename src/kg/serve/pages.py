@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -21,7 +22,6 @@ from kg.serve.facts import (
     STATE_PATH,
     STRENGTH,
     Fact,
-    agents_of,
     event_kinds,
     facts_naming,
     headline,
@@ -38,6 +38,7 @@ STANCE_KINDS = {"Support", "SharedPosition", "Condemnation", "Statement", "Threa
                 "Commitment"}
 AGREEMENT_KINDS = {"Agreement", "Signing"}
 RECENT_SOURCES = 100  # sources listed on the home page
+MOST_FINDINGS = 200  # findings listed on the home page (all are counted by rule)
 # The values on which the reports of one event can disagree: its dates, places, participants,
 # who visited whom, who signed, amounts.
 DISPUTABLE = {"when", *DATE_KEYS, KGO.place, KGO.participant, KGO.visitor, KGO.hostState,
@@ -53,7 +54,7 @@ class Site:
         self.files = seeds.resolve().parent  # the folder the fact files' paths start from
         self._lock = threading.Lock()
         self._home: dict[str, Any] | None = None
-        self._agents: dict[Node, set[Node]] = {}
+        self._findings: dict[str, Any] | None = None
         self.events = event_kinds(graph)
 
     # -- shared -------------------------------------------------------------------------------
@@ -66,10 +67,19 @@ class Site:
             nodes.update(n for n in (fact.kind, fact.source, fact.occurrence) if n is not None)
         return self.graph.labels(nodes)
 
+    @functools.cached_property
+    def owners(self) -> dict[Node, set[Node]]:
+        """Each state, with everything that stands for it or belongs to it (see STATE_PATH)."""
+        found: dict[Node, set[Node]] = defaultdict(set)
+        for row in self.graph.rows(f"""SELECT DISTINCT ?x ?state WHERE {{
+                ?state a kgo:State . ?x {STATE_PATH} ?state }}"""):
+            found[row["state"]].add(row["x"])
+        for row in self.graph.rows("SELECT ?state WHERE { ?state a kgo:State }"):
+            found[row["state"]].add(row["state"])
+        return dict(found)
+
     def agents(self, state: URIRef) -> set[Node]:
-        if state not in self._agents:
-            self._agents[state] = agents_of(self.graph, state)
-        return self._agents[state]
+        return self.owners.get(state, {state})
 
     def is_event(self, fact: Fact) -> bool:
         return fact.kind in self.events
@@ -77,11 +87,27 @@ class Site:
     # -- home ---------------------------------------------------------------------------------
 
     def home(self) -> dict[str, Any]:
-        """Sources, counts by kind, pairs of states, check findings (computed once)."""
+        """Sources, counts by kind, pairs of states (gathered once), and the findings of the
+        checks once they have run (None before, see check)."""
         with self._lock:
             if self._home is None:
                 self._home = self._gather_home()
-            return self._home
+        return {**self._home, "findings": self._findings}
+
+    def prepare(self) -> None:
+        """What the home page shows, gathered at start: the counts, then the checks."""
+        self.home()
+        self.check()
+
+    def check(self) -> None:
+        """Run the check rules that read the data (in the background, at start)."""
+        found = self.graph.findings(self.checks)
+        found.sort(key=lambda f: (f["severity"], f["rule"], str(f.get("focus"))))
+        shown = found[:MOST_FINDINGS]
+        self._findings = {
+            "rows": shown, "count": len(found),
+            "rules": Counter(f"{f['severity']}: {f['rule']}" for f in found).most_common(),
+            "labels": self.graph.labels(f["focus"] for f in shown if "focus" in f)}
 
     def _gather_home(self) -> dict[str, Any]:
         g = self.graph
@@ -91,8 +117,7 @@ class Site:
         sources.sort(key=lambda r: (str(r.get("date", "")), str(r["s"])), reverse=True)
         kinds = g.rows("""SELECT ?kind (COUNT(?f) AS ?n) WHERE { ?f prov:wasDerivedFrom ?s ;
             a ?kind FILTER (STRSTARTS(STR(?kind), STR(kgo:))) } GROUP BY ?kind""")
-        findings = g.findings(self.checks)
-        nodes = [r["kind"] for r in kinds] + [f["focus"] for f in findings if "focus" in f]
+        nodes = [r["kind"] for r in kinds]
         pairs = self._pairs()
         labels = g.labels(nodes + [s for pair in pairs for s in pair])
         return {
@@ -100,20 +125,23 @@ class Site:
             "kinds": sorted(((label_of(labels, r["kind"]), int(r["n"])) for r in kinds),
                             key=lambda k: (-k[1], k[0])),
             "pairs": [(a, b, n) for (a, b), n in pairs.most_common()],
-            "findings": sorted(findings, key=lambda f: (f["severity"], f["rule"],
-                                                        str(f.get("focus")))),
             "labels": labels,
         }
 
     def _pairs(self) -> Counter[tuple[Node, Node]]:
-        """How many events each pair of states shares."""
-        rows = self.graph.rows(f"""SELECT DISTINCT ?f ?state WHERE {{
-            ?f prov:wasDerivedFrom ?s ; a ?kind ; ?p ?x . ?kind rdfs:subClassOf* kgo:Event .
-            {{ ?x a kgo:State . BIND (?x AS ?state) }}
-            UNION {{ ?x {STATE_PATH} ?state . ?state a kgo:State }} }}""")
+        """How many events each pair of states shares: the states of the values of each
+        event (two queries joined here; one query joining them is minutes at 1,000
+        sources)."""
+        owner: dict[Node, set[Node]] = defaultdict(set)
+        for state, agents in self.owners.items():
+            for agent in agents:
+                owner[agent].add(state)
+        kinds = " ".join(f"<{k}>" for k in sorted(self.events))
         states: dict[Node, set[Node]] = defaultdict(set)
-        for row in rows:
-            states[row["f"]].add(row["state"])
+        for row in self.graph.rows(f"""SELECT DISTINCT ?f ?x WHERE {{
+                VALUES ?kind {{ {kinds} }} ?f a ?kind ; ?p ?x .
+                ?f prov:wasDerivedFrom ?s FILTER (isIRI(?x)) }}"""):
+            states[row["f"]].update(owner.get(row["x"], ()))
         pairs: Counter[tuple[Node, Node]] = Counter()
         for found in states.values():
             ordered = sorted(found, key=str)
