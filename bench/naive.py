@@ -27,14 +27,14 @@ import owlready2
 from pyshacl import validate
 from rdflib import Graph
 
-from kg.check import KGG, load_rules
-from kg.convert import Converter
-from kg.facts import load_corpus
-from kg.namespaces import PREFIXES
-from kg.ontology import load_ontology
-from kg.query import bind, named_queries
-from kg.reason import reasoning_lines
-from kg.validate import load_shapes
+from kg.build.convert import Converter
+from kg.check.reason import reasoning_lines
+from kg.check.run import KGG, load_rules
+from kg.facts.loading import load_corpus
+from kg.query.request import bind, named_queries
+from kg.rdf.namespaces import PREFIXES
+from kg.rdf.ontology import load_ontology
+from kg.shacl.validate import load_shapes
 
 T = TypeVar("T")
 

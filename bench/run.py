@@ -179,7 +179,7 @@ def kg_check(kg: str, corpus: Corpus, commands: set[str], timeout: float) -> Mea
 
 def query_params(folder: Path) -> dict[str, dict[str, str]]:
     """Each named query's parameters that need a value (FILL); the others keep defaults."""
-    from kg.query import named_queries  # only when kg has queries
+    from kg.query.request import named_queries  # only when kg has queries
 
     return {query.name: {p.name: FILL[p.type] for p in query.params
                          if p.default is None and p.type in FILL}

@@ -171,7 +171,7 @@ def main() -> None:
                         str(args.sources), "--seed", str(args.seed), "--out", str(seeds)],
                        check=True)
         subprocess.run([sys.executable, "-c", "from kg.cli import main; main()", "build",
-                        "--seeds", str(seeds), "--output", str(build)], check=True, cwd=ROOT,
+                        "--seeds", str(seeds), "--build", str(build)], check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
     if build is None:
         raise SystemExit("give --sources N or --build DIR")

@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from kg.engines import StoreEngine
-from kg.query import Request, named_queries
+from kg.query.engines import StoreEngine
+from kg.query.request import Request, named_queries
 from kg.store import open_store
 
 LIMIT = 10_000_000  # read every row: the limit `kg query --limit` would cut at is not measured

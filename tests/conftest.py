@@ -54,7 +54,7 @@ def serve_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "\n\n".join(paragraphs) + "\n", encoding="utf-8")
     result = CliRunner().invoke(main, [
         "build", "--seeds", str(root / "seeds"), "--ontology", str(ROOT / "ontology"),
-        "--shapes", str(ROOT / "shapes"), "--output", str(root / "build")])
+        "--shapes", str(ROOT / "shapes"), "--build", str(root / "build")])
     assert result.exit_code == 0, result.output
     return root
 

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from rdflib.namespace import RDF
 
 from conftest import ROOT
+from kg.build.convert import Converter
 from kg.cli import main
-from kg.convert import Converter
-from kg.facts import load_corpus
-from kg.model import Figure
-from kg.namespaces import KGO
-from kg.ontology import load_ontology
+from kg.facts.loading import load_corpus
+from kg.facts.model import Figure
+from kg.rdf.namespaces import KGO
+from kg.rdf.ontology import load_ontology
 
 SOURCES = 20
 
@@ -136,7 +136,7 @@ def test_a_floor_is_shown_as_one_and_so_is_its_ratio(bench_run):
 
 def test_warm_queries_answer_every_named_query_on_a_build(bench_run, tmp_path, capsys):
     output = tmp_path / "build"
-    result = CliRunner().invoke(main, ["build", "--output", str(output)])
+    result = CliRunner().invoke(main, ["build", "--build", str(output)])
     assert result.exit_code == 0, result.output
     warm = load_script("warm")
     assert warm.main(["--build", str(output), "--queries", str(ROOT / "queries"),

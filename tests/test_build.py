@@ -12,13 +12,13 @@ from rdflib.namespace import PROV
 
 from conftest import DATA, ROOT
 from kg.cli import main
-from kg.facts import load_corpus
-from kg.namespaces import KGO, fact_iri, source_iri
+from kg.facts.loading import load_corpus
+from kg.rdf.namespaces import KGO, fact_iri, source_iri
 
 
 def run_build(seeds: Path, output: Path):
     args = ["build", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
-            "--shapes", str(ROOT / "shapes"), "--output", str(output)]
+            "--shapes", str(ROOT / "shapes"), "--build", str(output)]
     return CliRunner().invoke(main, args)
 
 

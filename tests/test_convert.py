@@ -7,11 +7,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
 from conftest import DATA
-from kg.convert import Converter, date_literal
-from kg.export import serialize
-from kg.facts import load_corpus
-from kg.model import PartialDate
-from kg.namespaces import CAMEO, KGO, KGR, ORG, PLOVER, SCHEMA
+from kg.build.convert import Converter, date_literal
+from kg.facts.loading import load_corpus
+from kg.facts.model import PartialDate
+from kg.rdf.canonical import serialize
+from kg.rdf.namespaces import CAMEO, KGO, KGR, ORG, PLOVER, SCHEMA
 
 ONTOLOGY = Graph()
 ONTOLOGY.add((KGO.Visit, KGO.defaultCameoCode, CAMEO["042"]))

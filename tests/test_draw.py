@@ -11,10 +11,11 @@ from rdflib import URIRef
 from rdflib.namespace import OWL, RDF
 
 from conftest import ROOT
-from kg.build import Build, Inputs, make_graph
 from kg.cli import main
-from kg.draw import Selection, picture, state_codes
-from kg.ontology import load_ontology
+from kg.publish.draw import Selection, picture, state_codes
+from kg.rdf.ontology import load_ontology
+from kg.store import Inputs
+from oracle import Build, make_graph
 
 INPUTS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
           "--shapes", str(ROOT / "shapes")]
@@ -51,10 +52,23 @@ def test_states_are_clusters_with_their_officials(july_dot):
     assert "Minister of Foreign Affairs of Türkiye" in clusters["cluster_TUR"]
 
 
-def test_visits_are_dated_arrows_to_the_host_state(july_dot):
+def test_visits_are_arrows_to_the_host_state_with_each_sources_date(july_dot):
+    """A date the sources disagree on is shown per source, never merged into a range."""
     visits = re.findall(r'"(hakan-fidan|yasar-guler)" -> PAK \[label="visit\n([^"]*)"', july_dot)
-    dates = f"2025-07-08 {DASH} 2025-07-09"
+    dates = ("2025-07-09 (planned, 000_64bbc71721c0a85b)\n"
+             "2025-07-08 (reported, 004_9b5fa0e87cd416ef)")
     assert sorted(visits) == [("hakan-fidan", dates), ("yasar-guler", dates)]
+
+
+def test_every_kind_of_event_is_drawn_with_tooltips_naming_facts_and_sources(built):
+    """With no state given: stances, agreements, figures and conflicts too; meetings with
+    their topics; every line's tooltip names its facts and their sources."""
+    everything = picture(built.graph, Selection()).source
+    for kind in ("condemnation", "support", "shared position", "agreement", "figure",
+                 "meeting: "):
+        assert re.search(rf'label="?{kind}', everything), kind
+    assert 'tooltip="s000-fidan-visit (000_64bbc71721c0a85b); s004-fidan-visit ' in everything
+    assert "IND" in everything  # states beyond the pair (India, whom a stance is about)
 
 
 def test_meetings_link_their_participants_once_per_event(july_dot):

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import networkx as nx
 import owlready2
@@ -21,19 +22,17 @@ from rdflib.compare import to_isomorphic
 from rdflib.namespace import OWL, RDF, XSD
 
 from conftest import ROOT
-from kg.build import Build, Inputs, make_graph
 from kg.cli import main
-from kg.convert import REGISTRY_GRAPH
-from kg.export import (
+from kg.publish.export import (
     FORMATS,
-    ONTOLOGY_GRAPH,
     QUAD_FORMATS,
+    built_graphs,
     load_context,
-    select,
-    serialize_graphs,
     stable_literal,
 )
-from kg.namespaces import KGO, KGR, PREFIXES, source_iri
+from kg.rdf.namespaces import KGO, KGR, ONTOLOGY_GRAPH, PREFIXES, REGISTRY_GRAPH, source_iri
+from kg.store import Inputs, read_graphs
+from oracle import Build, make_graph
 
 OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
               "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
@@ -48,19 +47,33 @@ INPUTS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
 
 @pytest.fixture(scope="module")
 def built() -> Build:
+    """The independent oracle: the graph made in memory with rdflib (tests/oracle.py)."""
     return make_graph(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"))
 
 
 @pytest.fixture(scope="module")
-def exports(built: Build) -> dict[str, bytes]:
-    """Every format of the whole graph (data and ontology), made once."""
-    graphs = select(built.parts, built.ontology)
-    context = load_context(ROOT / "ontology")
-    return {fmt: serialize_graphs(graphs, fmt, context) for fmt in FORMATS}
+def build_dir(tmp_path_factory) -> Path:
+    """The seeds built once for the module by `kg build`."""
+    output = tmp_path_factory.mktemp("build")
+    result = CliRunner().invoke(main, ["build", *INPUTS, "--build", str(output)])
+    assert result.exit_code == 0, result.output
+    return output
 
 
-def run_export(*args: str):
-    return CliRunner().invoke(main, ["export", *INPUTS, *args])
+@pytest.fixture(scope="module")
+def store_graphs(build_dir: Path) -> dict[URIRef, Graph]:
+    """The named graphs of the build's store."""
+    return built_graphs(build_dir)
+
+
+@pytest.fixture(scope="module")
+def exports(build_dir: Path) -> dict[str, bytes]:
+    """Every format of the whole graph (data and ontology), exported once by `kg export`."""
+    return {fmt: run_export(build_dir, "--format", fmt).stdout_bytes for fmt in FORMATS}
+
+
+def run_export(build_dir: Path, *args: str):
+    return CliRunner().invoke(main, ["export", *INPUTS, "--build", str(build_dir), *args])
 
 
 def stable(graph: Graph) -> Graph:
@@ -77,10 +90,9 @@ def digest(graph: Graph) -> int:
 
 
 @pytest.fixture(scope="module")
-def expected(built: Build) -> dict[str, dict[URIRef | None, int]]:
-    """The digests of the built graph: per named graph (quads) and as a whole (triples)."""
-    graphs = {name: stable(graph) for name, graph in
-              {**built.parts, ONTOLOGY_GRAPH: built.ontology}.items()}
+def expected(store_graphs) -> dict[str, dict[URIRef | None, int]]:
+    """The digests of the store's graphs: per named graph (quads) and as a whole (triples)."""
+    graphs = {name: stable(graph) for name, graph in store_graphs.items()}
     union = Graph()
     for graph in graphs.values():
         union += graph
@@ -140,6 +152,30 @@ def test_rdflib_parses_the_built_graph_back(expected, exports, fmt):
 @pytest.mark.parametrize("fmt", sorted(OX_FORMATS))
 def test_oxigraph_parses_the_built_graph_back(expected, exports, fmt):
     assert_same_graphs(oxigraph_graphs(exports[fmt], fmt), expected, fmt)
+
+
+def test_the_store_holds_the_triples_the_oracle_makes_in_memory(store_graphs, built):
+    """The build's store and an independent conversion in rdflib hold the same triples."""
+    union = Graph()
+    for graph in store_graphs.values():
+        union += stable(graph)
+    assert digest(union) == digest(stable(built.graph))
+
+
+@pytest.mark.parametrize("fmt", sorted(QUAD_FORMATS))
+def test_quad_exports_hold_exactly_the_stores_quads_and_no_triple_twice(build_dir, exports, fmt):
+    """TriG and N-Quads hold the store's quads, graph by graph, each triple in one graph."""
+    found = oxigraph_graphs(exports[fmt], fmt)
+    store = {URIRef(name): lines for name, lines in read_graphs(build_dir).items()}
+    assert set(found) == set(store)
+    seen: set = set()
+    for name, graph in found.items():
+        mine = Graph().parse(data=store[name], format="nt")
+        assert len(graph) == len(mine), name
+        assert digest(graph) == digest(stable(mine)), name
+        ground = {t for t in graph if not any(isinstance(x, BNode) for x in t)}
+        assert not ground & seen, name
+        seen |= ground
 
 
 def test_named_graphs_are_the_registry_each_source_and_the_ontology(exports):
@@ -236,21 +272,20 @@ def test_context_terms_name_properties_of_the_ontology(built):
 HASHES = """
 import hashlib, sys
 from pathlib import Path
-from kg.build import Inputs, make_graph
-from kg.export import FORMATS, load_context, select, serialize_graphs
-root = Path(sys.argv[1])
-b = make_graph(Inputs(root / "seeds", root / "ontology", root / "shapes"))
+from kg.publish.export import FORMATS, built_graphs, load_context, select, serialize_graphs
+root, build = Path(sys.argv[1]), Path(sys.argv[2])
+graphs = select(built_graphs(build))
 for fmt in FORMATS:
-    out = serialize_graphs(select(b.parts, b.ontology), fmt, load_context(root / "ontology"))
+    out = serialize_graphs(graphs, fmt, load_context(root / "ontology"))
     print(fmt, hashlib.sha256(out).hexdigest())
 """
 
 
-def test_every_format_is_byte_identical_in_another_process(exports):
+def test_every_format_is_byte_identical_in_another_process(build_dir, exports):
     """Another process, another hash seed, other blank-node ids: the same bytes."""
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    run = subprocess.run([sys.executable, "-c", HASHES, str(ROOT)], capture_output=True,
-                         text=True, env=env, check=True)
+    run = subprocess.run([sys.executable, "-c", HASHES, str(ROOT), str(build_dir)],
+                         capture_output=True, text=True, env=env, check=True)
     again = dict(line.split() for line in run.stdout.splitlines())
     assert again == {fmt: hashlib.sha256(exports[fmt]).hexdigest() for fmt in FORMATS}
 
@@ -275,44 +310,46 @@ def test_line_formats_are_sorted(exports, fmt):
 # -- the command ------------------------------------------------------------------------------
 
 
-def test_standard_output_carries_the_export_and_nothing_else(exports):
-    result = run_export("--format", "nquads")
+def test_standard_output_carries_the_export_and_nothing_else(build_dir, exports):
+    result = run_export(build_dir, "--format", "nquads")
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes == exports["nquads"]
 
 
-def test_data_only_to_a_file_holds_the_registry_and_the_sources(built, tmp_path):
+def test_data_only_to_a_file_holds_the_registry_and_the_sources(build_dir, store_graphs,
+                                                                 tmp_path):
     path = tmp_path / "out" / "data.nq"
-    result = run_export("--format", "nquads", "--data-only", "--output", str(path))
+    result = run_export(build_dir, "--format", "nquads", "--data-only", "--output", str(path))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"wrote {path.as_posix()}"
     graphs = oxigraph_graphs(path.read_bytes(), "nquads")
-    assert set(graphs) == set(built.parts) == {REGISTRY_GRAPH, *(source_iri(s) for s in SOURCES)}
-    assert sum(len(g) for g in graphs.values()) == sum(len(g) for g in built.parts.values())
+    data = {name: g for name, g in store_graphs.items() if name != ONTOLOGY_GRAPH}
+    assert set(graphs) == set(data) == {REGISTRY_GRAPH, *(source_iri(s) for s in SOURCES)}
+    assert sum(len(g) for g in graphs.values()) == sum(len(g) for g in data.values())
 
 
-def test_ontology_only_is_the_ontology(built, tmp_path):
+def test_ontology_only_is_the_ontology(build_dir, built, tmp_path):
     path = tmp_path / "ontology.ttl"
-    result = run_export("--format", "turtle", "--ontology-only", "--output", str(path))
+    result = run_export(build_dir, "--format", "turtle", "--ontology-only", "--output", str(path))
     assert result.exit_code == 0, result.output
     assert digest(Graph().parse(path)) == digest(stable(built.ontology))
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--format", "xml"], "Invalid value for '--format'"),
+    (["--format", "n3"], "Invalid value for '--format'"),
     (["--data-only", "--ontology-only"], "--data-only and --ontology-only exclude each other"),
 ])
-def test_usage_errors_exit_2(args, message):
-    result = run_export(*args)
+def test_usage_errors_exit_2(build_dir, args, message):
+    result = run_export(build_dir, *args)
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
 
 
-def test_an_output_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_2(build_dir, tmp_path):
     blocker = tmp_path / "file.txt"
     blocker.write_text("not a folder", encoding="utf-8")
-    result = run_export("--output", str(blocker / "graph.ttl"))
+    result = run_export(build_dir, "--output", str(blocker / "graph.ttl"))
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("kg: error")]
     assert errors == [
@@ -332,3 +369,21 @@ def test_a_broken_context_is_one_line_and_exit_2(tmp_path):
     assert result.output == (f"kg: error: {(ontology / 'context.jsonld').as_posix()}: a JSON-LD "
                              "context must be an object with an '@context' object (never a "
                              "remote reference)\n")
+
+
+@pytest.mark.parametrize("args, fmt", [
+    (["--output", "{dir}/g.nt"], "ntriples"),
+    (["--output", "{dir}/g.nq"], "nquads"),
+    (["--output", "{dir}/g.trig"], "trig"),
+    (["--output", "{dir}/g.rdf"], "rdfxml"),
+    (["--output", "{dir}/g.jsonld"], "jsonld"),
+    (["--format", "ttl", "--output", "{dir}/g.nt"], "turtle"),
+    (["--format", "nt", "--output", "{dir}/g.txt"], "ntriples"),
+    (["--format", "XML", "--output", "{dir}/g.out"], "rdfxml"),
+])
+def test_the_suffix_or_riots_short_name_picks_the_format(build_dir, exports, tmp_path, args, fmt):
+    """As riot does: --format (kg's or riot's short names) first, else the output's suffix."""
+    args = [a.format(dir=tmp_path) for a in args]
+    result = run_export(build_dir, *args)
+    assert result.exit_code == 0, result.output
+    assert Path(args[-1]).read_bytes() == exports[fmt]

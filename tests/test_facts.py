@@ -8,8 +8,8 @@ import pytest
 
 from conftest import DATA
 from kg.errors import InputError
-from kg.facts import load_corpus
-from kg.model import Visit
+from kg.facts.loading import load_corpus
+from kg.facts.model import Visit
 
 SOURCE = """
 entities:

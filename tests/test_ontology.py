@@ -14,13 +14,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
-import kg.convert
-import kg.model
-from kg import reason
-from kg.convert import Converter, camel
-from kg.facts import load_corpus
-from kg.model import MEASURES, MODALITY_IRIS, Casualties, Pred, Record
-from kg.namespaces import CAMEO, KGO, KGR, PLOVER
+import kg.build.convert
+import kg.facts.model
+from kg.build.convert import Converter, camel
+from kg.check import reason
+from kg.facts.loading import load_corpus
+from kg.facts.model import MEASURES, MODALITY_IRIS, Casualties, Pred, Record
+from kg.rdf.namespaces import CAMEO, KGO, KGR, PLOVER
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology"
@@ -28,7 +28,7 @@ ONTOLOGY_IRI = URIRef("https://w3id.org/kg-bilateral/ontology")
 VANN = "http://purl.org/vocab/vann/"
 DECLARATIONS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 PROPERTY_TYPES = DECLARATIONS[1:]
-QB_DATASET = kg.convert.QB.dataSet
+QB_DATASET = kg.build.convert.QB.dataSet
 
 needs_java = pytest.mark.skipif(
     reason.java_executable() is None, reason="Java is not installed: HermiT cannot run"
@@ -185,7 +185,7 @@ _NAMESPACES = {"KGO", "ORG", "SCHEMA", "QB", "TIME", "PROV", "SKOS", "DCTERMS", 
 
 def converter_terms() -> set[URIRef]:
     """Every term convert.py names as NS.term or NS["term"] (rdf:type and XSD excluded)."""
-    tree = ast.parse(Path(kg.convert.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(kg.build.convert.__file__).read_text(encoding="utf-8"))
     terms = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -196,7 +196,7 @@ def converter_terms() -> set[URIRef]:
         else:
             continue
         if namespace in _NAMESPACES:
-            terms.add(getattr(kg.convert, namespace)[local])
+            terms.add(getattr(kg.build.convert, namespace)[local])
     return terms
 
 
@@ -299,9 +299,9 @@ def test_converter_terms_are_declared(ontology: Graph) -> None:
 
 
 def test_source_kinds_are_declared(ontology: Graph) -> None:
-    kinds = set(_literal_values(kg.model.Source, "kind"))
+    kinds = set(_literal_values(kg.facts.model.Source, "kind"))
     for kind in sorted(kinds):
-        assert _declared(ontology, kg.convert.SCHEMA[kind], (OWL.Class,)), kind
+        assert _declared(ontology, kg.build.convert.SCHEMA[kind], (OWL.Class,)), kind
 
 
 def test_converted_sample_uses_only_declared_terms(ontology: Graph, sample: Graph) -> None:

@@ -22,10 +22,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from conftest import ROOT
-from kg import query as kq
-from kg.build import Inputs
 from kg.cli import main
-from kg.namespaces import KGO, KGR, PREFIXES
+from kg.query import request as kq
+from kg.rdf.namespaces import KGO, KGR, PREFIXES
+from kg.store import Inputs
 
 QUERIES = ROOT / "queries"
 NAMES = sorted(p.stem for p in QUERIES.glob("*.rq"))
@@ -38,7 +38,7 @@ NUMERIC = {str(XSD[t]) for t in ("integer", "decimal", "double", "float", "int",
 def build_dir(tmp_path_factory) -> Path:
     """The seeds built once for the module, with `kg build --output`."""
     output = tmp_path_factory.mktemp("build")
-    result = CliRunner().invoke(main, ["build", *SOURCES, "--output", str(output)])
+    result = CliRunner().invoke(main, ["build", *SOURCES, "--build", str(output)])
     assert result.exit_code == 0, result.output
     return output
 
@@ -178,6 +178,20 @@ def test_json_is_the_w3c_results_format(build_dir):
     assert document["head"]["vars"] == ["organisation", "statement", "source"]
     assert [b["organisation"]["value"] for b in document["results"]["bindings"]] == [
         str(KGR[x]) for x in ("daesh", "feto", "pkk")]
+
+
+def test_xml_is_the_w3c_results_format_rdflib_reads_back(build_dir):
+    """SPARQL Query Results XML: the same solutions as the JSON results, read by rdflib."""
+    from rdflib.query import Result
+
+    as_xml = kg_query(build_dir, "cq09-support-against", "--format", "xml")
+    assert as_xml.exit_code == 0, as_xml.output
+    assert as_xml.stdout.startswith('<?xml version="1.0" encoding="utf-8"?>')
+    parsed = Result.parse(source=io.BytesIO(as_xml.stdout_bytes), format="xml")
+    found = sorted(str(row[0]) for row in parsed)
+    assert found == sorted(str(KGR[x]) for x in ("daesh", "feto", "pkk"))
+    ask = kg_query(build_dir, "--sparql", "ASK { ?s a kgo:Visit }", "--format", "xml")
+    assert Result.parse(source=io.BytesIO(ask.stdout_bytes), format="xml").askAnswer is True
 
 
 def test_ask_prints_true_or_false_and_exits_0(build_dir):

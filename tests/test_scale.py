@@ -20,23 +20,24 @@ from hypothesis import strategies as st
 from rdflib import Dataset, Graph
 
 from conftest import DATA, ROOT
-from kg import pipeline, units
-from kg.build import Inputs, make_graph
-from kg.check import KGG, CheckStore, load_rules, run_rule
+from kg.build import pipeline
+from kg.check.run import KGG, RuleStore, load_rules, run_rule
 from kg.cli import main
-from kg.engines import GraphEngine, StoreEngine
-from kg.query import Request, graph_path, load_graph, named_queries, prepare, render
-from kg.screen import Data, Screen, superclasses
-from kg.store import open_store
-from kg.validate import load_shapes, locate, validate
+from kg.query.engines import GraphEngine, StoreEngine
+from kg.query.request import Request, graph_path, load_graph, named_queries, render
+from kg.shacl import units
+from kg.shacl.screen import Data, Screen, superclasses
+from kg.shacl.validate import load_shapes, locate, validate
+from kg.store import Inputs, open_store
 from kg.workers import run_all
+from oracle import make_graph
 
 
 def build(seeds: Path, output: Path) -> list[str]:
     """`kg build` through the command line; its output lines."""
     result = CliRunner().invoke(main, [
         "build", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
-        "--shapes", str(ROOT / "shapes"), "--output", str(output)])
+        "--shapes", str(ROOT / "shapes"), "--build", str(output)])
     assert result.exit_code in (0, 1), result.output
     return result.output.splitlines()
 
@@ -225,7 +226,7 @@ def test_every_named_query_answers_on_the_store_as_on_rdflib(tmp_path):
         given_params |= {k: str(v) for k, v in (answer.get("params") or {}).items()
                          if k in given_params}
         request = Request.make(named, [f"{k}={v}" for k, v in given_params.items()], "json")
-        on_rdflib = rdflib_engine.run(prepare(named), request.bindings, 10000)
+        on_rdflib = rdflib_engine.run(named.text, request.form, request.bindings, 10000)
         on_store = store_engine.run(named.text, request.form, request.bindings, 10000)
         for fmt in ("json", "table"):
             assert render(on_store, fmt, store_engine.label) == render(
@@ -250,7 +251,7 @@ def test_every_rule_finds_on_the_check_store_what_rdflib_finds(tmp_path):
     dataset = Dataset()
     dataset.default_graph += graph
     found: dict[str, int] = {}
-    with CheckStore(output, b"", Graph(), Graph()) as store:
+    with RuleStore(output, b"", Graph(), Graph()) as store:
         for rule in load_rules(ROOT / "checks"):
             if str(KGG) in rule.text:  # the ontology's checks: tests/checks covers them
                 continue

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_INPUT = 2
+EXIT_INTERNAL = 70  # a bug of kg (sysexits.h EX_SOFTWARE), never a verdict on the graph
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,12 @@ def one_line(text: str) -> str:
         ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) == "Cc" else ch
         for ch in text
     )
+
+
+def did_you_mean(word: str, choices: list[str], show_allowed: bool = False) -> str:
+    """' (did you mean 'x'?)' for the choices close to a word; else, when the choices are few
+    enough to show, ' (allowed: ...)'."""
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if close:
+        return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
+    return f" (allowed: {', '.join(choices)})" if show_allowed and choices else ""

@@ -1,6 +1,7 @@
-"""The Oxigraph store `kg build` writes beside graph.ttl and `kg query` reads: one named graph
-per source (the source's IRI), the registry's and the ontology's; queries see their union as
-the default graph.
+"""The build folder: the Oxigraph store `kg build` writes beside graph.ttl, and every other
+command reads (`kg query`, `kg check`, `kg export`, `kg draw`, `kg push`, `kg serve`): one named
+graph per source (the source's IRI), the registry's and the ontology's; queries see their union
+as the default graph.
 
 A build prepares the new store beside the current one — a copy of it (a RocksDB checkpoint:
 hard links, no data copied) with only the graphs whose triples changed replaced, or a bulk
@@ -11,6 +12,9 @@ triples, which is how the next build knows what changed.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import io
 import json
 import os
@@ -18,18 +22,31 @@ import shutil
 import tempfile
 import typing
 from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
 
-from kg.cache import digest
 from kg.errors import InputError, Location
-from kg.export import current_umask
-from kg.ntriples import in_graph
+from kg.files import current_umask, digest, write_atomically
+from kg.rdf.ntriples import in_graph
 
+GRAPH_FILE = "graph.ttl"
+REPORT_FILE = "validation-report.ttl"
 STORE_DIR = "store"
 _DATABASE = "oxigraph"
 _MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Where a build reads from (the fact files, the ontology, the shapes) and the build folder
+    it writes to."""
+
+    seeds: Path = Path("seeds")
+    ontology: Path = Path("ontology")
+    shapes: Path = Path("shapes")
+    output: Path = Path("build")
 
 
 def store_path(build_dir: Path) -> Path:
@@ -56,6 +73,25 @@ def open_store_at(folder: Path) -> pyoxigraph.Store:
         raise InputError(f"cannot open the store: {exc}", Location(path.as_posix())) from None
 
 
+def graph_names(store: pyoxigraph.Store) -> list[str]:
+    """The IRIs of the store's named graphs, sorted."""
+    return sorted(node.value for node in store.named_graphs()
+                  if isinstance(node, pyoxigraph.NamedNode))
+
+
+def graph_lines(store: pyoxigraph.Store, name: str) -> bytes:
+    """One named graph's triples as N-Triples lines, sorted."""
+    text = store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
+                      from_graph=pyoxigraph.NamedNode(name))
+    return b"".join(sorted(text.splitlines(True)))
+
+
+def read_graphs(build_dir: Path) -> dict[str, bytes]:
+    """Every named graph of the built store (IRI -> N-Triples lines), in IRI order."""
+    store = open_store(build_dir)
+    return {name: graph_lines(store, name) for name in graph_names(store)}
+
+
 def prepare(build_dir: Path, graphs: Mapping[str, bytes],
             diffed: Collection[str] = ()) -> Path:
     """A new store beside the current one holding exactly `graphs` (IRI -> N-Triples lines),
@@ -67,7 +103,7 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes the folder private (0700)
     manifest = {iri: digest(lines) for iri, lines in graphs.items()}
     try:
-        if not _update_copy(build_dir, staging, graphs, manifest):
+        if not _updated_copy(build_dir, staging, graphs, manifest):
             _bulk_load(staging / _DATABASE, graphs)
         for iri in diffed:
             (staging / f"{manifest[iri]}.nt").write_bytes(graphs[iri])
@@ -126,6 +162,17 @@ class _Chunks(io.RawIOBase):
         return size
 
 
+def _updated_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
+                  manifest: Mapping[str, str]) -> bool:
+    """_update_copy, or False when the current store cannot be read (a damaged store is
+    not copied: the new one is loaded whole)."""
+    try:
+        return _update_copy(build_dir, staging, graphs, manifest)
+    except (OSError, RuntimeError, ValueError, SyntaxError):
+        shutil.rmtree(staging / _DATABASE, ignore_errors=True)
+        return False
+
+
 def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
                  manifest: Mapping[str, str]) -> bool:
     """Copy the current store and replace the graphs that changed; False when there is no
@@ -141,10 +188,7 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
     gone = [iri for iri in before if iri not in manifest]
     if 2 * (len(changed) + len(gone)) > len(manifest):
         return False
-    try:
-        pyoxigraph.Store.read_only(str(current / _DATABASE)).backup(str(staging / _DATABASE))
-    except OSError:
-        return False
+    pyoxigraph.Store.read_only(str(current / _DATABASE)).backup(str(staging / _DATABASE))
     store = pyoxigraph.Store(str(staging / _DATABASE))
     replaced = [iri for iri in changed if not _diff(store, current, iri, before.get(iri),
                                                     graphs[iri])]
@@ -173,3 +217,132 @@ def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
         store.remove(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object, graph))
     store.load(added, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
     return True
+
+
+# -- the build's manifest: what a good build read and wrote -------------------------------------
+
+BUILD_MANIFEST = "build.json"
+_LOCK = "build.lock"  # held by the build that writes the folder
+_LEFTOVERS = (".store-*", f".{GRAPH_FILE}.*", f".{REPORT_FILE}.*", f".{BUILD_MANIFEST}.*")
+
+
+# The stages whose code decides what a build writes (with the modules at the top of the package,
+# which every stage may use): a change to any file in them is another build, and no entry of
+# the cache made by other code is used.
+BUILD_STAGES = ("rdf", "facts", "build", "shacl")
+
+
+@functools.cache
+def code_digest(stages: tuple[str, ...] = BUILD_STAGES) -> str:
+    """A digest of the code of the stage folders and of the package's top-level modules."""
+    root = Path(__file__).parent
+    files = sorted([*root.glob("*.py"), *(f for s in stages for f in (root / s).rglob("*.py"))])
+    return digest(*(part for f in files
+                    for part in (f.relative_to(root).as_posix(), f.read_bytes())))
+
+
+def input_files(inputs: Inputs) -> dict[str, Path]:
+    """Every file a build reads, under the fact files, the ontology and the shapes, keyed by
+    its role and its path inside that folder (so that `seeds` and `/abs/seeds` agree)."""
+    found: dict[str, Path] = {}
+    for role, folder in (("seeds", inputs.seeds), ("ontology", inputs.ontology),
+                         ("shapes", inputs.shapes)):
+        if folder.is_file():
+            found[f"{role}:{folder.name}"] = folder
+        elif folder.is_dir():
+            found.update((f"{role}:{p.relative_to(folder).as_posix()}", p)
+                         for p in sorted(folder.rglob("*")) if p.is_file())
+    return found
+
+
+def _fingerprint(path: Path) -> list:
+    """A file's size, modification time and content digest."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, digest(path.read_bytes())]
+
+
+def write_manifest(inputs: Inputs) -> None:
+    """Record, last of all, what a good build read and wrote: every input file's digest, the
+    code's, graph.ttl's and the store's. A build folder without it is not a good build."""
+    output = inputs.output
+    manifest = {
+        "code": code_digest(),
+        "inputs": {key: _fingerprint(p) for key, p in input_files(inputs).items()},
+        "graph": _fingerprint(output / GRAPH_FILE),
+        "store": _fingerprint(store_path(output) / _MANIFEST),
+    }
+    write_atomically(output / BUILD_MANIFEST,
+                     json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def drop_manifest(build_dir: Path) -> None:
+    """The build folder is about to change: until a new manifest is written it is no good build."""
+    (build_dir / BUILD_MANIFEST).unlink(missing_ok=True)
+
+
+def stale_reason(inputs: Inputs, deep: bool = False) -> str | None:
+    """Why the build folder does not hold the build of these inputs by this code (None when
+    it does). Files whose size and time are unchanged are taken as unchanged, unless `deep`:
+    then graph.ttl and the store's manifest are read again and compared by content."""
+    output = inputs.output
+    try:
+        manifest = json.loads((output / BUILD_MANIFEST).read_text(encoding="utf-8"))
+        recorded: dict[str, list] = manifest["inputs"]
+        built = {GRAPH_FILE: (output / GRAPH_FILE, manifest["graph"]),
+                 STORE_DIR: (store_path(output) / _MANIFEST, manifest["store"])}
+        code = manifest["code"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{output.as_posix()} holds no complete build"
+    if code != code_digest():
+        return "kg's code changed since the last build"
+    for name, (path, fingerprint) in built.items():
+        if not _same(path, fingerprint, deep):
+            return f"{(output / name).as_posix()} is missing or damaged"
+    files = input_files(inputs)
+    for key in sorted(set(recorded) | set(files)):
+        if key not in files:
+            return f"{_shown(inputs, key)} was removed"
+        if key not in recorded:
+            return f"{files[key].as_posix()} is new"
+        if not _same(files[key], recorded[key], deep=False):
+            return f"{files[key].as_posix()} changed"
+    return None
+
+
+def _shown(inputs: Inputs, key: str) -> str:
+    """The path of a recorded input as the user names its folder now."""
+    role, _, inside = key.partition(":")
+    folder: Path = getattr(inputs, role)
+    return (folder if folder.is_file() else folder / inside).as_posix()
+
+
+def _same(path: Path, fingerprint: list, deep: bool) -> bool:
+    """Whether a file still has the recorded content (read only when its size or time moved)."""
+    try:
+        stat = path.stat()
+        size, mtime, content = fingerprint
+        if stat.st_size != size:
+            return False
+        if stat.st_mtime_ns == mtime and not deep:
+            return True
+        return digest(path.read_bytes()) == content
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+@contextlib.contextmanager
+def build_lock(build_dir: Path) -> Iterator[None]:
+    """One build at a time in a build folder; the leftovers of killed builds are removed."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / _LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            for pattern in _LEFTOVERS:
+                for leftover in build_dir.glob(pattern):
+                    if leftover.is_dir():
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    else:
+                        leftover.unlink(missing_ok=True)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

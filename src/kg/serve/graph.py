@@ -6,22 +6,19 @@ Everything here reads; nothing writes to the store (it is opened read-only).
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph
 from rdflib import Graph as TripleGraph
 from rdflib import URIRef
-from rdflib.query import Result
 from rdflib.term import Node
 
-from kg.check import load_rules
-from kg.engines import Outcome, StoreEngine, from_oxigraph, projection, select
+from kg.check.run import load_rules
 from kg.errors import InputError
-from kg.export import LABELS, pick_label, serialize_graphs
-from kg.namespaces import BASE, KGO, KGR, PREFIXES
-from kg.query import (
+from kg.query.engines import Solutions as Outcome
+from kg.query.engines import StoreEngine, from_oxigraph, projection, select
+from kg.query.request import (
     DEFAULT_LIMIT,
     DEFAULT_TIMEOUT,
     PARAM_TYPES,
@@ -35,7 +32,10 @@ from kg.query import (
     short_iri,
     within,
 )
-from kg.sparql_text import substituted
+from kg.query.text import substituted
+from kg.rdf.canonical import serialize_triples
+from kg.rdf.labels import LABELS, pick_label
+from kg.rdf.namespaces import BASE, KGO, KGR, PREFIXES
 from kg.store import has_store, open_store
 
 __all__ = [
@@ -62,7 +62,7 @@ class StoreGraph:
 
     def __init__(self, build_dir: Path) -> None:
         if not has_store(build_dir):
-            raise InputError(f"no built graph in '{build_dir}': run `kg build --output "
+            raise InputError(f"no built graph in '{build_dir}': run `kg build --build "
                              f"{build_dir}` first")
         self.build_dir = build_dir
         self.store = open_store(build_dir)
@@ -126,7 +126,7 @@ class StoreGraph:
         graph = TripleGraph()
         for t in triples:
             graph.add(tuple(from_oxigraph(x) for x in (t.subject, t.predicate, t.object)))
-        return serialize_graphs({URIRef("urn:kg:graph"): graph}, fmt)
+        return serialize_triples(graph, fmt)
 
     def findings(self, folder: Path) -> list[dict[str, Node | str]]:
         """What the check rules of a folder that read the data alone (not the ontology's
@@ -144,7 +144,7 @@ class StoreGraph:
 
 def serialize_description(graph: TripleGraph, fmt: str) -> bytes:
     """A description written as Turtle or JSON-LD (or another of GRAPH_FORMATS)."""
-    return serialize_graphs({URIRef("urn:kg:description"): graph}, fmt)
+    return serialize_triples(graph, fmt)
 
 
 def bound_text(query: QueryFile) -> str:
@@ -178,13 +178,6 @@ def evaluate(build_dir: Path, request: Request, timeout: float, limit: int) -> O
     return within(task, timeout)
 
 
-def write_outcome(outcome: Outcome, fmt: str, labels: Mapping[Node, str] | None = None) -> bytes:
+def write_outcome(outcome: Outcome, fmt: str) -> bytes:
     """An outcome in a W3C results format (json, xml, csv, tsv) or an RDF format."""
-    if fmt == "xml":
-        parsed = Result.parse(io.BytesIO(render(outcome, "json", lambda n: None)),
-                              format="json")
-        text = parsed.serialize(format="xml", encoding="utf-8")
-        assert isinstance(text, bytes)
-        return text
-    found = labels or {}
-    return render(outcome, fmt, found.get)
+    return render(outcome, fmt, lambda node: None)

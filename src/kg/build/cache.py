@@ -1,0 +1,90 @@
+"""The build's cache: what was computed from some content, under a key made from that content
+(and from the code and settings that computed it), in one SQLite file.
+
+A build reads the entries it can use, computes the rest, and only once it has succeeded
+writes the new entries and drops those it did not use; so the cache holds what the last
+build used, a failed build changes nothing, and an entry is never stale (another content
+gives another key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+CACHE_FILE = "cache/kg-cache.sqlite"
+_BATCH = 500  # keys per SELECT (SQLite limits the number of parameters)
+
+
+class Cache:
+    """Entries by table and key; new entries wait in memory until `commit`."""
+
+    def __init__(self, build_dir: Path) -> None:
+        self.path = build_dir / CACHE_FILE
+        self.staged: dict[str, dict[str, bytes]] = {}
+        self.used: dict[str, set[str]] = {}
+
+    def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
+        """The entries found for the keys (each marked as used)."""
+        wanted = list(dict.fromkeys(keys))
+        self.used.setdefault(table, set()).update(wanted)
+        found: dict[str, Any] = {}
+        if not self.path.is_file():
+            return found
+        try:
+            with contextlib.closing(sqlite3.connect(self.path)) as db:
+                for start in range(0, len(wanted), _BATCH):
+                    batch = wanted[start:start + _BATCH]
+                    marks = ",".join("?" * len(batch))
+                    rows = db.execute(f"SELECT key, value FROM {_table(table)} "
+                                      f"WHERE key IN ({marks})", batch)
+                    found.update((key, pickle.loads(value)) for key, value in rows)
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return {}  # an unreadable cache is an empty one
+        return found
+
+    def get(self, table: str, key: str) -> Any:
+        """One entry, or None."""
+        return self.get_many(table, [key]).get(key)
+
+    def put(self, table: str, key: str, value: Any) -> None:
+        """Stage an entry (marked as used); `commit` writes it."""
+        self.staged.setdefault(table, {})[key] = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        self.used.setdefault(table, set()).add(key)
+
+    def commit(self, prune: bool = True) -> None:
+        """Write the staged entries and (pruning) drop every entry this build did not use,
+        in one transaction; a cache that cannot be written is started afresh."""
+        try:
+            self._write(prune)
+        except sqlite3.DatabaseError:
+            self.path.unlink(missing_ok=True)
+            self._write(prune)
+
+    def _write(self, prune: bool) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(self.path)) as db, db:
+            for table, keys in self.used.items():
+                name = _table(table)
+                db.execute(f"CREATE TABLE IF NOT EXISTS {name} "
+                           "(key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                db.executemany(f"INSERT OR REPLACE INTO {name} VALUES (?, ?)",
+                               self.staged.get(table, {}).items())
+                if not prune:
+                    continue
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM kept")
+                db.executemany("INSERT INTO kept VALUES (?)", ((k,) for k in keys))
+                db.execute(f"DELETE FROM {name} WHERE key NOT IN (SELECT key FROM kept)")
+        self.staged.clear()
+
+
+def _table(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"not a table name: {name!r}")
+    return f"t_{name}"

@@ -1,0 +1,483 @@
+"""`kg build` at scale: each fact file is converted on its own — in parallel, and only when its
+content (or the converter, or the ontology's CAMEO codes) changed since the last build — then
+the files are checked together, and the graph is written from the same N-Triples lines in two
+forms: build/graph.ttl (sorted Turtle) and the Oxigraph store (build/store). Nothing in the
+output folder changes unless the whole build succeeds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import time
+import typing
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from kg.build.cache import Cache
+from kg.build.convert import Converter
+from kg.errors import InputError, Location
+from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
+from kg.files import digest, stage_file
+from kg.query.engines import StoreEngine
+from kg.rdf.canonical import serialize
+from kg.rdf.namespaces import (
+    ONTOLOGY_GRAPH,
+    PREFIX_IRIS,
+    REGISTRY_GRAPH,
+    bind_prefixes,
+    fact_iri,
+    source_iri,
+)
+from kg.rdf.ntriples import Block, distinct_sorted, triple_lines, turtle, turtle_blocks
+from kg.rdf.ontology import load_ontology
+from kg.shacl import units
+from kg.shacl.units import Summary, summarize
+from kg.shacl.validate import Finding, Validation, load_shapes, locate, sort_findings, validate
+from kg.store import (
+    GRAPH_FILE,
+    REPORT_FILE,
+    STORE_DIR,
+    Inputs,
+    build_lock,
+    code_digest,
+    discard,
+    drop_manifest,
+    open_store_at,
+    prepare,
+    stale_reason,
+    swap_in,
+    write_manifest,
+)
+from kg.workers import run_all
+
+PARALLEL_FROM = 64  # files to convert before it pays to start worker processes
+
+Advance = Callable[[int], None]
+Progress = Callable[[str, int], AbstractContextManager[Advance]]
+
+
+@contextlib.contextmanager
+def silent(label: str, total: int) -> Iterator[Advance]:
+    """A progress display that shows nothing."""
+    yield lambda done: None
+
+
+# -- the ontology ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a build takes from the ontology: the converter's CAMEO codes, the ontology's
+    triples as N-Triples lines (blank nodes labelled from their content), and the prefixes
+    its files declare."""
+
+    key: str
+    codes: tuple[dict, dict]
+    lines: bytes
+    namespaces: tuple[tuple[str, str], ...]
+
+    @property
+    def converter_key(self) -> str:
+        """What a fact file's conversion depends on besides the file: the converter's code
+        and the CAMEO codes."""
+        return digest(code_digest(), *(repr(sorted(c.items())) for c in self.codes))
+
+
+def folder_key(folder: Path, *salt: str) -> str:
+    """A digest of the Turtle files of a folder (names and bytes)."""
+    files = sorted(folder.glob("*.ttl")) if folder.is_dir() else []
+    return digest(*salt, *(part for f in files for part in (f.name, f.read_bytes())))
+
+
+def load_vocabulary(folder: Path, cache: Cache) -> Vocabulary:
+    """The ontology's vocabulary, read from the cache when its files are unchanged."""
+    key = folder_key(folder, code_digest())
+    found = cache.get("ontology", key)
+    if found is None:
+        graph = load_ontology(folder)  # bad Turtle (or no files) is an InputError
+        namespaces = tuple((prefix, str(ns)) for prefix, ns in (Graph() + graph).namespaces())
+        found = Vocabulary(key, Converter(graph).codes(),
+                           triple_lines(to_canonical_graph(graph)), namespaces)
+        cache.put("ontology", key, found)
+    return found
+
+
+# -- converting the fact files ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Converted:
+    """One fact file converted: its ids and references (for the checks across files), its
+    triples as N-Triples, and what the validation's cut needs of them (see kg.units).
+
+    The triples are split by subject: those about its source and facts (and the nodes made
+    from them) for its source's graph, the others — its entities, and what its facts say of
+    shared nodes: a person's current post, an event's occurrence — for the registry's. So no
+    triple is in two graphs, and the union of the graphs, which queries see as their default
+    graph, holds each triple once (as a set of triples does).
+    """
+
+    index: FileIndex
+    registry: bytes = b""
+    graph: str | None = None
+    triples: bytes = b""  # sorted, without repeats
+    summary: Summary = field(default_factory=Summary)
+    turtle: tuple[Block, ...] = ()  # the Turtle of its own nodes (see ntriples.turtle_blocks)
+
+
+_converter: Converter | None = None  # each worker's, set by _start
+_incoming: frozenset[bytes] = frozenset()
+_OWN_NODES = (str(fact_iri("")), str(source_iri("")))  # IRIs minted from a file's own ids
+
+
+def _start(codes: tuple[dict, dict], incoming: frozenset[bytes]) -> None:
+    global _converter, _incoming
+    _converter, _incoming = Converter.from_codes(codes), incoming
+
+
+def convert_file(task: tuple[bytes, str]) -> Converted | InputError:
+    """Parse and convert one file (given its bytes and its path as shown); bad input is
+    returned, not raised, so that errors are reported in file order."""
+    raw, shown = task
+    try:
+        parsed = parse_fact_bytes(raw, shown)
+    except InputError as exc:
+        return exc
+    assert _converter is not None
+    registry, own = [], []
+    for _, triple in _converter.quads(parsed.corpus()):
+        (own if str.startswith(triple[0], _OWN_NODES) else registry).append(triple)
+    source = str(source_iri(parsed.source.record.id)) if parsed.source else None
+    registry_lines = triple_lines(registry)
+    own_sorted = distinct_sorted(triple_lines(own))
+    own_lines = b"".join(own_sorted)
+    return Converted(parsed.index(shown), registry_lines, source, own_lines,
+                     summarize(registry_lines, own_lines, _incoming),
+                     tuple(turtle_blocks(own_sorted, PREFIX_IRIS)))
+
+
+@dataclass
+class Conversion:
+    """Every fact file's conversion, in file order (bad input as InputError), and how many
+    were converted by this build rather than read from the cache."""
+
+    results: list[Converted | InputError]
+    converted: int
+
+    def indexes(self) -> Iterator[FileIndex]:
+        """Each file's index; the first bad file's error is raised in its turn."""
+        for result in self.results:
+            if isinstance(result, InputError):
+                raise result
+            yield result.index
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The fact files read: each one's path as shown, its bytes (or why it cannot be read),
+    and the key of its conversion (empty for a file that cannot be read)."""
+
+    shown: list[str]
+    contents: list[bytes | InputError]
+    keys: list[str]
+
+
+def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]) -> Sources:
+    """Every fact file under `seeds`, read, with the key of its conversion."""
+    files = shown_files(seeds)
+    contents: list[bytes | InputError] = []
+    for path, shown in files:
+        try:
+            contents.append(read_fact_bytes(path, shown))
+        except InputError as exc:
+            contents.append(exc)
+    salt = digest(vocabulary.converter_key, *sorted(incoming))
+    keys = [digest(salt, shown, raw) if isinstance(raw, bytes) else ""
+            for (_, shown), raw in zip(files, contents, strict=True)]
+    return Sources([shown for _, shown in files], contents, keys)
+
+
+def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[bytes],
+                  cache: Cache, progress: Progress = silent) -> Conversion:
+    """Every fact file converted, or read from the cache."""
+    keys = sources.keys
+    found = cache.get_many("files", [key for key in keys if key])
+    todo = [i for i, key in enumerate(keys) if key and key not in found]
+    with progress("converting", len(todo)) as advance:
+        done = run_all(convert_file, [(sources.contents[i], sources.shown[i]) for i in todo],
+                       _start, (vocabulary.codes, incoming), advance, PARALLEL_FROM)
+    for i, result in zip(todo, done, strict=True):
+        found[keys[i]] = result
+        if isinstance(result, Converted):
+            cache.put("files", keys[i], result)
+    results = [found[key] if key else raw
+               for key, raw in zip(keys, sources.contents, strict=True)]
+    return Conversion(results, len(todo))  # type: ignore[arg-type]
+
+
+# -- validation ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The validation of a build and how many units it validated (the rest from the cache)."""
+
+    validation: Validation
+    units: int = 0
+    checked: int = 0
+    report_lines: bytes | None = None  # the report's results as N-Triples (unit by unit)
+
+
+def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabulary,
+                shapes_dir: Path, shapes: Graph, cache: Cache, where: Where,
+                progress: Progress = silent) -> Validated:
+    """The SHACL findings of the graph: unit by unit (see kg.units) when the shapes allow
+    it, else pySHACL over the whole graph."""
+    started = time.perf_counter()
+    plan = units.plan(shapes)
+    if plan.uncut is not None:
+        graph = _rdflib_graph(converted, vocabulary)
+        return Validated(validate(graph, shapes))
+    parts = [units.Part(name, c.registry, c.triples, c.summary, key)
+             for name, key, c in zip(sources.shown, sources.keys, converted, strict=True)]
+    cut = units.cut(parts, vocabulary.lines, plan.incoming)
+    typed = (line for p in parts for text in p.summary.types.values()
+             for line in text.splitlines(True))
+    subclasses = b"".join(sorted({line for line in typed if units.split(line)[1] == units.SUBCLASS}
+                                 | set(_subclass_lines(vocabulary.lines))))
+    salt = digest(code_digest(), folder_key(shapes_dir), vocabulary.key, subclasses)
+    keys = [unit.key(salt) for unit in cut]
+    found = cache.get_many("units", keys)
+    todo = [i for i, key in enumerate(keys) if key not in found]
+    with progress("validating", len(todo)) as advance:
+        done = units.check_units([cut[i] for i in todo], shapes_dir, subclasses,
+                                 vocabulary.namespaces, advance)
+    for i, result in zip(todo, done, strict=True):
+        found[keys[i]] = result
+        cache.put("units", keys[i], result)
+    checked = [found[key] for key in keys]
+    findings = units.relocated((f for c in checked for f in c.findings), where)
+    lines = b"".join(c.report for c in checked)
+    report = functools.partial(_report, lines, findings)
+    return Validated(Validation(sort_findings(findings), report, time.perf_counter() - started),
+                    len(cut), len(todo), lines)
+
+
+
+
+def _subclass_lines(lines: bytes) -> list[bytes]:
+    return [line for line in lines.splitlines(True) if units.split(line)[1] == units.SUBCLASS]
+
+
+def _report(lines: bytes, findings: list[Finding]) -> Graph:
+    """One validation report holding the results of every unit."""
+    report = Graph()
+    bind_prefixes(report)
+    report.bind("sh", SH)
+    node = BNode()
+    report.add((node, RDF.type, SH.ValidationReport))
+    report.add((node, SH.conforms, Literal(not findings)))  # SHACL 3.6.1: no result at all
+    report.parse(data=lines, format="nt")
+    for result in list(report.subjects(SH.resultSeverity)):
+        report.add((node, SH.result, result))
+    return report
+
+
+def _rdflib_graph(converted: list[Converted], vocabulary: Vocabulary) -> Graph:
+    """The whole graph in rdflib (data and ontology), for shapes that cannot be cut."""
+    graph = Graph()
+    for prefix, namespace in vocabulary.namespaces:
+        graph.bind(prefix, namespace, override=True, replace=True)
+    graph.parse(data=b"".join([*(c.registry + c.triples for c in converted),
+                               vocabulary.lines]), format="nt")
+    return graph
+
+
+# -- the build -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    """What `kg build` did: the counts of the graph, how much came from the cache, the
+    validation, and the files written."""
+
+    counts: tuple[int, int, int]
+    triples: int
+    data: int
+    files: int
+    converted: int
+    checking: Validated
+    written: list[Path] = field(default_factory=list)
+    key: str = ""  # a digest of the inputs (and of the code that built them)
+    unchanged: bool = False  # the last build's, whose outputs were intact: nothing written
+
+    @property
+    def validation(self) -> Validation:
+        return self.checking.validation
+
+    def summary(self) -> str:
+        """The lines printed after a build (the findings follow)."""
+        cached = self.files - self.converted
+        units, checked = self.checking.units, self.checking.checked
+        return "\n".join([
+            count_line(self.counts, self.triples, self.data),
+            f"converted {self.converted} of {self.files} files ({cached} from cache); "
+            f"validated {checked} of {units} units ({units - checked} from cache)",
+            verdict_line(self.validation),
+        ])
+
+
+def build(inputs: Inputs, progress: Progress = silent) -> Built:
+    """Convert, check and validate the inputs, then write the graph, the store and (when the
+    graph does not conform) the SHACL report. Bad input raises InputError, writing nothing;
+    inputs unchanged since the last good build (in every byte, its outputs intact) change
+    nothing either. One build at a time writes to a build folder."""
+    with build_lock(inputs.output):
+        return _build(inputs, progress)
+
+
+def _build(inputs: Inputs, progress: Progress) -> Built:
+    cache = Cache(inputs.output)
+    vocabulary = load_vocabulary(inputs.ontology, cache)
+    shapes = load_shapes(inputs.shapes)
+    plan = units.plan(shapes)
+    sources = read_sources(inputs.seeds, vocabulary, plan.incoming)
+    key = digest(code_digest(), vocabulary.key, folder_key(inputs.shapes),
+                 *sources.shown, *sources.keys)
+    unchanged = _unchanged(inputs, cache, key)
+    if unchanged is not None:
+        return unchanged
+    conversion = convert_files(sources, vocabulary, plan.incoming, cache, progress)
+    indexes = list(conversion.indexes())
+    check_files(indexes)
+    converted = typing.cast(list[Converted], conversion.results)
+    graph = Assembled.of(converted, vocabulary)
+    staging = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)})
+    try:
+        where = _locator(staging, vocabulary)
+        checking = check_graph(converted, sources, vocabulary, inputs.shapes, shapes, cache,
+                               where, progress)
+        written = write(inputs, staging, graph.turtle(), checking.validation)
+    except BaseException:
+        discard(staging)
+        raise
+    counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
+    outcome = Built(counts, graph.triples, graph.data,  # type: ignore[arg-type]
+                      len(indexes), conversion.converted, checking, written, key)
+    cache.put("builds", key, _record(outcome))
+    cache.commit()
+    return outcome
+
+
+def _record(outcome: Built) -> tuple:
+    """What a later build with the same inputs returns: the outcome, its report's results as
+    N-Triples."""
+    validation, lines = outcome.validation, outcome.checking.report_lines
+    whole = None if lines is not None else validation.report.serialize(format="nt",
+                                                                        encoding="utf-8")
+    return (outcome.counts, outcome.triples, outcome.data, outcome.files,
+            validation.findings, lines, whole, outcome.checking.units, outcome.written)
+
+
+def _unchanged(inputs: Inputs, cache: Cache, key: str) -> Built | None:
+    """The outcome of the last build, when it had these inputs and what it wrote is intact
+    (graph.ttl and the store compared with the digests the build recorded)."""
+    record = cache.get("builds", key)
+    if record is None or stale_reason(inputs, deep=True) is not None:
+        return None
+    counts, triples, data, files, findings, lines, whole, unit_count, written = record
+    report = (functools.partial(_report, lines, list(findings)) if lines is not None
+              else functools.partial(Graph().parse, data=whole, format="nt"))
+    checking = Validated(Validation(findings, report), unit_count, 0, lines)
+    return Built(counts, triples, data, files, 0, checking, list(written), key, True)
+
+
+Where = Callable[[Node], Location]
+
+
+def _locator(staging: Path, vocabulary: Vocabulary) -> Where:
+    """Where a node comes from, read from the prepared store (the whole graph)."""
+    engine = StoreEngine(open_store_at(staging))
+    names = Graph()
+    for prefix, namespace in vocabulary.namespaces:
+        names.bind(prefix, namespace, override=True, replace=True)
+    return lambda node: locate(names, node, lookup=engine)
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The graph from the files' conversions: the store's graphs as N-Triples (the registry,
+    each source's, the ontology), the Turtle blocks of the nodes only one file describes,
+    and the lines of the others (the registry's and the ontology's, without repeats)."""
+
+    graphs: dict[str, bytes]
+    own: list[Block]
+    shared: list[bytes]
+    data: int
+    triples: int
+
+    @classmethod
+    def of(cls, converted: list[Converted], vocabulary: Vocabulary) -> Assembled:
+        registry = {line for c in converted for line in c.registry.splitlines(True)}
+        graphs = {str(REGISTRY_GRAPH): b"".join(sorted(registry))}
+        graphs.update((c.graph, c.triples) for c in converted if c.graph is not None)
+        graphs[str(ONTOLOGY_GRAPH)] = vocabulary.lines
+        shared = sorted(registry | set(vocabulary.lines.splitlines(True)))
+        own = sum(c.triples.count(b"\n") for c in converted)
+        return cls(graphs, [b for c in converted for b in c.turtle], shared,
+                   own + len(registry), own + len(shared))
+
+    def turtle(self) -> bytes:
+        """graph.ttl: every triple, in sorted order."""
+        return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS)], PREFIX_IRIS)
+
+
+
+
+
+def write(inputs: Inputs, staging: Path, text: bytes, validation: Validation) -> list[Path]:
+    """Write the Turtle and the report (or remove an old one) beside their places, then put
+    them and the prepared store in place, and last the build's manifest (a build folder
+    without one is rebuilt, so a build stopped half-way never passes for a good one)."""
+    output = inputs.output
+    staged: list[tuple[Path, Path]] = []
+    try:
+        staged.append((stage_file(output / GRAPH_FILE, text), output / GRAPH_FILE))
+        if not validation.conforms:
+            staged.append((stage_file(output / REPORT_FILE, serialize(validation.report)),
+                           output / REPORT_FILE))
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    drop_manifest(output)
+    for temporary, path in staged:
+        os.replace(temporary, path)
+    if validation.conforms:
+        (output / REPORT_FILE).unlink(missing_ok=True)
+    swap_in(staging, output)
+    write_manifest(inputs)
+    return [path for _, path in staged] + [output / STORE_DIR]
+
+
+def count_line(counts: tuple[int, int, int], triples: int, data: int) -> str:
+    """What the graph holds: sources, facts, entities, triples (with and without ontology)."""
+    sources, facts, entities = counts
+    return (f"sources: {sources}  facts: {facts}  entities: {entities}  triples: {triples} "
+            f"(data {data})")
+
+
+def verdict_line(validation: Validation) -> str:
+    """Whether the graph conforms to the shapes, and how many findings of each severity."""
+    verdict = "conforms" if validation.conforms else "does not conform"
+    return (f"validation: {verdict} ({validation.count('Violation')} violations, "
+            f"{validation.count('Warning')} warnings, {validation.count('Info')} notes)")

@@ -1,0 +1,1 @@
+"""The `kg` commands, one module each, loaded only when called (see kg.cli)."""

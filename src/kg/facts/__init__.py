@@ -1,0 +1,1 @@
+"""Facts: the fact-file schema and the loading of YAML fact files (stage 1)."""

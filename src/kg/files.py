@@ -1,0 +1,61 @@
+"""Files at the lowest level: content digests, and writes that land whole or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from kg.errors import InputError
+
+
+def digest(*parts: bytes | str) -> str:
+    """A key for some content: the SHA-256 of its parts, each length-prefixed."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "big"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Write a file whole or not at all: a temporary file beside it, renamed into place."""
+    staged = stage_file(path, content)
+    try:
+        os.replace(staged, path)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+
+
+def stage_file(path: Path, content: bytes) -> Path:
+    """The content in a temporary file beside `path`, for os.replace to put in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes the file private (0600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_output(path: Path, content: bytes) -> None:
+    """write_atomically, with a path that cannot be written reported as bad input."""
+    try:
+        write_atomically(path, content)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError(f"cannot write '{path}': a folder on its path is a file") from None
+    except OSError as exc:
+        raise InputError(f"cannot write '{path}': {exc.strerror or exc}") from None

@@ -1,0 +1,1 @@
+"""Publishing what the build wrote: exports, pictures, ontology docs, pushes to a server."""

@@ -1,0 +1,1 @@
+"""Queries: named query files, their parameters, the engines that run them, result formats."""

@@ -1,0 +1,1 @@
+"""RDF at the lowest level: the project's namespaces, terms as N-Triples, Turtle folders."""

@@ -1,0 +1,70 @@
+"""The project's namespaces and the minting of IRIs from validated ids."""
+
+import re
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
+
+BASE = "https://w3id.org/kg-bilateral/"
+# What an id of the fact files may be: it becomes the local part of an IRI as it is.
+ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
+KGO = Namespace(BASE + "ontology#")
+KGR = Namespace(BASE + "id/")
+CAMEO = Namespace(BASE + "cameo/")
+PLOVER = Namespace(BASE + "plover/")
+ORG = Namespace("http://www.w3.org/ns/org#")
+SCHEMA = Namespace("https://schema.org/")
+QB = Namespace("http://purl.org/linked-data/cube#")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+WD = Namespace("http://www.wikidata.org/entity/")
+
+PREFIXES: dict[str, Namespace] = {
+    "kgo": KGO,
+    "kgr": KGR,
+    "cameo": CAMEO,
+    "plover": PLOVER,
+    "org": ORG,
+    "prov": Namespace(str(PROV)),
+    "schema": SCHEMA,
+    "qb": QB,
+    "skos": Namespace(str(SKOS)),
+    "time": Namespace(str(TIME)),
+    "foaf": FOAF,
+    "owl": Namespace(str(OWL)),
+    "rdf": Namespace(str(RDF)),
+    "rdfs": Namespace(str(RDFS)),
+    "xsd": Namespace(str(XSD)),
+    "dcterms": Namespace(str(DCTERMS)),
+    "wd": WD,
+}
+PREFIX_IRIS: dict[str, str] = {name: str(namespace) for name, namespace in PREFIXES.items()}
+
+# The store's named graphs besides one per source (named by the source's IRI).
+REGISTRY_GRAPH = KGR["graph/registry"]  # the entities, and what facts say of shared nodes
+ONTOLOGY_GRAPH = URIRef(BASE + "ontology")  # the ontology and its vocabularies
+
+
+def entity_iri(entity_id: str) -> URIRef:
+    """The IRI of a registry entity (state, person, organisation, post, place, topic)."""
+    return KGR[entity_id]
+
+
+def fact_iri(fact_id: str) -> URIRef:
+    """The IRI of the node a fact describes (a visit, a figure, a post holding...)."""
+    return KGR[f"fact/{fact_id}"]
+
+
+def event_iri(event_key: str) -> URIRef:
+    """The IRI of a real-world happening that facts of several sources may report."""
+    return KGR[f"event/{event_key}"]
+
+
+def source_iri(source_id: str) -> URIRef:
+    """The IRI of a source document."""
+    return KGR[f"source/{source_id}"]
+
+
+def bind_prefixes(graph) -> None:
+    """Declare the prefixes users expect, once, on a graph."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)

@@ -1,0 +1,1 @@
+"""SHACL validation: a fast pre-screen of the shapes, then pySHACL on what it cannot clear."""

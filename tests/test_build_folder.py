@@ -1,0 +1,208 @@
+"""The build folder: one build path that every command reads, staleness judged by content, damage
+repaired, leftovers of killed builds removed, one-line errors from the command line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import DATA, ROOT
+from kg.cli import main
+from kg.store import GRAPH_FILE, STORE_DIR, Inputs, stale_reason
+
+SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
+SELECT = "SELECT ?source WHERE { ?source a kgo:Source } ORDER BY ?source"
+
+
+def source_file(name: str, state: str) -> str:
+    """A fact file of its own: one state, one person, one reported visit."""
+    return f"""
+entities:
+  - {{id: {state}, type: State, labels: {{en: State {state}}}}}
+  - {{id: person-{name}, type: Person, labels: {{en: Person {name}}}}}
+source: {{id: {name}, file: {name}.txt, title: Report {name}, language: en, date: "2025-03-05"}}
+facts:
+  - {{id: {name}-visit, type: Visit, para: 1, modality: reported, visitor: person-{name},
+     host: {state}, date: "2025-03-04"}}
+"""
+
+
+def kg(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Path, Path]:
+    """A small corpus of its own (the minimal fact file and a third pair) and its build."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(DATA / "minimal.yaml", seeds / "minimal.yaml")
+    (seeds / "second.yaml").write_text(source_file("second", "ITA"), encoding="utf-8")
+    output = tmp_path / "build"
+    result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
+    assert result.exit_code == 0, result.output
+    return seeds, output
+
+
+def inputs(corpus: tuple[Path, Path]) -> Inputs:
+    seeds, output = corpus
+    return Inputs(seeds, ROOT / "ontology", ROOT / "shapes", output)
+
+
+def query(corpus: tuple[Path, Path], text: str = SELECT):
+    seeds, output = corpus
+    return kg("query", "--sparql", text, "--format", "csv", "--seeds", str(seeds), *SCHEMA,
+              "--build", str(output))
+
+
+def test_a_fresh_build_is_not_stale_and_a_second_build_writes_nothing(corpus):
+    seeds, output = corpus
+    assert stale_reason(inputs(corpus)) is None
+    before = (output / GRAPH_FILE).stat().st_mtime_ns
+    again = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[-1].startswith("up to date: ")
+    assert (output / GRAPH_FILE).stat().st_mtime_ns == before
+
+
+def test_a_touched_file_with_the_same_content_rebuilds_nothing(corpus):
+    seeds, _ = corpus
+    (seeds / "minimal.yaml").touch()
+    assert stale_reason(inputs(corpus)) is None
+    result = query(corpus)
+    assert result.exit_code == 0, result.output
+    assert "building the graph first" not in result.stderr
+
+
+def add_more(seeds: Path) -> None:
+    (seeds / "more.yaml").write_text(source_file("more", "ESP"), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda seeds: (seeds / "second.yaml").unlink(), "second.yaml was removed"),
+    (lambda seeds: add_more(seeds), "more.yaml is new"),
+    (lambda seeds: (seeds / "minimal.yaml").write_text(
+        (seeds / "minimal.yaml").read_text(encoding="utf-8") + "\n# a note\n",
+        encoding="utf-8"), "minimal.yaml changed"),
+])
+def test_an_added_removed_or_changed_file_makes_the_build_stale(corpus, change, reason):
+    seeds, _ = corpus
+    change(seeds)
+    assert reason in (stale_reason(inputs(corpus)) or "")
+    result = query(corpus)
+    assert f"kg: note: building the graph first: {seeds.as_posix()}/{reason}" in result.stderr
+    assert stale_reason(inputs(corpus)) is None
+
+
+def test_a_deleted_file_leaves_no_stale_answers(corpus, tmp_path):
+    seeds, _ = corpus
+    add_more(seeds)
+    assert "more" in query(corpus).stdout
+    (seeds / "more.yaml").unlink()
+    assert "more" not in query(corpus).stdout
+
+
+@pytest.mark.parametrize("damage", ["truncated graph", "store files gone", "manifest gone"])
+def test_a_damaged_build_is_rebuilt_with_one_note(corpus, damage):
+    seeds, output = corpus
+    good = (output / GRAPH_FILE).read_bytes()
+    if damage == "truncated graph":
+        (output / GRAPH_FILE).write_bytes(good[: len(good) // 2])
+    elif damage == "store files gone":
+        shutil.rmtree(output / STORE_DIR)
+    else:
+        (output / "build.json").unlink()
+    assert stale_reason(inputs(corpus)) is not None
+    result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].startswith("wrote ")
+    assert (output / GRAPH_FILE).read_bytes() == good
+    assert query(corpus).exit_code == 0
+
+
+def test_a_corrupted_store_database_is_rebuilt_not_a_traceback(corpus):
+    seeds, output = corpus
+    for table in (output / STORE_DIR / "oxigraph").glob("*.sst"):
+        data = bytearray(table.read_bytes())
+        data[len(data) // 2: len(data) // 2 + 64] = b"\xff" * 64
+        table.write_bytes(bytes(data))
+    add_more(seeds)  # an input change too
+    result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "more" in query(corpus).stdout
+
+
+def test_leftovers_of_killed_builds_are_removed(corpus):
+    seeds, output = corpus
+    (output / ".store-abc123").mkdir()
+    (output / ".store-abc123" / "junk").write_bytes(b"x")
+    (output / f".{GRAPH_FILE}.tmp42").write_bytes(b"half")
+    add_more(seeds)
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
+    assert not [p.name for p in output.iterdir() if p.name.startswith(".")]
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, words", [
+    (["query", "--limit", "zero"], "Invalid value for '--limit'"),
+    (["export", "--format", "nope"], "Invalid value for '--format'"),
+    (["bulid"], "No such command 'bulid'"),
+    (["build", "--no-such-option"], "No such option"),
+])
+def test_usage_errors_are_one_line_and_exit_2(args, words):
+    result = kg(*args)
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("kg: error: ") and words in lines[0]
+
+
+def test_short_help_and_the_commands_in_workflow_order():
+    result = kg("-h")
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.output.split("Commands:")[1].splitlines()
+              if line.startswith("  ") and line.strip()]
+    assert listed[:4] == ["build", "check", "queries", "query"]
+    assert kg("query", "-h").exit_code == 0
+
+
+def test_an_internal_error_is_one_line_exit_70_and_a_traceback_only_with_debug(tmp_path):
+    """A bug of kg (here: a store folder that is a file) is exit 70, never exit 1 or 2."""
+    program = ("import sys, kg.store\n"
+               "kg.store.stale_reason = lambda *a, **k: 1 / 0\n"
+               "from kg.cli import main\n"
+               "sys.argv = ['kg', *sys.argv[1:]]\n"
+               "main()\n")
+    for debug, traceback in (([], False), (["--debug"], True)):
+        run = subprocess.run([sys.executable, "-c", program, *debug, "query", "--sparql",
+                              "ASK {}", "--build", str(tmp_path)], capture_output=True,
+                             text=True, cwd=ROOT)
+        assert run.returncode == 70, run.stderr
+        assert run.stderr.splitlines()[-1].startswith("kg: internal error: ZeroDivisionError")
+        assert ("Traceback" in run.stderr) is traceback
+
+
+def test_a_query_loads_no_build_stage_no_shacl_and_no_http_client(corpus):
+    """What `kg query` imports on an up-to-date build: the store and the query stage only."""
+    seeds, output = corpus
+    program = ("import sys\n"
+               "from kg.cli import main\n"
+               "sys.argv = ['kg', *sys.argv[1:]]\n"
+               "try:\n    main()\n"
+               "except SystemExit:\n    pass\n"
+               "heavy = [m for m in ('kg.build.pipeline', 'kg.shacl.validate', 'pyshacl', 'httpx',"
+               " 'owlready2', 'networkx', 'pydantic') if m in sys.modules]\n"
+               "print('HEAVY', heavy)\n")
+    run = subprocess.run([sys.executable, "-c", program, "query", "--sparql", SELECT,
+                          "--seeds", str(seeds), *SCHEMA, "--build", str(output)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert "HEAVY []" in run.stdout
