@@ -77,17 +77,19 @@ def fetch(client: httpx.Client, path: str) -> httpx.Response:
 
 
 def start(build: Path, seeds: Path, port: int) -> subprocess.Popen:
-    """kg serve in its own process; returns once it answers."""
+    """kg serve in its own process; returns once its home page is complete."""
     server = subprocess.Popen(
         [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--build",
          str(build), "--seeds", str(seeds), "--port", str(port)], cwd=ROOT)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/", timeout=120).status_code == 200:
-                return server
+            home = httpx.get(f"http://127.0.0.1:{port}/", timeout=600)
+            if home.status_code == 200 and "checks are running" not in home.text:
+                return server  # the checks, run in the background at start, are done
         except httpx.TransportError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.5)
     server.kill()
     raise SystemExit("kg serve did not start")
 

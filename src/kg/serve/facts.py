@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
 from rdflib.term import Node
 
@@ -21,8 +21,10 @@ BOOKKEEPING = {DCTERMS.identifier, KGO.declaredIn, KGO.line, RDF.type, PROV.wasD
 MODALITIES = {KGO.Reported: "reported", KGO.Planned: "planned", KGO.Expected: "expected"}
 STRENGTH = {"reported": 3, "planned": 2, "expected": 1}
 # The properties that date a fact, in the order a date is read from them.
-DATE_KEYS = (KGO.date, URIRef(SCHEMA + "startDate"), URIRef(SCHEMA + "endDate"),
-             KGO.arrivalDate, KGO.departureDate, KGO.signingDate, KGO.asOf, KGO.refPeriod)
+DATE, START, END = KGO.date, URIRef(SCHEMA + "startDate"), URIRef(SCHEMA + "endDate")
+ARRIVAL, DEPARTURE, SIGNED = KGO.arrivalDate, KGO.departureDate, KGO.signingDate
+AS_OF, PERIOD = KGO.asOf, KGO.refPeriod
+DATE_KEYS = (DATE, START, END, ARRIVAL, DEPARTURE, SIGNED, AS_OF, PERIOD)
 # The state an agent belongs to (as the timeline query says: a government, an organisation,
 # a post, a place, a national, the holder of a post of the state, a council of its relation).
 STATE_PATH = ("kgo:nationality|kgo:state|kgo:governmentOf|kgo:basedIn|kgo:country"
@@ -87,15 +89,14 @@ class Fact:
     @property
     def when(self) -> str:
         """Its date as the sources give it: a day, a span, or the date it holds as of."""
-        dates = {p: str(self.first(p)) for p in DATE_KEYS if self.first(p) is not None}
-        start = dates.get(KGO.date) or dates.get(URIRef(SCHEMA + "startDate")) or dates.get(
-            KGO.arrivalDate) or dates.get(KGO.signingDate)
-        end = dates.get(URIRef(SCHEMA + "endDate")) or dates.get(KGO.departureDate)
+        dates = {p: str(v[0]) for p in DATE_KEYS if (v := self.values.get(p))}
+        start = dates.get(DATE) or dates.get(START) or dates.get(ARRIVAL) or dates.get(SIGNED)
+        end = dates.get(END) or dates.get(DEPARTURE)
         if start:
             return f"{start} \N{EN DASH} {end}" if end and end != start else start
-        if KGO.asOf in dates:
-            return f"as of {dates[KGO.asOf]}"
-        return dates.get(KGO.refPeriod, "")
+        if AS_OF in dates:
+            return f"as of {dates[AS_OF]}"
+        return dates.get(PERIOD, "")
 
     @property
     def shown_when(self) -> str:
@@ -133,6 +134,8 @@ def load_facts(graph: StoreGraph, iris: Iterable[Node]) -> list[Fact]:
         _add(fact, row["p"], row["o"])  # type: ignore[arg-type]
     for fact in facts.values():
         fact.paragraphs.sort()
+        for found in fact.values.values():
+            found.sort(key=str)
     _inherit_dates(graph, list(facts.values()))
     return sorted(facts.values(), key=lambda f: (str(f.source), f.paragraphs[:1], f.line,
                                                  str(f.iri)))
@@ -156,32 +159,57 @@ def _inherit_dates(graph: StoreGraph, facts: list[Fact]) -> None:
         fact.during = held.when if held else ""
 
 
-def _add(fact: Fact, prop: URIRef, value: Node) -> None:
-    if prop == RDF.type and str(value).startswith(str(KGO)):
+def _kind(fact: Fact, value: Node) -> None:
+    if str(value).startswith(_KGO):
         fact.kind = value  # type: ignore[assignment]
-    elif prop == KGO.modality:
-        fact.modality = MODALITIES.get(value, "reported")  # type: ignore[call-overload]
-    elif prop == PROV.wasDerivedFrom:
-        fact.source = value  # type: ignore[assignment]
-    elif prop == KGO.paragraph and isinstance(value, Literal):
-        fact.paragraphs.append(int(value))
-    elif prop == KGO.line and isinstance(value, Literal):
-        fact.line = int(value)
-    elif prop == KGO.occurrence:
-        fact.occurrence = value  # type: ignore[assignment]
+
+
+def _modality(fact: Fact, value: Node) -> None:
+    fact.modality = MODALITIES.get(value, "reported")  # type: ignore[call-overload]
+
+
+def _source(fact: Fact, value: Node) -> None:
+    fact.source = value  # type: ignore[assignment]
+
+
+def _paragraph(fact: Fact, value: Node) -> None:
+    fact.paragraphs.append(int(value))  # type: ignore[call-overload]
+
+
+def _line(fact: Fact, value: Node) -> None:
+    fact.line = int(value)  # type: ignore[call-overload]
+
+
+def _occurrence(fact: Fact, value: Node) -> None:
+    fact.occurrence = value  # type: ignore[assignment]
+
+
+_KGO = str(KGO)
+# What each bookkeeping value sets on a fact (the others are left out, see BOOKKEEPING).
+_SETTERS = {RDF.type: _kind, KGO.modality: _modality, PROV.wasDerivedFrom: _source,
+            KGO.paragraph: _paragraph, KGO.line: _line, KGO.occurrence: _occurrence}
+
+
+def _add(fact: Fact, prop: URIRef, value: Node) -> None:
+    setter = _SETTERS.get(prop)
+    if setter is not None:
+        setter(fact, value)
     elif prop not in BOOKKEEPING:
         fact.values.setdefault(prop, []).append(value)
-        fact.values[prop].sort(key=str)
 
 
-def facts_naming(graph: StoreGraph, nodes: Iterable[Node]) -> set[Node]:
-    """The facts that name any of the nodes among their values."""
-    values = " ".join(f"<{n}>" for n in sorted(set(nodes), key=str))
-    if not values:
-        return set()
-    return {row["f"] for row in graph.rows(
-        f"SELECT DISTINCT ?f WHERE {{ VALUES ?x {{ {values} }} ?f ?p ?x . "
-        f"?f <{PROV.wasDerivedFrom}> ?s }} LIMIT {FACT_LIMIT * 4}")}
+def latest_naming(graph: StoreGraph, groups: list[set[Node]],
+                  most: int) -> tuple[list[Node], int]:
+    """The `most` latest facts (by their latest date; undated last) that name a node of each
+    group, and how many do in all."""
+    dates = "|".join(f"<{p}>" for p in DATE_KEYS)
+    names = " ".join(f"VALUES ?x{i} {{ {' '.join(f'<{n}>' for n in sorted(group, key=str))} }} "
+                     f"?f ?p{i} ?x{i} ." for i, group in enumerate(groups))
+    rows = graph.rows(f"""SELECT ?f (MAX(?day) AS ?latest) WHERE {{ {names}
+        ?f <{PROV.wasDerivedFrom}> ?s .
+        OPTIONAL {{ ?f {dates} ?d }} BIND (COALESCE(STR(?d), "") AS ?day) }}
+        GROUP BY ?f ORDER BY DESC(?latest) ?f""")
+    return [row["f"] for row in rows[:most]], len(rows)
 
 
 def event_kinds(graph: StoreGraph) -> set[Node]:

@@ -49,6 +49,7 @@ GRAPH_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
 _OXIGRAPH_FORMATS = {"turtle": pyoxigraph.RdfFormat.TURTLE,
                      "ntriples": pyoxigraph.RdfFormat.N_TRIPLES,
                      "rdfxml": pyoxigraph.RdfFormat.RDF_XML}
+TERMS_KEPT = 500_000
 _PREFIX_IRIS = {name: str(namespace) for name, namespace in PREFIXES.items()}
 
 
@@ -67,11 +68,31 @@ class StoreGraph:
         self.build_dir = build_dir
         self.store = open_store(build_dir)
         self.engine = StoreEngine(self.store)
+        self.terms: dict[object, Node] = {}
 
     def rows(self, text: str, **values: Node) -> list[dict[str, Node]]:
         """The rows of one of the pages' own SELECT queries, `values` put in place of their
-        variables; the default graph is the union of the store's graphs."""
-        return select(self.store, substituted(text, values), use_default_graph_as_union=True)
+        variables; the default graph is the union of the store's graphs. Terms are made
+        once each (TERMS_KEPT at most): a page reads the same predicates and names often."""
+        result = self.store.query(substituted(text, values), prefixes=_PREFIX_IRIS,
+                                  use_default_graph_as_union=True)
+        names = [v.value for v in result.variables]
+        terms = self.terms
+        found = []
+        for solution in result:
+            row = {}
+            for name in names:
+                term = solution[name]
+                if term is None:
+                    continue
+                made = terms.get(term)
+                if made is None:
+                    made = from_oxigraph(term, stable=False)
+                    if len(terms) < TERMS_KEPT:
+                        terms[term] = made
+                row[name] = made
+            found.append(row)
+        return found
 
     def holds(self, subject: URIRef) -> bool:
         """Whether the node is the subject of any triple."""

@@ -23,9 +23,9 @@ from kg.serve.facts import (
     STRENGTH,
     Fact,
     event_kinds,
-    facts_naming,
     headline,
     label_of,
+    latest_naming,
     link,
     load_facts,
 )
@@ -38,6 +38,8 @@ STANCE_KINDS = {"Support", "SharedPosition", "Condemnation", "Statement", "Threa
                 "Commitment"}
 AGREEMENT_KINDS = {"Agreement", "Signing"}
 RECENT_SOURCES = 100  # sources listed on the home page
+ENTITY_FACTS = 150  # facts an entity's page shows: the latest
+PAIR_FACTS = 300  # facts a pair's page reads: the latest
 MOST_FINDINGS = 200  # findings listed on the home page (all are counted by rule)
 # The values on which the reports of one event can disagree: its dates, places, participants,
 # who visited whom, who signed, amounts.
@@ -164,7 +166,8 @@ class Site:
                 names[value.language or ""].append((label_kind(prop), str(value)))
             elif prop not in (KGO.declaredIn, KGO.line):
                 values[prop].append(value)
-        facts = load_facts(g, facts_naming(g, [iri]))
+        chosen, total = latest_naming(g, [{iri}], ENTITY_FACTS)
+        facts = load_facts(g, chosen)
         related = g.rows("""SELECT DISTINCT ?x ?p WHERE { ?x ?p ?e
             FILTER NOT EXISTS { ?x prov:wasDerivedFrom ?s } } LIMIT 200""", e=iri)
         posts = [f for f in facts if f.kind == KGO.PostHolding
@@ -177,7 +180,8 @@ class Site:
             KGO.State in values.get(RDF.type, [])) else []
         return {"iri": iri, "names": dict(sorted(names.items())), "props": dict(values),
                 "posts": posts, "events": events, "others": group_by_kind(others, labels),
-                "related": related, "labels": labels, "pairs": pairs,
+                "related": related, "labels": labels, "pairs": pairs, "total": total,
+                "shown": len(facts),
                 "title": labels.get(iri) or str(iri).rsplit("/", 1)[-1]}
 
     # -- fact and event -----------------------------------------------------------------------
@@ -230,15 +234,14 @@ class Site:
         over the years, the agreements and the councils."""
         if not (self.graph.holds(a) and self.graph.holds(b)):
             return None
-        shared = facts_naming(self.graph, self.agents(a)) & facts_naming(
-            self.graph, self.agents(b))
+        shared, total = latest_naming(self.graph, [self.agents(a), self.agents(b)], PAIR_FACTS)
         facts = load_facts(self.graph, shared)
         labels = self.labels(facts, a, b)
         stances = [f for f in facts if f.kind_name in STANCE_KINDS]
         events = [f for f in facts if self.is_event(f) and (f.when or f not in stances)]
         figures = [f for f in facts if f.kind == KGO.Figure]
         return {
-            "a": a, "b": b, "labels": labels,
+            "a": a, "b": b, "labels": labels, "total": total, "shown": len(facts),
             "timeline": timeline(events, labels),
             "svg": relation_svg(events, labels, (a, self.agents(a)), (b, self.agents(b))),
             "chart": figures_chart(figures, labels),
