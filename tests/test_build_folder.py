@@ -170,7 +170,8 @@ def test_short_help_and_the_commands_in_workflow_order():
     assert result.exit_code == 0
     listed = [line.split()[0] for line in result.output.split("Commands:")[1].splitlines()
               if line.startswith("  ") and line.strip()]
-    assert listed[:4] == ["build", "check", "queries", "query"]
+    assert listed.index("build") < listed.index("check") < listed.index("query") < listed.index(
+        "export")
     assert kg("query", "-h").exit_code == 0
 
 

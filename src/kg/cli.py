@@ -17,17 +17,18 @@ import click
 from kg import __version__
 from kg.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATIONS
 
-# In the order of the work: build, check, ask, publish. Name -> module:attribute.
+# In the order of the work: write facts, build, check, ask, publish. Name -> module:attribute.
 COMMANDS = {
+    "draft": "kg.draft.command:draft",  # a reviewable first draft of a fact file from an article
     "build": "kg.commands.build:command",
     "check": "kg.commands.check:command",
     "queries": "kg.commands.query:list_command",
     "query": "kg.commands.query:command",
+    "serve": "kg.commands.serve:command",
     "export": "kg.commands.export:command",
     "draw": "kg.commands.draw:command",
     "push": "kg.commands.push:command",
     "docs": "kg.commands.docs:command",
-    "draft": "kg.draft.command:draft",  # a reviewable first draft of a fact file from an article
 }
 
 EXIT_CODES = f"""Exit codes: {EXIT_OK} success; {EXIT_VIOLATIONS} the graph has violations
