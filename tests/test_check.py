@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, XSD
 
-from conftest import ROOT
+from conftest import CORPUS, ROOT
 from kg.build.inputs import Inputs, make_graph
 from kg.check import reason
 from kg.check.run import (
@@ -168,8 +168,8 @@ def test_xfail_file_gives_exactly_the_expected_findings(name: str, tmp_path: Pat
 
 
 SEEDS_BUILD = Path(tempfile.mkdtemp(prefix="kg-check-seeds-"))  # kg check builds first
-SEEDS_INPUTS = Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes", SEEDS_BUILD)
-SEEDS_OPTIONS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+SEEDS_INPUTS = Inputs(CORPUS, ROOT / "ontology", ROOT / "shapes", SEEDS_BUILD)
+SEEDS_OPTIONS = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
                  "--shapes", str(ROOT / "shapes"), "--checks", str(ROOT / "checks"),
                  "--queries", str(ROOT / "queries"), "--build", str(SEEDS_BUILD)]
 

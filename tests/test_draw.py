@@ -10,13 +10,13 @@ from click.testing import CliRunner
 from rdflib import URIRef
 from rdflib.namespace import OWL, RDF
 
-from conftest import ROOT
+from conftest import CORPUS, ROOT
 from kg.build.inputs import Build, Inputs, make_graph
 from kg.cli import main
 from kg.publish.draw import Selection, picture, state_codes
 from kg.rdf.ontology import load_ontology
 
-INPUTS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+INPUTS = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
           "--shapes", str(ROOT / "shapes")]
 DASH = "\N{EN DASH}"
 JULY = ["--state", "TUR", "--state", "PAK", "--from", "2025-07", "--to", "2025-07"]
@@ -28,7 +28,7 @@ def run(*args: str, env: dict[str, str] | None = None):
 
 @pytest.fixture(scope="module")
 def built() -> Build:
-    return make_graph(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"))
+    return make_graph(Inputs(CORPUS, ROOT / "ontology", ROOT / "shapes"))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import to_isomorphic
 from rdflib.namespace import OWL, RDF, XSD
 
-from conftest import ROOT
+from conftest import CORPUS, ROOT
 from kg.build.convert import REGISTRY_GRAPH
 from kg.build.inputs import Build, Inputs, make_graph
 from kg.cli import main
@@ -42,13 +42,13 @@ RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rd
                   "trig": "trig", "nquads": "nquads"}
 RAPPER_FORMATS = {"turtle": "turtle", "ntriples": "ntriples", "rdfxml": "rdfxml"}
 SOURCES = ("000_64bbc71721c0a85b", "004_9b5fa0e87cd416ef")
-INPUTS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+INPUTS = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
           "--shapes", str(ROOT / "shapes")]
 
 
 @pytest.fixture(scope="module")
 def built() -> Build:
-    return make_graph(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"))
+    return make_graph(Inputs(CORPUS, ROOT / "ontology", ROOT / "shapes"))
 
 
 @pytest.fixture(scope="module")

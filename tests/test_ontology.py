@@ -65,9 +65,10 @@ def plover() -> Graph:
 
 
 SAMPLE = """\
+names:
+  - {id: ALA, aliases: {en: [Aland]}, capital: a-city, wikidata: Q1}
+  - {id: BRB, labels: {nl: Borland}, metonyms: [B Region]}
 entities:
-  - {id: ALA, type: State, labels: {en: Aland}, capital: a-city, wikidata: Q1}
-  - {id: BRB, type: State, labels: {en: Borland}}
   - {id: a-city, type: Place, kind: city, country: ALA, labels: {en: A City}}
   - {id: b-region, type: Place, kind: region, country: BRB, labels: {en: B Region}}
   - {id: gov-ALA, type: Government, of: ALA, labels: {en: Government of Aland},

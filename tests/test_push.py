@@ -24,7 +24,7 @@ import yaml
 from click.testing import CliRunner
 
 import kg.publish.push
-from conftest import DATA, ROOT
+from conftest import CORPUS, DATA, ROOT
 from kg.build.inputs import Inputs, make_graph
 from kg.cli import main
 from kg.publish.export import select
@@ -100,7 +100,7 @@ def virtuoso(tmp_path_factory) -> Iterator[str]:
             process.wait()
 
 
-def push_args(base: str, seeds: Path = ROOT / "seeds", store: str = "sparql-graph-crud-auth"):
+def push_args(base: str, seeds: Path = CORPUS, store: str = "sparql-graph-crud-auth"):
     return ["push", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
             "--shapes", str(ROOT / "shapes"), "--endpoint", f"{base}/sparql",
             "--graph-store", f"{base}/{store}"]
@@ -124,7 +124,7 @@ def served(base: str) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def built() -> dict[str, int]:
     """Triples per named graph of the seeds' build: the sources, the registry, the ontology."""
-    build = make_graph(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"))
+    build = make_graph(Inputs(CORPUS, ROOT / "ontology", ROOT / "shapes"))
     return {str(name): len(graph) for name, graph in select(build.parts, build.ontology).items()}
 
 
@@ -242,7 +242,7 @@ def test_the_counts_are_read_a_page_at_a_time(virtuoso, first_push, built, monke
 
 # -- kg query --endpoint ------------------------------------------------------------------------
 
-SEEDS_AND_SCHEMA = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+SEEDS_AND_SCHEMA = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
                     "--shapes", str(ROOT / "shapes")]
 FILL = {"entity": "hakan-fidan", "event": "fidan-visit-pak-2025-07"}  # as tests/test_scale.py
 

@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from conftest import ROOT
+from conftest import CORPUS, ROOT
 from kg.build.inputs import Inputs
 from kg.cli import main
 from kg.query import request as kq
@@ -29,7 +29,7 @@ from kg.rdf.namespaces import KGO, KGR, PREFIXES
 
 QUERIES = ROOT / "queries"
 NAMES = sorted(p.stem for p in QUERIES.glob("*.rq"))
-SOURCES = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+SOURCES = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
            "--shapes", str(ROOT / "shapes")]
 NUMERIC = {str(XSD[t]) for t in ("integer", "decimal", "double", "float", "int", "long")}
 
@@ -402,7 +402,7 @@ def test_builds_the_graph_when_missing(tmp_path):
 
 
 def test_a_graph_older_than_an_input_is_stale(build_dir, tmp_path):
-    inputs = Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes", build_dir)
+    inputs = Inputs(CORPUS, ROOT / "ontology", ROOT / "shapes", build_dir)
     assert kq.stale_reason(inputs) is None
     seeds = tmp_path / "seeds"
     seeds.mkdir()

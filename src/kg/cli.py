@@ -20,7 +20,9 @@ import kg.query.request as sparql
 from kg import __version__
 from kg.build.inputs import Build, Inputs, make_graph
 from kg.errors import EXIT_INPUT, EXIT_OK, EXIT_VIOLATIONS, InputError
+from kg.facts.entities import lookup, show
 from kg.facts.model import PartialDate
+from kg.facts.registry import Registry
 from kg.publish.docs import write_docs
 from kg.publish.draw import Selection, picture, picture_format, render, state_codes
 from kg.publish.export import FORMATS, load_context, select, serialize_graphs, write_output
@@ -372,6 +374,29 @@ def list_queries(folder: Path) -> None:
             values = " ".join(f"{p.name}={p.default if p.default is not None else '?'}"
                               for p in named.params)
             click.echo(f"{'':{width}}  params: {values}")
+
+
+@main.command(epilog=f"Exit codes: {EXIT_OK} every NAME found; 1 a NAME found nothing; "
+                    f"{EXIT_INPUT} bad input (fact files, or --show of an unknown id).")
+@click.argument("names", nargs=-1)
+@click.option("--show", "key", metavar="ID", help="Print all the registry holds of one entity.")
+@SEEDS_OPTION
+@reports_input_errors
+def entities(names: tuple[str, ...], key: str | None, seeds: Path) -> None:
+    """Find entities by any name (label, alias, metonym; any language; case and diacritics
+    ignored; near matches too): id, type, labels, and the name that matched.
+
+    \b
+    Example:
+      kg entities Deutschland "Yasar Guler"
+      kg entities --show DEU
+    """
+    registry = Registry.load(seeds)
+    lines, missing = ([show(registry, key)], []) if key else lookup(registry, names)
+    click.echo("\n".join(lines)) if lines else None
+    for name in missing:
+        click.echo(f"kg: no entity is called '{name}' (nor anything near it)", err=True)
+    sys.exit(1 if missing else EXIT_OK)
 
 
 CHECK_EXIT_CODES = f"""Exit codes: {EXIT_OK} no violations (warnings and notes allowed);

@@ -23,6 +23,7 @@ from kg.facts.model import (
     Fact,
     Figure,
     MilitaryAction,
+    Names,
     PartialDate,
     PostHolding,
     Pred,
@@ -127,6 +128,9 @@ class Converter:
         """Every triple with the name of its graph (see named_graphs), in the corpus's order."""
         for located in corpus.entities.values():
             for triple in _entity_triples(located):
+                yield REGISTRY_GRAPH, triple
+        for located in corpus.names:
+            for triple in _added_names(located):
                 yield REGISTRY_GRAPH, triple
         for source, location in corpus.sources.values():
             for triple in _source_triples(source, location.file, location.line):
@@ -255,6 +259,17 @@ def _entity_triples(located: Located) -> Iterator[Triple]:
     entity = typing.cast(Entity, located.record)
     node = entity_iri(entity.id)
     yield from _record_triples(located, node)
+    yield from _name_triples(entity, node)
+    if isinstance(entity, State):
+        yield node, KGO.isoCode, Literal(entity.id)
+    if isinstance(entity, Topic):
+        yield node, SKOS.inScheme, TOPIC_SCHEME
+        yield TOPIC_SCHEME, RDF.type, SKOS.ConceptScheme
+        yield TOPIC_SCHEME, RDFS.label, Literal("Topics of bilateral relations", lang="en")
+
+
+def _name_triples(entity: Entity | Names, node: URIRef) -> Iterator[Triple]:
+    """An entity's names (labels, aliases, metonyms) and Wikidata item."""
     for lang, label in sorted(entity.labels.items()):
         yield node, RDFS.label, Literal(label, lang=lang)
         if isinstance(entity, Topic):
@@ -266,12 +281,15 @@ def _entity_triples(located: Located) -> Iterator[Triple]:
         yield node, KGO.metonym, Literal(metonym)
     if entity.wikidata:
         yield node, SCHEMA.sameAs, WD[entity.wikidata]
-    if isinstance(entity, State):
-        yield node, KGO.isoCode, Literal(entity.id)
-    if isinstance(entity, Topic):
-        yield node, SKOS.inScheme, TOPIC_SCHEME
-        yield TOPIC_SCHEME, RDF.type, SKOS.ConceptScheme
-        yield TOPIC_SCHEME, RDFS.label, Literal("Topics of bilateral relations", lang="en")
+
+
+def _added_names(located: Located) -> Iterator[Triple]:
+    """What a `names:` entry adds to an entity declared elsewhere."""
+    names = typing.cast(Names, located.record)
+    node = entity_iri(names.id)
+    yield from _name_triples(names, node)
+    if names.capital:
+        yield node, KGO.capital, entity_iri(names.capital)
 
 
 def _source_triples(source: Source, file: str, line: int | None) -> Iterator[Triple]:

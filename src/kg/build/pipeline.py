@@ -40,6 +40,7 @@ from kg.query.engines import StoreEngine
 from kg.errors import InputError, Location
 from kg.publish.export import ONTOLOGY_GRAPH, serialize, stage_file
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
+from kg.facts.states import STATES_FILE, states_text
 from kg.rdf.namespaces import PREFIXES, bind_prefixes, fact_iri, source_iri
 from kg.rdf.ntriples import Block, distinct_sorted, triple_lines, turtle, turtle_blocks
 from kg.rdf.ontology import load_ontology
@@ -190,18 +191,20 @@ class Sources:
 
 
 def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]) -> Sources:
-    """Every fact file under `seeds`, read, with the key of its conversion."""
+    """The registry of states and every fact file under `seeds`, read, with the key of each
+    one's conversion."""
     files = shown_files(seeds)
-    contents: list[bytes | InputError] = []
+    contents: list[bytes | InputError] = [states_text()]
     for path, shown in files:
         try:
             contents.append(read_fact_bytes(path, shown))
         except InputError as exc:
             contents.append(exc)
+    shown_all = [STATES_FILE, *(shown for _, shown in files)]
     salt = digest(vocabulary.converter_key, *sorted(incoming))
     keys = [digest(salt, shown, raw) if isinstance(raw, bytes) else ""
-            for (_, shown), raw in zip(files, contents, strict=True)]
-    return Sources([shown for _, shown in files], contents, keys)
+            for shown, raw in zip(shown_all, contents, strict=True)]
+    return Sources(shown_all, contents, keys)
 
 
 def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[bytes],

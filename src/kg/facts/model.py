@@ -294,6 +294,25 @@ class Topic(Entity):
     broader: Annotated[EntityRef | None, Pred(SKOS.broader)] = None
 
 
+class Names(Record):
+    """More names for an entity another file (or the registry of states) declares: labels in
+    languages it has none in, aliases, metonyms; and, where the registry has none, its
+    Wikidata item or (for a state) its capital."""
+
+    id: Annotated[Id, Ref("entity")]
+    labels: dict[Lang, Name] = Field(default_factory=dict)
+    aliases: dict[Lang, list[Name]] = Field(default_factory=dict)
+    metonyms: list[Name] = Field(default_factory=list)
+    wikidata: Annotated[str, StringConstraints(pattern=r"^Q[1-9][0-9]*$")] | None = None
+    capital: Annotated[EntityRef | None, Pred(KGO.capital)] = None
+
+    @model_validator(mode="after")
+    def _adds_something(self) -> Names:
+        if not (self.labels or self.aliases or self.metonyms or self.wikidata or self.capital):
+            raise ValueError("a names entry adds labels, aliases, metonyms, wikidata or capital")
+        return self
+
+
 AnyEntity = Annotated[
     State | Government | Person | Organisation | Post | Place | Topic,
     Field(discriminator="type"),
@@ -615,20 +634,22 @@ class Source(BaseModel):
 
 
 class FactFile(BaseModel):
-    """One YAML file: registry entities, or a source with its facts, or both."""
+    """One YAML file: registry entities, names for entities declared elsewhere, or a source
+    with its facts, or all of these."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     entities: list[AnyEntity] = Field(default_factory=list)
+    names: list[Names] = Field(default_factory=list)
     source: Source | None = None
     facts: list[AnyFact] = Field(default_factory=list)
 
-    FIELDS: ClassVar[tuple[str, ...]] = ("entities", "source", "facts")
+    FIELDS: ClassVar[tuple[str, ...]] = ("entities", "names", "source", "facts")
 
     @model_validator(mode="after")
     def _facts_need_a_source(self) -> FactFile:
         if self.facts and self.source is None:
             raise ValueError("a file with facts needs a 'source' section")
-        if not (self.facts or self.entities or self.source):
-            raise ValueError("the file holds no entities, source or facts")
+        if not (self.facts or self.entities or self.names or self.source):
+            raise ValueError("the file holds no entities, names, source or facts")
         return self
