@@ -215,12 +215,12 @@ class World:
     def _city(self, country: Country, index: int) -> Record | None:
         """A city with a made-up name; the first is the capital, the registry's own (which
         is not declared again: None) when it has one."""
+        name = self.word(2, 3).capitalize()  # drawn for every city: the same stream as ever
         known = capitals().get(country.code, {}).get("capital")
         if index == 0 and known:
             country.cities.append(known["id"])
             self.city_names[known["id"]] = known["labels"]["en"]
             return None
-        name = self.word(2, 3).capitalize()
         city = f"{country.slug}-{name.lower()}-{index}"
         country.cities.append(city)
         self.city_names[city] = name

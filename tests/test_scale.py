@@ -68,11 +68,11 @@ def test_a_new_source_is_the_only_file_converted_and_the_result_is_a_cold_builds
     shutil.copytree(CORPUS, seeds)
     output = tmp_path / "build"
     first = build(seeds, output)
-    assert "converted 3 of 3 files (0 from cache)" in first[1]
+    assert "converted 4 of 4 files (0 from cache)" in first[1]  # the states and 3 files
     before = (output / "graph.ttl").read_bytes(), store_quads(output)
     shutil.copy(DATA / "third-pair.yaml", seeds / "sources" / "test-fra-deu.yaml")
     again = build(seeds, output)
-    assert again[1].startswith("converted 1 of 4 files (3 from cache); validated ")
+    assert again[1].startswith("converted 1 of 5 files (4 from cache); validated ")
     checked, total = (int(n) for n in again[1].split("validated ")[1].split(" units")[0]
                       .split(" of "))
     assert checked < total
@@ -81,7 +81,7 @@ def test_a_new_source_is_the_only_file_converted_and_the_result_is_a_cold_builds
     assert (output / "graph.ttl").read_bytes() == (cold / "graph.ttl").read_bytes()
     assert store_quads(output) == store_quads(cold)
     unchanged = build(seeds, output)
-    assert "converted 0 of 4 files (4 from cache); validated 0 of" in unchanged[1]
+    assert "converted 0 of 5 files (5 from cache); validated 0 of" in unchanged[1]
     (seeds / "sources" / "test-fra-deu.yaml").unlink()
     build(seeds, output)
     assert ((output / "graph.ttl").read_bytes(), store_quads(output)) == before
