@@ -162,3 +162,34 @@ def test_the_worked_example_of_the_docs_is_the_new_pair():
     blocks = [block.split("```")[0] for block in section.split("```yaml\n")[1:]]
     assert blocks == [(NEW_PAIR / name).read_text(encoding="utf-8")
                       for name in ("ie-first.yaml", "ie-second.yaml")]
+
+
+# -- parameters are never silent -----------------------------------------------------------------
+
+
+def test_a_default_pair_is_said_on_standard_error(built):
+    seeds, build = built
+    result = kg("query", "stances", "--param", "state=ITA", "--seeds", str(seeds), *SCHEMA,
+                "--queries", str(ROOT / "queries"), "--build", str(build))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "kg: note: parameters not given take their defaults: other=PAK",
+        "kg: note: no rows for state=ITA other=PAK"]
+
+
+def test_a_run_with_rows_and_every_parameter_given_says_nothing(built):
+    seeds, build = built
+    result = kg("query", "stances", "--param", "state=EGY", "--param", "other=ITA",
+                "--seeds", str(seeds), *SCHEMA, "--queries", str(ROOT / "queries"),
+                "--build", str(build))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "ie2-support" in result.stdout
+
+
+def test_every_named_query_uses_the_shared_parameter_names():
+    shared = {"state", "other", "from", "to", "entity", "event", "sector", "person", "council",
+              "organisation", "post", "place", "year", "before", "measure"}
+    for query in named_queries(ROOT / "queries"):
+        assert {p.name for p in query.params} <= shared | {"counterpart"}, query.name
+        assert not {"host", "toward"} & {p.name for p in query.params}, query.name

@@ -26,6 +26,7 @@ from kg.facts.registry import Registry
 from kg.publish.docs import write_docs
 from kg.publish.draw import Selection, picture, picture_format, render, state_codes
 from kg.publish.export import FORMATS, load_context, select, serialize_graphs, write_output
+from kg.query.notes import parameter_notes
 from kg.rdf.ontology import load_ontology
 from kg.shacl.validate import Validation
 
@@ -349,6 +350,8 @@ def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str 
         ensure_built(seeds, ontology, shapes, build_dir)
         answer = request.answer(build_dir, timeout, limit)
     click.echo(answer.output, nl=False)
+    for note in parameter_notes(chosen, params, answer.empty):
+        click.echo(note, err=True)
     if answer.cut:
         what = "row" if answer.form in ("SELECT", "ASK") else "triple"
         plural = "" if limit == 1 else "s"

@@ -329,9 +329,10 @@ def _signing(fact: Agreement, node: URIRef) -> Iterator[Triple]:
 
 
 def _tenure(fact: PostHolding, node: URIRef) -> Iterator[Triple]:
-    """A post holding as an org:Membership, with its tenure; a holding reported as current
-    also gives the direct `person org:holds post` link."""
-    if fact.modality == "reported" and fact.end is None:
+    """A post holding as an org:Membership, with its tenure; a holding the source reports as
+    current (and not ended) also gives the direct `person org:holds post` link — one known
+    only as of a date, or from a start, does not (a past holder stays in the past)."""
+    if fact.modality == "reported" and fact.end is None and fact.current:
         yield entity_iri(fact.person), ORG.holds, entity_iri(fact.post)
     if fact.start is None and fact.end is None:
         return

@@ -342,7 +342,11 @@ DATE = Pred(KGO.date, SCHEMA.startDate, SCHEMA.endDate)
 
 
 class PostHolding(Fact):
-    """A person holding a post (optionally with a rank), over a tenure or as of a date."""
+    """A person holding a post (optionally with a rank), over a tenure or as of a date.
+
+    Only a holding the source presents as current (`current: true`), with no end, makes the
+    person the post's current holder (org:holds); one known as of a date, or from a start,
+    is not taken to hold beyond what the source says."""
 
     type: Literal["PostHolding"]
     person: Annotated[EntityRef, Pred(ORG.member)]
@@ -351,6 +355,7 @@ class PostHolding(Fact):
     start: WhenField | None = None
     end: WhenField | None = None
     as_of: Annotated[WhenField | None, Pred(KGO.asOf)] = None
+    current: Annotated[bool | None, Pred(KGO.isCurrent)] = None
 
 
 class Visit(Fact):

@@ -196,4 +196,5 @@ def answer(request: Request, engine: EndpointEngine, limit: int) -> Answer:
     outcome = engine.run(request.query.text, request.form, request.bindings, limit)
     if request.fmt == "table":
         engine.fetch_labels(term for row in outcome.rows for term in row)
-    return Answer(render(outcome, request.fmt, engine.label), outcome.form, outcome.cut)
+    return Answer(render(outcome, request.fmt, engine.label), outcome.form, outcome.cut,
+                  outcome.form == "SELECT" and not outcome.rows)

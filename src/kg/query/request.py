@@ -505,6 +505,7 @@ class Answer:
     output: bytes
     form: str
     cut: bool
+    empty: bool = False  # a SELECT that gave no rows
 
 
 @dataclass(frozen=True)
@@ -558,7 +559,8 @@ class Request:
             check_known(engine, self.query, self.bindings)
             prepared = self.prepared or prepare(self.query, self.allow_network)
             outcome = engine.run(prepared, self.bindings, limit, self.allow_network)
-        return Answer(render(outcome, self.fmt, engine.label), outcome.form, outcome.cut)
+        return Answer(render(outcome, self.fmt, engine.label), outcome.form, outcome.cut,
+                      outcome.form == "SELECT" and not outcome.rows)
 
     def _on_store(self, engine: StoreEngine, limit: int) -> Outcome | None:
         """The outcome on the store; None for a query whose parameters it cannot take."""
