@@ -98,6 +98,7 @@ facts:
     person: anna-berger
     post: fra-envoy
     start: "2023-01"
+    current: true
   - id: trade
     type: Figure
     para: 4

@@ -352,13 +352,15 @@ def test_date_ranges_avoid_types_hermit_lacks(ontology: Graph) -> None:
 
 
 def test_event_classes_have_cameo_codes(ontology: Graph, cameo: Graph) -> None:
-    for event_class in sorted(_subclasses(ontology, KGO.Event)):
+    for event_class in sorted(_subclasses(ontology, KGO.Event) - {KGO.CodedEvent}):
         code = ontology.value(event_class, KGO.defaultCameoCode)
         assert code is not None, f"{event_class} has no kgo:defaultCameoCode"
         notation = cameo.value(code, SKOS.notation)
         assert notation is not None, f"{code} is not a concept of cameo.ttl"
         assert str(code) == str(CAMEO) + str(notation)
     assert ontology.value(KGO.Visit, KGO.hostCameoCode) == CAMEO["043"]
+    # A coded event has no default: its fact gives the code (`cameo`, required).
+    assert ontology.value(KGO.CodedEvent, KGO.defaultCameoCode) is None
 
 
 def test_cameo_scheme(cameo: Graph, plover: Graph) -> None:

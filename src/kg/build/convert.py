@@ -161,8 +161,30 @@ class Converter:
         if code is None:
             return
         yield node, KGO.cameoCode, code
-        if code in self.plover_of:
-            yield node, KGO.ploverCategory, self.plover_of[code]
+        if override and cls == KGO.CodedEvent:  # any code of the scheme, maybe not cameo.ttl's
+            yield from _code_concept(override)
+        category = self.plover_category(str(code).removeprefix(str(CAMEO)))
+        if category is not None:
+            yield node, KGO.ploverCategory, category
+
+    def plover_category(self, code: str) -> URIRef | None:
+        """The PLOVER category of a CAMEO code: its own, else that of the nearest broader
+        code that has one (a root whose codes all fall in one category)."""
+        for length in range(len(code), 1, -1):
+            found = self.plover_of.get(CAMEO[code[:length]])
+            if found is not None:
+                return found
+        return None
+
+
+def _code_concept(code: str) -> Iterator[Triple]:
+    """A CAMEO code as a concept of the scheme, under its root (cameo.ttl holds only some)."""
+    node = CAMEO[code]
+    yield node, RDF.type, SKOS.Concept
+    yield node, SKOS.notation, Literal(code)
+    yield node, SKOS.inScheme, CAMEO[""]
+    if len(code) > 2:
+        yield node, SKOS.broader, CAMEO[code[:2]]
 
 
 def _provenance(node: URIRef, fact: Fact, source: URIRef) -> Iterator[Triple]:
@@ -317,12 +339,13 @@ def _source_triples(source: Source, file: str, line: int | None) -> Iterator[Tri
 
 
 def _signing(fact: Agreement, node: URIRef) -> Iterator[Triple]:
-    """An agreement's signing is an event of its own, with the parties as signatories."""
+    """An agreement's signing is an event of its own, with its signatories (the persons who
+    signed, when the source names them; else the parties)."""
     signing = URIRef(f"{node}/signing")
     yield signing, RDF.type, KGO.Signing
     yield signing, KGO.signedAgreement, node
-    for party in fact.parties:
-        yield signing, KGO.signatory, entity_iri(party)
+    for signatory in fact.signatories or fact.parties:
+        yield signing, KGO.signatory, entity_iri(signatory)
     if fact.date:
         yield from _when_triples(signing, Pred(KGO.date, SCHEMA.startDate, SCHEMA.endDate),
                                  fact.date)

@@ -265,6 +265,7 @@ class Organisation(Entity):
     part_of: Annotated[EntityRef | None, Pred(ORG.subOrganizationOf)] = None
     based_in: Annotated[EntityRef | None, Pred(KGO.basedIn)] = None
     member_count: Annotated[int | None, Field(ge=1), Pred(KGO.memberCount)] = None
+    between: Annotated[list[EntityRef], Pred(KGO.councilOf)] = Field(default_factory=list)
 
     KINDS: ClassVar[dict[str, str]] = ORGANISATION_KINDS
 
@@ -323,19 +324,38 @@ AnyEntity = Annotated[
 # ---------------------------------------------------------------------------------------------
 
 
+def _cameo_code(value: Any) -> str | None:
+    """A code of the CAMEO scheme: two to four digits, its root (the first two) 01 to 20."""
+    if value is None:
+        return None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{2,4}", value) and (
+            1 <= int(value[:2]) <= 20):
+        return value
+    raise ValueError(f"'{value}' is not a CAMEO code: two to four digits, quoted, whose first "
+                     "two (the root) are 01 to 20, such as '042' or '1011'")
+
+
 class Fact(Record):
     """One thing a source reports, with where it says so and how sure it is."""
 
     para: list[Annotated[int, Field(ge=1)]]
     modality: Modality
     attribution: Annotated[Text | None, Pred(KGO.attribution)] = None
+    attributed_to: Annotated[EntityRef | None, Pred(KGO.attributedTo)] = None
     event: Annotated[Id | None, Ref("event"), Pred(KGO.occurrence)] = None
-    cameo: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,4}$")] | None = None
+    cameo: Annotated[str | None, BeforeValidator(_cameo_code)] = None
+    after: Annotated[list[FactRef], Pred(KGO.follows)] = Field(default_factory=list)
+    before: Annotated[list[FactRef], Pred(KGO.precedes)] = Field(default_factory=list)
 
     @field_validator("para", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, int) else value
+
+    @field_validator("after", "before", mode="before")
+    @classmethod
+    def _one_or_more_facts(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
 DATE = Pred(KGO.date, SCHEMA.startDate, SCHEMA.endDate)
@@ -372,6 +392,7 @@ class Visit(Fact):
     official: Annotated[bool | None, Pred(KGO.isOfficial)] = None
     first_official: Annotated[bool | None, Pred(KGO.isFirstOfficialVisit)] = None
     purposes: Annotated[list[EntityRef], Pred(KGO.purpose)] = Field(default_factory=list)
+    duration: Annotated[Text | None, Pred(KGO.duration)] = None
     parallel_to: Annotated[list[FactRef], Pred(KGO.parallelTo)] = Field(default_factory=list)
     part_of: Annotated[FactRef | None, Pred(KGO.partOfEvent)] = None
 
@@ -382,6 +403,8 @@ class Meeting(Fact):
     type: Literal["Meeting"]
     participants: Annotated[list[EntityRef], Field(min_length=1), Pred(KGO.participant)]
     place: Annotated[EntityRef | None, Pred(KGO.place)] = None
+    venue: Annotated[Text | None, Pred(KGO.venue)] = None
+    duration: Annotated[Text | None, Pred(KGO.duration)] = None
     date: Annotated[Period | None, DATE] = None
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
     during: Annotated[FactRef | None, Pred(KGO.heldDuring)] = None
@@ -395,7 +418,9 @@ class CouncilSession(Fact):
     type: Literal["CouncilSession"]
     council: Annotated[EntityRef, Pred(KGO.sessionOf)]
     ordinal: Annotated[int | None, Field(ge=1), Pred(KGO.ordinal)] = None
+    form: Annotated[Text | None, Pred(KGO.sessionForm)] = None
     place: Annotated[EntityRef | None, Pred(KGO.place)] = None
+    venue: Annotated[Text | None, Pred(KGO.venue)] = None
     host: Annotated[EntityRef | None, Pred(KGO.hostState)] = None
     date: Annotated[Period | None, DATE] = None
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
@@ -414,11 +439,26 @@ class Agreement(Fact):
     """An agreement between parties; its signing becomes an event of its own."""
 
     type: Literal["Agreement"]
-    name: Annotated[dict[Lang, Name], Pred(KGO.agreementName)]
+    name: Annotated[dict[Lang, Name] | None, Pred(KGO.agreementName)] = None
+    description: Annotated[Text | None, Pred(KGO.agreementDescription)] = None
     parties: Annotated[list[EntityRef], Field(min_length=1), Pred(KGO.party)]
+    signatories: list[EntityRef] = Field(default_factory=list)
     date: Annotated[WhenField | None, Pred(KGO.signingDate)] = None
+    announced: Annotated[WhenField | None, Pred(KGO.announcedDate)] = None
+    place: Annotated[EntityRef | None, Pred(KGO.signingPlace)] = None
+    venue: Annotated[Text | None, Pred(KGO.venue)] = None
+    during: Annotated[FactRef | None, Pred(KGO.signedDuring)] = None
+    amends: Annotated[list[FactRef], Pred(KGO.amends)] = Field(default_factory=list)
+    supplements: Annotated[list[FactRef], Pred(KGO.supplements)] = Field(default_factory=list)
     sectors: Annotated[list[EntityRef], Pred(KGO.sector)] = Field(default_factory=list)
     purposes: Annotated[list[EntityRef], Pred(KGO.purpose)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _named_or_described(self) -> Agreement:
+        if not (self.name or self.description):
+            raise ValueError("an agreement needs a name or, when the source gives none, a "
+                             "description (in your own words)")
+        return self
 
 
 class Casualties(BaseModel):
@@ -476,6 +516,9 @@ class Statement(Fact):
     about: Annotated[list[FactRef], Pred(KGO.aboutEvent)] = Field(default_factory=list)
     against: Annotated[list[EntityRef], Pred(KGO.against)] = Field(default_factory=list)
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
+    threat: Annotated[list[EntityRef], Pred(KGO.threat)] = Field(default_factory=list)
+    threatened: Annotated[list[EntityRef], Pred(KGO.threatened)] = Field(default_factory=list)
+    manner: Annotated[Text | None, Pred(KGO.manner)] = None
     date: Annotated[Period | None, DATE] = None
     first: Annotated[bool | None, Pred(KGO.isFirst)] = None
     repeated: Annotated[bool | None, Pred(KGO.isRepeated)] = None
@@ -517,7 +560,6 @@ class Upgrade(Fact):
     organisation: Annotated[EntityRef, Pred(KGO.upgraded)]
     former_name: Annotated[dict[Lang, Name], Pred(KGO.formerName)]
     new_name: Annotated[dict[Lang, Name], Pred(KGO.newName)]
-    after: Annotated[FactRef | None, Pred(KGO.follows)] = None
     date: Annotated[Period | None, DATE] = None
 
 
@@ -563,6 +605,7 @@ MEASURES = (
     "arms_supplier_rank",
 )
 UNITS = ("percent", "count", "rank")
+BOUNDS = ("more_than", "at_least", "up_to", "less_than")
 
 
 def _unit(value: Any) -> str:
@@ -593,6 +636,11 @@ class Figure(Fact):
         Period | None, Pred(KGO.refPeriod, KGO.refPeriodStart, KGO.refPeriodEnd)
     ] = None
     approximate: Annotated[bool, Pred(KGO.isApproximate)] = False
+    bound: Annotated[Literal[BOUNDS] | None, Ref("concept"), Pred(KGO.bound)] = None  # type: ignore[valid-type]
+    items: Annotated[Text | None, Pred(KGO.countedItems)] = None
+    values: Annotated[FactRef | None, Pred(KGO.valueOf)] = None
+    seller: Annotated[EntityRef | None, Pred(KGO.seller)] = None
+    buyer: Annotated[EntityRef | None, Pred(KGO.buyer)] = None
 
     @model_validator(mode="after")
     def _share_is_a_percentage(self) -> Figure:
@@ -601,8 +649,31 @@ class Figure(Fact):
         return self
 
 
+class CodedEvent(Fact):
+    """Any act the other types do not hold (a demand, a joint statement, a rally, an attack by
+    a non-state actor, a relation's upgrade...), classified by its CAMEO code."""
+
+    type: Literal["Event"]
+    cameo: Annotated[str, BeforeValidator(_cameo_code)]
+    what: Annotated[Text, Pred(KGO.eventDescription)]
+    actors: Annotated[list[EntityRef], Field(min_length=1), Pred(KGO.eventActor)]
+    targets: Annotated[list[EntityRef], Pred(KGO.eventTarget)] = Field(default_factory=list)
+    topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
+    about: Annotated[list[FactRef], Pred(KGO.aboutEvent)] = Field(default_factory=list)
+    date: Annotated[Period | None, DATE] = None
+    place: Annotated[EntityRef | None, Pred(KGO.eventPlace)] = None
+    venue: Annotated[Text | None, Pred(KGO.venue)] = None
+    duration: Annotated[Text | None, Pred(KGO.duration)] = None
+    manner: Annotated[Text | None, Pred(KGO.manner)] = None
+    during: Annotated[FactRef | None, Pred(KGO.heldDuring)] = None
+
+    def rdf_class(self) -> URIRef:
+        return KGO.CodedEvent
+
+
 AnyFact = Annotated[
-    PostHolding
+    CodedEvent
+    | PostHolding
     | Visit
     | Meeting
     | CouncilSession
