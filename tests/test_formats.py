@@ -3,6 +3,7 @@ built by the real loader and converter, and read back with SPARQL."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -186,3 +187,13 @@ def test_a_cameo_code_outside_the_scheme_is_refused(tmp_path, ontology, code):
           - {{id: e, type: Event, cameo: {code}, para: 1, modality: reported, what: x,
              actors: [FRA]}}
         """)
+
+
+def test_every_query_of_the_docs_table_reads_the_report_back(report):
+    """docs/fact-format.md, 9.18: each documented SPARQL finds the part it reads."""
+    docs = (ROOT / "docs" / "fact-format.md").read_text(encoding="utf-8")
+    section = docs.split("### 9.18")[1].split("## 10.")[0]
+    queries = re.findall(r"`(SELECT [^`]*)`", section)
+    assert len(queries) == 8
+    for query in queries:
+        assert select(report.graph, query), query
