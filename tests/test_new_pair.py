@@ -80,9 +80,9 @@ def test_the_new_pair_answers_with_its_own_facts(built):
     events = rows(built, "sources-of-event", "event=rossi-visit-egy-2026-02")
     assert {row["fact"].rsplit("/", 1)[1] for row in events} == {"ie1-rossi-visit",
                                                                  "ie2-rossi-visit"}
-    officials = rows(built, "officials", "state=ITA")
-    assert [(r["person"].rsplit("/", 1)[1], r["reports"]) for r in officials] == [
-        ("ie-giulia-rossi", "2")]
+    officials = rows(built, "officials", "state=ITA")  # (seeds/ may hold other Italians)
+    assert [(r["person"].rsplit("/", 1)[1], r["reports"], r["current"]) for r in officials
+            if "/ie-" in r["person"]] == [("ie-giulia-rossi", "2", "true")]
 
 
 # -- kg entities --------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ def test_entities_are_found_by_any_name(registry, name, found):
 
 
 def test_a_metonym_finds_the_government_and_the_city(registry):
-    assert {m.id for m in registry.find("cairo")} == {"cairo", "ie-gov-EGY"}
+    assert {"cairo", "ie-gov-EGY"} <= {m.id for m in registry.find("cairo")}
 
 
 def test_nothing_near_finds_nothing(registry):
@@ -151,8 +151,9 @@ def test_kg_entities_show_prints_what_the_registry_holds(built):
 def test_kg_entities_show_of_an_unknown_id_is_bad_input(built):
     result = kg("entities", "--show", "ie-karim-hasan", "--seeds", str(built[0]))
     assert result.exit_code == 2
-    assert result.stderr == ("kg: error: no entity 'ie-karim-hasan' in the registry (nearest: "
-                             "ie-karim-hassan): try kg entities NAME\n")
+    assert result.stderr.startswith("kg: error: no entity 'ie-karim-hasan' in the registry "
+                                    "(nearest: ie-karim-hassan")
+    assert result.stderr.endswith("): try kg entities NAME\n")
 
 
 def test_the_worked_example_of_the_docs_is_the_new_pair():
