@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,8 +96,11 @@ class Entry:
             for language, texts in record.aliases.items():
                 yield from (Name(text, language, "alias") for text in texts)
             yield from (Name(text, None, "metonym") for text in record.metonyms)
-        if type(self.entity).__name__ == "State":
-            yield from _locale_names(self.entity.id)
+
+    def locale_names(self) -> tuple[Name, ...]:
+        """A state's names in every pycountry locale (none for other entities)."""
+        is_state = type(self.entity).__name__ == "State"
+        return _locale_names(self.entity.id) if is_state else ()
 
     def _names(self) -> list[Names]:
         return [located.record for located in self.added]  # type: ignore[misc]
@@ -117,6 +120,23 @@ def _locale_names(code: str) -> tuple[Name, ...]:
     return tuple(found)
 
 
+class _Index:
+    """Names, folded, with the id of the entity bearing each."""
+
+    def __init__(self, names: Iterable[tuple[str, Name]]) -> None:
+        self.names = list(names)
+        self.folded = [fold(name.text) for _, name in self.names]
+
+    def exact(self, wanted: str) -> list[tuple[float, str, Name]]:
+        return [(100.0, *self.names[i]) for i, folded in enumerate(self.folded)
+                if folded == wanted]
+
+    def near(self, wanted: str) -> list[tuple[float, str, Name]]:
+        return [(score, *self.names[i]) for found, score, i in process.extract(
+            wanted, self.folded, scorer=fuzz.WRatio, score_cutoff=NEAR_SCORE, limit=None)
+            if len(found) >= NEAR_LENGTH]
+
+
 class Registry:
     """The entities of a corpus (the registry of states included), searchable by name."""
 
@@ -124,10 +144,15 @@ class Registry:
         self.entries = {key: Entry(located) for key, located in corpus.entities.items()}
         for names in corpus.names:
             self.entries[names.record.id].added.append(names)
-        self._index: list[tuple[str, str, Name]] = [
-            (fold(name.text), key, name) for key, entry in self.entries.items()
-            for name in entry.names()]
-        self._folded = [folded for folded, _, _ in self._index]
+        self._own = _Index((key, name) for key, entry in self.entries.items()
+                           for name in entry.names())
+        self._locales: _Index | None = None  # made when the registry's own names fail
+
+    def _locale_index(self) -> _Index:
+        if self._locales is None:
+            self._locales = _Index((key, name) for key, entry in self.entries.items()
+                                   for name in entry.locale_names())
+        return self._locales
 
     @classmethod
     def load(cls, seeds: Path) -> Registry:
@@ -140,13 +165,10 @@ class Registry:
         wanted = fold(name)
         if not wanted:
             return []
-        exact = [(100.0, i) for i, folded in enumerate(self._folded) if folded == wanted]
-        scored = exact or [(score, i) for found, score, i in process.extract(
-            wanted, self._folded, scorer=fuzz.WRatio, score_cutoff=NEAR_SCORE, limit=None)
-            if len(found) >= NEAR_LENGTH]
+        found = (self._own.exact(wanted) or self._locale_index().exact(wanted)
+                 or self._own.near(wanted) + self._locale_index().near(wanted))
         best: dict[str, Match] = {}
-        for score, i in sorted(scored, key=lambda s: (-s[0], self._index[s[1]][1])):
-            _, key, matched = self._index[i]
+        for score, key, matched in sorted(found, key=lambda f: (-f[0], f[1])):
             if key not in best:
                 best[key] = self._match(key, matched, score)
         return list(best.values())[:limit]
