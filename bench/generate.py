@@ -37,6 +37,8 @@ from typing import Any
 
 import pycountry
 
+from kg.facts.states import capitals
+
 FIRST_DAY = date(2012, 1, 1)
 TODAY = date(2026, 6, 30)  # the corpus's present: later happenings are only planned
 LAST_DAY = date(2026, 12, 31)
@@ -83,7 +85,6 @@ ANCHORS = {
     ("PAK", "chief-of-army-staff"): ("asim-munir", "Asim Munir"),
 }
 COUNCILS = {("PAK", "TUR"): "hlscc"}
-CAPITALS = {"TUR": "Ankara", "PAK": "Islamabad"}  # ids ankara and islamabad
 ANCHOR_VISIT = "fidan-visit-pak-2025-07"
 LANGUAGES = ("en",) * 14 + ("fr", "de", "nl", "tr", "es", "ar")
 PUBLISHERS = ("Daily Courier", "The Observer", "World Wire", "State News Agency",
@@ -179,6 +180,8 @@ class World:
     def __init__(self, rng: random.Random, states: int) -> None:
         self.rng = rng
         self.names: set[str] = set()
+        self.names_entries: list[Record] = []  # `names:` entries for the registry's states
+        self.city_names: dict[str, str] = {}
         self.countries = {code: Country(code, name) for code, name in pick_states(rng, states)}
         self.entities: list[Record] = [topic_record(t, b) for t, b in TOPICS.items()]
         for country in self.countries.values():
@@ -190,12 +193,16 @@ class World:
         self.activity = [1 / rank for rank in ranks]
 
     def _state_records(self, country: Country) -> list[Record]:
-        records = [self._city(country, k) for k in range(3)]
-        records.insert(0, {"id": country.code, "type": "State", "labels": {"en": country.name},
-                           "capital": country.cities[0]})
+        """What a state brings besides itself (the registry of states has it, and its capital
+        when kg.facts.states knows it): cities, government, organisations, posts, holders."""
+        cities = [self._city(country, k) for k in range(3)]
+        records = [city for city in cities if city is not None]
+        capital = country.cities[0]
+        if cities[0] is not None:  # a made-up capital: the state gets it through `names:`
+            self.names_entries.append({"id": country.code, "capital": capital})
         records.append({"id": f"gov-{country.code}", "type": "Government", "of": country.code,
                         "labels": {"en": f"Government of {country.name}"},
-                        "metonyms": [records[1]["labels"]["en"]]})
+                        "metonyms": [self.city_names[capital]]})
         records.extend(organisation(country, *spec) for spec in ORGANISATIONS)
         for suffix, org, label in POSTS:
             post_in = f"gov-{country.code}" if org == "gov" else f"{country.slug}-{org}"
@@ -205,14 +212,18 @@ class World:
             records.extend(self._holders(country, suffix))
         return records
 
-    def _city(self, country: Country, index: int) -> Record:
-        """A city (the first is the capital) with a made-up name, or a real capital's."""
-        name = self.word(2, 3).capitalize()
+    def _city(self, country: Country, index: int) -> Record | None:
+        """A city with a made-up name; the first is the capital, the registry's own (which
+        is not declared again: None) when it has one."""
+        name = self.word(2, 3).capitalize()  # drawn for every city: the same stream as ever
+        known = capitals().get(country.code, {}).get("capital")
+        if index == 0 and known:
+            country.cities.append(known["id"])
+            self.city_names[known["id"]] = known["labels"]["en"]
+            return None
         city = f"{country.slug}-{name.lower()}-{index}"
-        if index == 0 and country.code in CAPITALS:
-            name = CAPITALS[country.code]
-            city = name.lower()
         country.cities.append(city)
+        self.city_names[city] = name
         return {"id": city, "type": "Place", "kind": "city", "country": country.code,
                 "labels": {"en": name}}
 
@@ -385,11 +396,13 @@ class Corpus:
             path, facts, text = self._source_file(index, happening)
             used.update(mentioned(facts, entities))
             yield path, text
-        kept = closure(used, entities)
+        kept = closure(used | {n["capital"] for n in self.world.names_entries}, entities)
         registry = [record for key, record in entities.items() if key in kept]
         yield "entities.yaml", fact_file(
-            {"entities": registry}, f"The registry of a synthetic corpus: {len(registry)} "
-            f"entities, {len(self.world.countries)} states.")
+            {"names": self.world.names_entries, "entities": registry} if self.world.names_entries
+            else {"entities": registry},
+            f"The registry of a synthetic corpus: {len(registry)} entities, "
+            f"{len(self.world.countries)} states.")
 
     def _source_file(self, index: int, happening: Happening) -> tuple[str, list[Record], str]:
         source_id = f"{index:05d}_{self.rng.getrandbits(64):016x}"
@@ -564,7 +577,8 @@ def closure(ids: set[str], entities: dict[str, Record]) -> set[str]:
         key = todo.pop()
         if key not in found:
             found.add(key)
-            todo.extend(entities[key][link] for link in ENTITY_LINKS if link in entities[key])
+            record = entities.get(key, {})  # the registry of states is not in `entities`
+            todo.extend(record[link] for link in ENTITY_LINKS if link in record)
     return found
 
 

@@ -9,6 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+# The tests' own corpus (a frozen copy of the first two sources): tests build this, never the
+# project's seeds/, which analysts add sources to.
+CORPUS = DATA / "tur-pak" / "seeds"
 
 
 @pytest.fixture

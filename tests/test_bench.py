@@ -66,8 +66,9 @@ def test_one_entities_file_and_one_file_per_source(corpus_dir):
 def test_the_corpus_loads_and_converts(corpus_dir):
     corpus = load_corpus(corpus_dir)
     assert len(corpus.sources) == SOURCES
-    states = [e for e in corpus.entities.values() if type(e.record).__name__ == "State"]
-    assert len(states) == 200
+    governments = [e for e in corpus.entities.values()
+                   if type(e.record).__name__ == "Government"]
+    assert len(governments) == 200  # one per state of the corpus (the registry has them all)
     graph = Converter(load_ontology(ROOT / "ontology")).convert(corpus)
     assert len(graph) > 2000
     assert len(set(graph.subjects(RDF.type, KGO.Visit))) >= 2

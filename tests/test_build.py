@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from rdflib import Graph
 from rdflib.namespace import PROV
 
-from conftest import DATA, ROOT
+from conftest import CORPUS, DATA, ROOT
 from kg.cli import main
 from kg.facts.loading import load_corpus
 from kg.rdf.namespaces import KGO, fact_iri, source_iri
@@ -25,7 +25,7 @@ def run_build(seeds: Path, output: Path):
 @pytest.fixture(scope="module")
 def seeds_build(tmp_path_factory):
     output = tmp_path_factory.mktemp("build")
-    result = run_build(ROOT / "seeds", output)
+    result = run_build(CORPUS, output)
     return result, output
 
 
@@ -40,7 +40,7 @@ def test_seeds_build_and_conform(seeds_build):
 def test_every_fact_of_every_source_is_in_the_graph(seeds_build):
     _, output = seeds_build
     graph = Graph().parse(output / "graph.ttl")
-    corpus = load_corpus(ROOT / "seeds")
+    corpus = load_corpus(CORPUS)
     assert len(corpus.sources) == 2
     for fact_id, (_, source_id) in corpus.facts.items():
         node = fact_iri(fact_id)
@@ -53,21 +53,21 @@ def test_every_fact_of_every_source_is_in_the_graph(seeds_build):
 
 def test_build_is_byte_identical(seeds_build, tmp_path):
     _, output = seeds_build
-    again = run_build(ROOT / "seeds", tmp_path)
+    again = run_build(CORPUS, tmp_path)
     assert again.exit_code == 0
     assert (tmp_path / "graph.ttl").read_bytes() == (output / "graph.ttl").read_bytes()
 
 
 def test_summary_counts(seeds_build):
     result, _ = seeds_build
-    corpus = load_corpus(ROOT / "seeds")
+    corpus = load_corpus(CORPUS)
     assert f"sources: 2  facts: {len(corpus.facts)}  entities: {len(corpus.entities)}" in (
         result.output)
 
 
 def copy_seeds(tmp_path: Path) -> Path:
     seeds = tmp_path / "seeds"
-    shutil.copytree(ROOT / "seeds", seeds)
+    shutil.copytree(CORPUS, seeds)
     return seeds
 
 

@@ -30,7 +30,7 @@ def test_visit_becomes_exactly_these_triples():
         (visit, RDF.type, KGO.Visit),
         (visit, DCTERMS.identifier, Literal("berger-visit")),
         (visit, KGO.declaredIn, file),
-        (visit, KGO.line, Literal(25)),
+        (visit, KGO.line, Literal(16)),
         (visit, KGO.visitor, KGR["anna-berger"]),
         (visit, KGO.hostState, KGR.FRA),
         (visit, KGO.place, KGR.paris),
@@ -46,13 +46,17 @@ def test_visit_becomes_exactly_these_triples():
     }
 
 
-def test_entities_carry_labels_in_every_language_and_aliases():
+def test_states_carry_labels_in_every_language_and_aliases_from_names_blocks():
     graph = convert(DATA / "minimal.yaml")
     deu = KGR.DEU
-    assert set(graph.objects(deu, RDFS.label)) == {
-        Literal("Germany", lang="en"), Literal("Duitsland", lang="nl")}
-    assert set(graph.objects(deu, SKOS.altLabel)) == {
-        Literal("Federal Republic of Germany", lang="en")}
+    labels = set(graph.objects(deu, RDFS.label))
+    assert {Literal("Germany", lang="en"), Literal("Duitsland", lang="nl"),
+            Literal("Almanya", lang="tr"), Literal("Deutschland", lang="de"),
+            Literal("Allemagne", lang="fr")} <= labels
+    assert len({label.language for label in labels}) == len(labels)  # one per language
+    aliases = set(graph.objects(deu, SKOS.altLabel))
+    assert {Literal("Federal Republic of Germany", lang="en"),  # the registry's
+            Literal("Bundesrepublik", lang="en")} <= aliases  # minimal.yaml's names block
     assert (deu, RDF.type, KGO.State) in graph
     assert (deu, RDF.type, SCHEMA.Country) in graph
     assert (deu, KGO.isoCode, Literal("DEU")) in graph
@@ -94,6 +98,7 @@ facts:
     person: anna-berger
     post: fra-envoy
     start: "2023-01"
+    current: true
   - id: trade
     type: Figure
     para: 4

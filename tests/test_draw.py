@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from rdflib import URIRef
 from rdflib.namespace import OWL, RDF
 
-from conftest import ROOT
+from conftest import CORPUS, ROOT
 from kg.cli import main
 from kg.publish.draw import Selection, picture, state_codes
 from kg.rdf.namespaces import KGO
@@ -18,7 +18,7 @@ from kg.rdf.ontology import load_ontology
 from kg.store import Inputs
 from oracle import Build, make_graph
 
-INPUTS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+INPUTS = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
           "--shapes", str(ROOT / "shapes")]
 DASH = "\N{EN DASH}"
 JULY = ["--state", "TUR", "--state", "PAK", "--from", "2025-07", "--to", "2025-07"]
@@ -30,7 +30,7 @@ def run(*args: str, env: dict[str, str] | None = None):
 
 @pytest.fixture(scope="module")
 def built() -> Build:
-    return make_graph(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"))
+    return make_graph(Inputs(CORPUS, ROOT / "ontology", ROOT / "shapes"))
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import to_isomorphic
 from rdflib.namespace import OWL, RDF, XSD
 
-from conftest import ROOT
+from conftest import CORPUS, ROOT
 from kg.cli import main
 from kg.publish.export import (
     FORMATS,
@@ -41,14 +41,14 @@ RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rd
                   "trig": "trig", "nquads": "nquads"}
 RAPPER_FORMATS = {"turtle": "turtle", "ntriples": "ntriples", "rdfxml": "rdfxml"}
 SOURCES = ("000_64bbc71721c0a85b", "004_9b5fa0e87cd416ef")
-INPUTS = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+INPUTS = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
           "--shapes", str(ROOT / "shapes")]
 
 
 @pytest.fixture(scope="module")
 def built() -> Build:
     """The independent oracle: the graph made in memory with rdflib (tests/oracle.py)."""
-    return make_graph(Inputs(ROOT / "seeds", ROOT / "ontology", ROOT / "shapes"))
+    return make_graph(Inputs(CORPUS, ROOT / "ontology", ROOT / "shapes"))
 
 
 @pytest.fixture(scope="module")

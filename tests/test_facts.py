@@ -12,9 +12,9 @@ from kg.facts.loading import load_corpus
 from kg.facts.model import Visit
 
 SOURCE = """
+names:
+  - {id: FRA, aliases: {en: [La France]}}
 entities:
-  - {id: FRA, type: State, labels: {en: France}}
-  - {id: DEU, type: State, labels: {en: Germany}}
   - {id: anna-berger, type: Person, labels: {en: Anna Berger}}
 source: {id: s1, file: s1.txt, title: A report, language: en, date: "2025-03-05"}
 facts:
@@ -29,10 +29,13 @@ def load_error(path: Path) -> str:
 
 def test_minimal_file_loads_with_locations():
     corpus = load_corpus(DATA / "minimal.yaml")
-    assert sorted(corpus.entities) == ["DEU", "FRA", "anna-berger", "paris"]
+    own = [i for i, e in corpus.entities.items() if e.location.file == "data/minimal.yaml"]
+    assert own == ["anna-berger"]
+    assert {"DEU", "FRA", "paris"} <= corpus.entities.keys()  # the registry of states
+    assert [(n.record.id, n.location.line) for n in corpus.names] == [("DEU", 4)]
     located, source_id = corpus.facts["berger-visit"]
     assert source_id == "test-source"
-    assert located.location.line == 25
+    assert located.location.line == 16
     visit = located.record
     assert isinstance(visit, Visit)
     assert visit.arrival.start.text == "2025-03-04"
@@ -57,7 +60,7 @@ def test_unquoted_dates_stay_text(write_facts):
         ("{id: v, type: Visit, para: 1, modality: reported, host: FRA}",
          "facts.yaml:8: 'v': missing required key 'visitor'"),
         ("{id: v, type: Visit, para: 1, modality: reported, visitor: ana-berger, host: FRA}",
-         "facts.yaml:8: 'v': visitor: unknown entity id 'ana-berger' (nearest: anna-berger)"),
+         "facts.yaml:8: 'v': visitor: unknown entity id 'ana-berger' (nearest: anna-berger"),
         ("{id: v, type: Visit, para: 1, modality: reported, visitor: anna-berger, host: FRA,"
          " date: '2025-02-30'}",
          "facts.yaml:8: 'v': date: '2025-02-30' is not a real date"),
@@ -121,13 +124,62 @@ def test_binary_and_foreign_encoding_are_refused(tmp_path):
     assert "not UTF-8" in load_error(seeds / "a.yaml")
 
 
-def test_duplicate_id_across_files_names_both(write_facts):
-    write_facts("entities:\n  - {id: FRA, type: State, labels: {en: France}}\n", "a.yaml")
-    path = write_facts("entities:\n  - {id: FRA, type: State, labels: {en: France}}\n",
-                       "b.yaml")
-    message = load_error(path)
-    assert message == ("seeds/b.yaml:2: 'FRA': duplicate id: 'FRA' is already used at "
-                       "seeds/a.yaml:2")
+PERSON = "entities:\n  - {id: ana, type: Person, labels: {en: Ana}}\n"
+
+
+def test_entity_declared_twice_names_the_first_and_the_names_block(write_facts):
+    write_facts(PERSON, "a.yaml")
+    message = load_error(write_facts(PERSON, "b.yaml"))
+    assert message == (
+        "seeds/b.yaml:2: 'ana': entity 'ana' is already declared at seeds/a.yaml:2: to give it "
+        "more names, write them under 'names:' instead, e.g. names: [{id: ana, aliases: {en: "
+        "[Another Name]}}] (docs/fact-format.md, section 4.3)")
+
+
+def test_a_state_declared_again_points_at_the_registry_of_states(write_facts):
+    message = load_error(write_facts("entities:\n  - {id: FRA, type: State, labels: "
+                                     "{en: France}}\n"))
+    assert message.startswith("seeds/facts.yaml:2: 'FRA': entity 'FRA' is already declared in "
+                              "the registry of states (ISO 3166-1, from pycountry): to give it "
+                              "more names, write them under 'names:' instead")
+
+
+def test_a_fact_id_used_twice_names_the_first(write_facts):
+    fact = ("  - {id: v, type: Visit, para: 1, modality: reported, visitor: anna-berger, "
+            "host: FRA}\n")
+    message = load_error(write_facts(SOURCE + fact + fact))
+    assert message == "seeds/facts.yaml:9: 'v': duplicate id: 'v' is already used at " \
+        "seeds/facts.yaml:8"
+
+
+def test_names_add_to_an_entity_of_another_file(write_facts):
+    write_facts(PERSON, "a.yaml")
+    path = write_facts("names:\n  - {id: ana, labels: {tr: Ana}, aliases: {en: [A. N. A.]},"
+                       " metonyms: [Anaville]}\n", "b.yaml")
+    corpus = load_corpus(path.parent)
+    names = corpus.names[0]
+    assert (names.record.id, names.location.file, names.location.line) == ("ana", "seeds/b.yaml",
+                                                                           2)
+    assert names.record.aliases == {"en": ["A. N. A."]}
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("{id: anna, aliases: {en: [Ana]}}",
+         "seeds/facts.yaml:2: 'anna': names: no entity 'anna' to add names to; declare it "
+         "under 'entities:' (nearest: ana"),
+        ("{id: ana}", "seeds/facts.yaml:2: 'ana': a names entry adds labels, aliases"),
+        ("{id: ana, type: Person, aliases: {en: [Ana]}}",
+         "seeds/facts.yaml:2: 'ana': unknown key 'type'"),
+        ("{id: FRA, capital: nowhere}",
+         "seeds/facts.yaml:2: 'FRA': capital: unknown entity id 'nowhere'"),
+    ],
+)
+def test_bad_names_entry_is_one_line(write_facts, entry, expected):
+    write_facts(PERSON, "a.yaml")
+    message = load_error(write_facts(f"names:\n  - {entry}\n"))
+    assert message.startswith(expected), message
 
 
 def test_state_ids_are_iso_codes(write_facts):
@@ -144,8 +196,7 @@ def test_facts_need_a_source(write_facts):
 
 
 def test_language_tags_are_checked(write_facts):
-    message = load_error(write_facts("entities:\n  - {id: FRA, type: State, labels: "
-                                     "{en: France, xx: Frans}}\n"))
+    message = load_error(write_facts("names:\n  - {id: FRA, labels: {xx: Frans}}\n"))
     assert message.startswith("seeds/facts.yaml:2: 'FRA': labels > xx: 'xx' is not a language tag")
 
 

@@ -25,7 +25,7 @@ import yaml
 from click.testing import CliRunner
 
 import kg.publish.push
-from conftest import DATA, ROOT
+from conftest import CORPUS, DATA, ROOT
 from kg.cli import main
 from kg.publish.push import first_line
 from kg.query.request import QueryFile, named_queries
@@ -113,7 +113,7 @@ def build_of(seeds: Path) -> Path:
     return BUILDS["root"] / seeds.stem
 
 
-def push_args(base: str, seeds: Path = ROOT / "seeds", store: str = "sparql-graph-crud-auth"):
+def push_args(base: str, seeds: Path = CORPUS, store: str = "sparql-graph-crud-auth"):
     return ["push", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
             "--shapes", str(ROOT / "shapes"), "--build", str(build_of(seeds)),
             "--endpoint", f"{base}/sparql", "--graph-store", f"{base}/{store}"]
@@ -143,7 +143,7 @@ def first_push(virtuoso):
 def built(first_push) -> dict[str, int]:
     """Triples per named graph of the store `kg push` read: the sources, the registry, the
     ontology."""
-    graphs = read_graphs(build_of(ROOT / "seeds"))
+    graphs = read_graphs(build_of(CORPUS))
     return {name: lines.count(b"\n") for name, lines in graphs.items()}
 
 
@@ -162,7 +162,7 @@ def served_lines(base: str, graph: str) -> set[bytes]:
 @needs_virtuoso
 def test_push_sends_exactly_the_stores_triples_graph_by_graph(virtuoso, first_push):
     """What the server holds in each graph is what the build's store holds there."""
-    for name, lines in read_graphs(build_of(ROOT / "seeds")).items():
+    for name, lines in read_graphs(build_of(CORPUS)).items():
         mine = {str(t).encode() for t in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
                 if not isinstance(t.subject, ox.BlankNode)
                 and not isinstance(t.object, ox.BlankNode)}
@@ -279,7 +279,7 @@ def test_the_counts_are_read_a_page_at_a_time(virtuoso, first_push, built, monke
 
 # -- kg query --endpoint ------------------------------------------------------------------------
 
-SEEDS_AND_SCHEMA = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+SEEDS_AND_SCHEMA = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
                     "--shapes", str(ROOT / "shapes")]
 FILL = {"entity": "hakan-fidan", "event": "fidan-visit-pak-2025-07"}  # as tests/test_scale.py
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Dataset, Graph
 
-from conftest import DATA, ROOT
+from conftest import CORPUS, DATA, ROOT
 from kg.build import pipeline
 from kg.check.run import KGG, RuleStore, load_rules, run_rule
 from kg.cli import main
@@ -65,14 +65,14 @@ def generated(tmp: Path, sources: int, seed: int) -> Path:
 
 def test_a_new_source_is_the_only_file_converted_and_the_result_is_a_cold_builds(tmp_path):
     seeds = tmp_path / "seeds"
-    shutil.copytree(ROOT / "seeds", seeds)
+    shutil.copytree(CORPUS, seeds)
     output = tmp_path / "build"
     first = build(seeds, output)
-    assert "converted 3 of 3 files (0 from cache)" in first[1]
+    assert "converted 4 of 4 files (0 from cache)" in first[1]  # the states and 3 files
     before = (output / "graph.ttl").read_bytes(), store_quads(output)
     shutil.copy(DATA / "third-pair.yaml", seeds / "sources" / "test-fra-deu.yaml")
     again = build(seeds, output)
-    assert again[1].startswith("converted 1 of 4 files (3 from cache); validated ")
+    assert again[1].startswith("converted 1 of 5 files (4 from cache); validated ")
     checked, total = (int(n) for n in again[1].split("validated ")[1].split(" units")[0]
                       .split(" of "))
     assert checked < total
@@ -81,7 +81,7 @@ def test_a_new_source_is_the_only_file_converted_and_the_result_is_a_cold_builds
     assert (output / "graph.ttl").read_bytes() == (cold / "graph.ttl").read_bytes()
     assert store_quads(output) == store_quads(cold)
     unchanged = build(seeds, output)
-    assert "converted 0 of 4 files (4 from cache); validated 0 of" in unchanged[1]
+    assert "converted 0 of 5 files (5 from cache); validated 0 of" in unchanged[1]
     (seeds / "sources" / "test-fra-deu.yaml").unlink()
     build(seeds, output)
     assert ((output / "graph.ttl").read_bytes(), store_quads(output)) == before
@@ -124,7 +124,7 @@ def unit_and_whole(seeds: Path, output: Path) -> tuple[set, set]:
 
 def test_units_find_what_the_whole_graph_gives_on_the_seeds_and_across_files(tmp_path):
     seeds = tmp_path / "seeds"
-    shutil.copytree(ROOT / "seeds", seeds)
+    shutil.copytree(CORPUS, seeds)
     for name, text in CROSS_FILES.items():
         (seeds / "sources" / name).write_text(text, encoding="utf-8")
     found, expected = unit_and_whole(seeds, tmp_path / "build")
@@ -140,7 +140,7 @@ def test_units_find_what_the_whole_graph_gives_on_a_generated_corpus(tmp_path):
 
 
 def test_workers_give_what_one_process_gives():
-    tasks = [(path.read_bytes(), path.name) for path in sorted((ROOT / "seeds").rglob("*.yaml"))]
+    tasks = [(path.read_bytes(), path.name) for path in sorted((CORPUS).rglob("*.yaml"))]
     vocabulary = pipeline.load_vocabulary(ROOT / "ontology", pipeline.Cache(Path("/nonexistent")))
     start = (vocabulary.codes, frozenset())
     alone = run_all(pipeline.convert_file, tasks, pipeline._start, start, lambda n: None, 99)
@@ -159,8 +159,8 @@ def one_source() -> tuple[list[bytes], Graph]:
     shapes = load_shapes(ROOT / "shapes")
     pipeline._start(vocabulary.codes, frozenset())
     lines = []
-    for path in (ROOT / "seeds" / "entities.yaml",
-                 ROOT / "seeds" / "sources" / "004_9b5fa0e87cd416ef.yaml"):
+    for path in (CORPUS / "entities.yaml",
+                 CORPUS / "sources" / "004_9b5fa0e87cd416ef.yaml"):
         converted = pipeline.convert_file((path.read_bytes(), path.name))
         lines += (converted.registry + converted.triples).splitlines(True)
     return lines + vocabulary.lines.splitlines(True), shapes

@@ -19,6 +19,7 @@ from kg.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATIONS
 
 # In the order of the work: write facts, build, check, ask, publish. Name -> module:attribute.
 COMMANDS = {
+    "entities": "kg.commands.entities:command",
     "draft": "kg.draft.command:draft",  # a reviewable first draft of a fact file from an article
     "build": "kg.commands.build:command",
     "check": "kg.commands.check:command",

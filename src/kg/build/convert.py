@@ -23,6 +23,7 @@ from kg.facts.model import (
     Fact,
     Figure,
     MilitaryAction,
+    Names,
     PartialDate,
     PostHolding,
     Pred,
@@ -128,6 +129,9 @@ class Converter:
         for located in corpus.entities.values():
             for triple in _entity_triples(located):
                 yield REGISTRY_GRAPH, triple
+        for located in corpus.names:
+            for triple in _added_names(located):
+                yield REGISTRY_GRAPH, triple
         for source, location in corpus.sources.values():
             for triple in _source_triples(source, location.file, location.line):
                 yield source_iri(source.id), triple
@@ -157,8 +161,30 @@ class Converter:
         if code is None:
             return
         yield node, KGO.cameoCode, code
-        if code in self.plover_of:
-            yield node, KGO.ploverCategory, self.plover_of[code]
+        if override and cls == KGO.CodedEvent:  # any code of the scheme, maybe not cameo.ttl's
+            yield from _code_concept(override)
+        category = self.plover_category(str(code).removeprefix(str(CAMEO)))
+        if category is not None:
+            yield node, KGO.ploverCategory, category
+
+    def plover_category(self, code: str) -> URIRef | None:
+        """The PLOVER category of a CAMEO code: its own, else that of the nearest broader
+        code that has one (a root whose codes all fall in one category)."""
+        for length in range(len(code), 1, -1):
+            found = self.plover_of.get(CAMEO[code[:length]])
+            if found is not None:
+                return found
+        return None
+
+
+def _code_concept(code: str) -> Iterator[Triple]:
+    """A CAMEO code as a concept of the scheme, under its root (cameo.ttl holds only some)."""
+    node = CAMEO[code]
+    yield node, RDF.type, SKOS.Concept
+    yield node, SKOS.notation, Literal(code)
+    yield node, SKOS.inScheme, CAMEO[""]
+    if len(code) > 2:
+        yield node, SKOS.broader, CAMEO[code[:2]]
 
 
 def _provenance(node: URIRef, fact: Fact, source: URIRef) -> Iterator[Triple]:
@@ -255,6 +281,17 @@ def _entity_triples(located: Located) -> Iterator[Triple]:
     entity = typing.cast(Entity, located.record)
     node = entity_iri(entity.id)
     yield from _record_triples(located, node)
+    yield from _name_triples(entity, node)
+    if isinstance(entity, State):
+        yield node, KGO.isoCode, Literal(entity.id)
+    if isinstance(entity, Topic):
+        yield node, SKOS.inScheme, TOPIC_SCHEME
+        yield TOPIC_SCHEME, RDF.type, SKOS.ConceptScheme
+        yield TOPIC_SCHEME, RDFS.label, Literal("Topics of bilateral relations", lang="en")
+
+
+def _name_triples(entity: Entity | Names, node: URIRef) -> Iterator[Triple]:
+    """An entity's names (labels, aliases, metonyms) and Wikidata item."""
     for lang, label in sorted(entity.labels.items()):
         yield node, RDFS.label, Literal(label, lang=lang)
         if isinstance(entity, Topic):
@@ -266,12 +303,15 @@ def _entity_triples(located: Located) -> Iterator[Triple]:
         yield node, KGO.metonym, Literal(metonym)
     if entity.wikidata:
         yield node, SCHEMA.sameAs, WD[entity.wikidata]
-    if isinstance(entity, State):
-        yield node, KGO.isoCode, Literal(entity.id)
-    if isinstance(entity, Topic):
-        yield node, SKOS.inScheme, TOPIC_SCHEME
-        yield TOPIC_SCHEME, RDF.type, SKOS.ConceptScheme
-        yield TOPIC_SCHEME, RDFS.label, Literal("Topics of bilateral relations", lang="en")
+
+
+def _added_names(located: Located) -> Iterator[Triple]:
+    """What a `names:` entry adds to an entity declared elsewhere."""
+    names = typing.cast(Names, located.record)
+    node = entity_iri(names.id)
+    yield from _name_triples(names, node)
+    if names.capital:
+        yield node, KGO.capital, entity_iri(names.capital)
 
 
 def _source_triples(source: Source, file: str, line: int | None) -> Iterator[Triple]:
@@ -299,21 +339,23 @@ def _source_triples(source: Source, file: str, line: int | None) -> Iterator[Tri
 
 
 def _signing(fact: Agreement, node: URIRef) -> Iterator[Triple]:
-    """An agreement's signing is an event of its own, with the parties as signatories."""
+    """An agreement's signing is an event of its own, with its signatories (the persons who
+    signed, when the source names them; else the parties)."""
     signing = URIRef(f"{node}/signing")
     yield signing, RDF.type, KGO.Signing
     yield signing, KGO.signedAgreement, node
-    for party in fact.parties:
-        yield signing, KGO.signatory, entity_iri(party)
+    for signatory in fact.signatories or fact.parties:
+        yield signing, KGO.signatory, entity_iri(signatory)
     if fact.date:
         yield from _when_triples(signing, Pred(KGO.date, SCHEMA.startDate, SCHEMA.endDate),
                                  fact.date)
 
 
 def _tenure(fact: PostHolding, node: URIRef) -> Iterator[Triple]:
-    """A post holding as an org:Membership, with its tenure; a holding reported as current
-    also gives the direct `person org:holds post` link."""
-    if fact.modality == "reported" and fact.end is None:
+    """A post holding as an org:Membership, with its tenure; a holding the source reports as
+    current (and not ended) also gives the direct `person org:holds post` link — one known
+    only as of a date, or from a start, does not (a past holder stays in the past)."""
+    if fact.modality == "reported" and fact.end is None and fact.current:
         yield entity_iri(fact.person), ORG.holds, entity_iri(fact.post)
     if fact.start is None and fact.end is None:
         return

@@ -26,6 +26,7 @@ from kg.build.cache import Cache
 from kg.build.convert import Converter
 from kg.errors import InputError, Location
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
+from kg.facts.states import STATES_FILE, states_text
 from kg.files import digest, stage_file
 from kg.query.engines import StoreEngine
 from kg.rdf.canonical import serialize
@@ -192,18 +193,20 @@ class Sources:
 
 
 def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]) -> Sources:
-    """Every fact file under `seeds`, read, with the key of its conversion."""
+    """The registry of states and every fact file under `seeds`, read, with the key of each
+    one's conversion."""
     files = shown_files(seeds)
-    contents: list[bytes | InputError] = []
+    contents: list[bytes | InputError] = [states_text()]
     for path, shown in files:
         try:
             contents.append(read_fact_bytes(path, shown))
         except InputError as exc:
             contents.append(exc)
+    shown_all = [STATES_FILE, *(shown for _, shown in files)]
     salt = digest(vocabulary.converter_key, *sorted(incoming))
     keys = [digest(salt, shown, raw) if isinstance(raw, bytes) else ""
-            for (_, shown), raw in zip(files, contents, strict=True)]
-    return Sources([shown for _, shown in files], contents, keys)
+            for shown, raw in zip(shown_all, contents, strict=True)]
+    return Sources(shown_all, contents, keys)
 
 
 def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[bytes],

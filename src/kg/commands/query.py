@@ -16,6 +16,7 @@ from kg.commands.options import (
 )
 from kg.errors import EXIT_INPUT, EXIT_OK
 from kg.query import request as sparql
+from kg.query.notes import parameter_notes
 from kg.store import Inputs
 
 QUERY_EXIT_CODES = f"""Exit codes: {EXIT_OK} answered (an ASK query prints true or false);
@@ -94,6 +95,8 @@ def command(name: str | None, text: str | None, params: tuple[str, ...], fmt: st
         ensure_built(inputs)
         answer = request.answer_on_build(inputs.output, timeout, limit)
     click.echo(answer.output, nl=False)
+    for note in parameter_notes(chosen, params, answer.empty):
+        click.echo(note, err=True)
     if answer.cut:
         what = "row" if answer.form in ("SELECT", "ASK") else "triple"
         plural = "" if limit == 1 else "s"

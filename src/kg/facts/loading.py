@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from kg.errors import InputError, Location, did_you_mean
 from kg.facts.model import Entity, Fact, FactFile, Record, Ref, Source
+from kg.facts.states import STATES_FILE, states_text
 
 MAX_FILE_BYTES = 5_000_000
 MAX_DEPTH = 20
@@ -131,6 +132,7 @@ class Corpus:
     entities: dict[str, Located] = field(default_factory=dict)
     sources: dict[str, tuple[Source, Location]] = field(default_factory=dict)
     facts: dict[str, tuple[Located, str]] = field(default_factory=dict)
+    names: list[Located] = field(default_factory=list)  # names for entities, in file order
 
     def source_of(self, fact_id: str) -> Source:
         """The source a fact comes from."""
@@ -153,6 +155,8 @@ class FileIndex:
     facts: tuple[IdLine, ...] = ()
     entity_refs: tuple[Reference, ...] = ()
     fact_refs: tuple[Reference, ...] = ()
+    names: tuple[IdLine, ...] = ()
+    name_refs: tuple[Reference, ...] = ()
 
     def counts(self) -> tuple[int, int, int]:
         """Its sources, facts and entities."""
@@ -170,6 +174,7 @@ class ParsedFile:
     entities: tuple[Located, ...] = ()
     source: Located | None = None
     facts: tuple[Located, ...] = ()
+    names: tuple[Located, ...] = ()
 
     def index(self, file: str) -> FileIndex:
         """The ids and references of its records (the file as shown)."""
@@ -177,7 +182,8 @@ class ParsedFile:
             file, tuple(_record(e) for e in self.entities),
             _record(self.source) if self.source else None,
             tuple(_record(f) for f in self.facts),
-            _references_of(self.entities), _references_of(self.facts))
+            _references_of(self.entities), _references_of(self.facts),
+            tuple(_record(n) for n in self.names), _references_of(self.names))
 
     def corpus(self) -> Corpus:
         """A corpus of this file alone (its references to other files unchecked)."""
@@ -243,10 +249,13 @@ def shown_files(seeds: Path) -> list[tuple[Path, str]]:
 
 
 def load_corpus(seeds: Path) -> Corpus:
-    """Read every fact file under `seeds`, check it and resolve every reference."""
+    """Read the registry of states and every fact file under `seeds`, check them and resolve
+    every reference."""
     parsed: list[ParsedFile] = []
 
     def indexes() -> Iterator[FileIndex]:
+        parsed.append(parse_fact_bytes(states_text(), STATES_FILE))
+        yield parsed[-1].index(STATES_FILE)
         for path, shown in shown_files(seeds):
             parsed.append(parse_fact_file(path, shown))
             yield parsed[-1].index(shown)
@@ -335,7 +344,8 @@ def _key_node(node: yaml.Node, key: str) -> yaml.Node | None:
 
 def _record_id(node: yaml.Node, path: tuple) -> str | None:
     """The id of the entity or fact a path points into."""
-    if len(path) >= 2 and path[0] in ("entities", "facts") and isinstance(path[1], int):
+    if len(path) >= 2 and path[0] in ("entities", "names", "facts") and isinstance(
+            path[1], int):
         item = _node_at(node, path[:2])
         id_node = dict((k.value, v) for k, v in getattr(item, "value", []) if hasattr(k, "value"))
         value = getattr(id_node.get("id"), "value", None)
@@ -416,12 +426,15 @@ def _located(fact_file: FactFile, node: yaml.Node, shown: str) -> ParsedFile:
         Located(source, _location(node, ("source",), shown, source.id)) if source else None,
         tuple(Located(f, _location(node, ("facts", i), shown, f.id))
               for i, f in enumerate(fact_file.facts)) if source else (),
+        tuple(Located(n, _location(node, ("names", i), shown, n.id))
+              for i, n in enumerate(fact_file.names)),
     )
 
 
 def _add_file(corpus: Corpus, parsed: ParsedFile) -> None:
     for located in parsed.entities:
         corpus.entities[located.record.id] = located
+    corpus.names.extend(parsed.names)
     if parsed.source is None:
         return
     source = typing.cast(Source, parsed.source.record)
@@ -443,6 +456,8 @@ def check_files(indexes: Iterable[FileIndex]) -> None:
     seen: list[FileIndex] = []
     for index in indexes:
         for record in index.entities:
+            if record[0] in entity_ids:
+                raise _entity_declared_again(ids[record[0]], index, record)
             _no_duplicate(ids, index, record)
             entity_ids.add(record[0])
         if index.source is not None:
@@ -457,6 +472,8 @@ def check_files(indexes: Iterable[FileIndex]) -> None:
     for index in seen:
         _check_references(index, index.entities, index.entity_refs, known)
     for index in seen:
+        _check_references(index, index.names, index.name_refs, known, names=True)
+    for index in seen:
         _check_references(index, index.facts, index.fact_refs, known)
 
 
@@ -469,14 +486,29 @@ def _no_duplicate(ids: dict[str, tuple[FileIndex, IdLine]], index: FileIndex,
             f"{earlier[1][1]}", index.where(record))
 
 
+def _entity_declared_again(earlier: tuple[FileIndex, IdLine], index: FileIndex,
+                           record: IdLine) -> InputError:
+    """An entity declared twice: where the first one is, and how to add names to it."""
+    first, (entity_id, line) = earlier
+    where = ("in the registry of states (ISO 3166-1, from pycountry)"
+             if first.file == STATES_FILE else f"at {first.file}:{line}")
+    return InputError(
+        f"entity '{entity_id}' is already declared {where}: to give it more names, write "
+        f"them under 'names:' instead, e.g. names: [{{id: {entity_id}, aliases: {{en: "
+        f"[Another Name]}}}}] (docs/fact-format.md, section 4.3)", index.where(record))
+
+
 def _check_references(index: FileIndex, records: tuple[IdLine, ...],
-                      refs: Iterable[Reference], known: Mapping[str, Collection[str]]) -> None:
+                      refs: Iterable[Reference], known: Mapping[str, Collection[str]],
+                      names: bool = False) -> None:
     for position, name, target, ref_id in refs:
         if ref_id not in known[target]:
             nearest = difflib.get_close_matches(ref_id, list(known[target]), n=3, cutoff=0.5)
             hint = f" (nearest: {', '.join(nearest)})" if nearest else ""
-            raise InputError(f"{name}: unknown {target} id '{ref_id}'{hint}",
-                             index.where(records[position]))
+            message = (f"names: no entity '{ref_id}' to add names to; declare it under "
+                       f"'entities:'{hint}" if names and name == "id"
+                       else f"{name}: unknown {target} id '{ref_id}'{hint}")
+            raise InputError(message, index.where(records[position]))
 
 
 def _record(located: Located) -> IdLine:

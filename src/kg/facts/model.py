@@ -266,6 +266,7 @@ class Organisation(Entity):
     part_of: Annotated[EntityRef | None, Pred(ORG.subOrganizationOf)] = None
     based_in: Annotated[EntityRef | None, Pred(KGO.basedIn)] = None
     member_count: Annotated[int | None, Field(ge=1), Pred(KGO.memberCount)] = None
+    between: Annotated[list[EntityRef], Pred(KGO.councilOf)] = Field(default_factory=list)
 
     KINDS: ClassVar[dict[str, str]] = ORGANISATION_KINDS
 
@@ -295,6 +296,25 @@ class Topic(Entity):
     broader: Annotated[EntityRef | None, Pred(SKOS.broader)] = None
 
 
+class Names(Record):
+    """More names for an entity another file (or the registry of states) declares: labels in
+    languages it has none in, aliases, metonyms; and, where the registry has none, its
+    Wikidata item or (for a state) its capital."""
+
+    id: Annotated[Id, Ref("entity")]
+    labels: dict[Lang, Name] = Field(default_factory=dict)
+    aliases: dict[Lang, list[Name]] = Field(default_factory=dict)
+    metonyms: list[Name] = Field(default_factory=list)
+    wikidata: Annotated[str, StringConstraints(pattern=r"^Q[1-9][0-9]*$")] | None = None
+    capital: Annotated[EntityRef | None, Pred(KGO.capital)] = None
+
+    @model_validator(mode="after")
+    def _adds_something(self) -> Names:
+        if not (self.labels or self.aliases or self.metonyms or self.wikidata or self.capital):
+            raise ValueError("a names entry adds labels, aliases, metonyms, wikidata or capital")
+        return self
+
+
 AnyEntity = Annotated[
     State | Government | Person | Organisation | Post | Place | Topic,
     Field(discriminator="type"),
@@ -305,26 +325,49 @@ AnyEntity = Annotated[
 # ---------------------------------------------------------------------------------------------
 
 
+def _cameo_code(value: Any) -> str | None:
+    """A code of the CAMEO scheme: two to four digits, its root (the first two) 01 to 20."""
+    if value is None:
+        return None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{2,4}", value) and (
+            1 <= int(value[:2]) <= 20):
+        return value
+    raise ValueError(f"'{value}' is not a CAMEO code: two to four digits, quoted, whose first "
+                     "two (the root) are 01 to 20, such as '042' or '1011'")
+
+
 class Fact(Record):
     """One thing a source reports, with where it says so and how sure it is."""
 
     para: list[Annotated[int, Field(ge=1)]]
     modality: Modality
     attribution: Annotated[Text | None, Pred(KGO.attribution)] = None
+    attributed_to: Annotated[EntityRef | None, Pred(KGO.attributedTo)] = None
     event: Annotated[Id | None, Ref("event"), Pred(KGO.occurrence)] = None
-    cameo: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,4}$")] | None = None
+    cameo: Annotated[str | None, BeforeValidator(_cameo_code)] = None
+    after: Annotated[list[FactRef], Pred(KGO.follows)] = Field(default_factory=list)
+    before: Annotated[list[FactRef], Pred(KGO.precedes)] = Field(default_factory=list)
 
     @field_validator("para", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, int) else value
 
+    @field_validator("after", "before", mode="before")
+    @classmethod
+    def _one_or_more_facts(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
 
 DATE = Pred(KGO.date, SCHEMA.startDate, SCHEMA.endDate)
 
 
 class PostHolding(Fact):
-    """A person holding a post (optionally with a rank), over a tenure or as of a date."""
+    """A person holding a post (optionally with a rank), over a tenure or as of a date.
+
+    Only a holding the source presents as current (`current: true`), with no end, makes the
+    person the post's current holder (org:holds); one known as of a date, or from a start,
+    is not taken to hold beyond what the source says."""
 
     type: Literal["PostHolding"]
     person: Annotated[EntityRef, Pred(ORG.member)]
@@ -333,6 +376,7 @@ class PostHolding(Fact):
     start: WhenField | None = None
     end: WhenField | None = None
     as_of: Annotated[WhenField | None, Pred(KGO.asOf)] = None
+    current: Annotated[bool | None, Pred(KGO.isCurrent)] = None
 
 
 class Visit(Fact):
@@ -349,6 +393,7 @@ class Visit(Fact):
     official: Annotated[bool | None, Pred(KGO.isOfficial)] = None
     first_official: Annotated[bool | None, Pred(KGO.isFirstOfficialVisit)] = None
     purposes: Annotated[list[EntityRef], Pred(KGO.purpose)] = Field(default_factory=list)
+    duration: Annotated[Text | None, Pred(KGO.duration)] = None
     parallel_to: Annotated[list[FactRef], Pred(KGO.parallelTo)] = Field(default_factory=list)
     part_of: Annotated[FactRef | None, Pred(KGO.partOfEvent)] = None
 
@@ -359,6 +404,8 @@ class Meeting(Fact):
     type: Literal["Meeting"]
     participants: Annotated[list[EntityRef], Field(min_length=1), Pred(KGO.participant)]
     place: Annotated[EntityRef | None, Pred(KGO.place)] = None
+    venue: Annotated[Text | None, Pred(KGO.venue)] = None
+    duration: Annotated[Text | None, Pred(KGO.duration)] = None
     date: Annotated[Period | None, DATE] = None
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
     during: Annotated[FactRef | None, Pred(KGO.heldDuring)] = None
@@ -372,7 +419,9 @@ class CouncilSession(Fact):
     type: Literal["CouncilSession"]
     council: Annotated[EntityRef, Pred(KGO.sessionOf)]
     ordinal: Annotated[int | None, Field(ge=1), Pred(KGO.ordinal)] = None
+    form: Annotated[Text | None, Pred(KGO.sessionForm)] = None
     place: Annotated[EntityRef | None, Pred(KGO.place)] = None
+    venue: Annotated[Text | None, Pred(KGO.venue)] = None
     host: Annotated[EntityRef | None, Pred(KGO.hostState)] = None
     date: Annotated[Period | None, DATE] = None
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
@@ -391,11 +440,26 @@ class Agreement(Fact):
     """An agreement between parties; its signing becomes an event of its own."""
 
     type: Literal["Agreement"]
-    name: Annotated[dict[Lang, Name], Pred(KGO.agreementName)]
+    name: Annotated[dict[Lang, Name] | None, Pred(KGO.agreementName)] = None
+    description: Annotated[Text | None, Pred(KGO.agreementDescription)] = None
     parties: Annotated[list[EntityRef], Field(min_length=1), Pred(KGO.party)]
+    signatories: list[EntityRef] = Field(default_factory=list)
     date: Annotated[WhenField | None, Pred(KGO.signingDate)] = None
+    announced: Annotated[WhenField | None, Pred(KGO.announcedDate)] = None
+    place: Annotated[EntityRef | None, Pred(KGO.signingPlace)] = None
+    venue: Annotated[Text | None, Pred(KGO.venue)] = None
+    during: Annotated[FactRef | None, Pred(KGO.signedDuring)] = None
+    amends: Annotated[list[FactRef], Pred(KGO.amends)] = Field(default_factory=list)
+    supplements: Annotated[list[FactRef], Pred(KGO.supplements)] = Field(default_factory=list)
     sectors: Annotated[list[EntityRef], Pred(KGO.sector)] = Field(default_factory=list)
     purposes: Annotated[list[EntityRef], Pred(KGO.purpose)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _named_or_described(self) -> Agreement:
+        if not (self.name or self.description):
+            raise ValueError("an agreement needs a name or, when the source gives none, a "
+                             "description (in your own words)")
+        return self
 
 
 class Casualties(BaseModel):
@@ -453,6 +517,9 @@ class Statement(Fact):
     about: Annotated[list[FactRef], Pred(KGO.aboutEvent)] = Field(default_factory=list)
     against: Annotated[list[EntityRef], Pred(KGO.against)] = Field(default_factory=list)
     topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
+    threat: Annotated[list[EntityRef], Pred(KGO.threat)] = Field(default_factory=list)
+    threatened: Annotated[list[EntityRef], Pred(KGO.threatened)] = Field(default_factory=list)
+    manner: Annotated[Text | None, Pred(KGO.manner)] = None
     date: Annotated[Period | None, DATE] = None
     first: Annotated[bool | None, Pred(KGO.isFirst)] = None
     repeated: Annotated[bool | None, Pred(KGO.isRepeated)] = None
@@ -494,7 +561,6 @@ class Upgrade(Fact):
     organisation: Annotated[EntityRef, Pred(KGO.upgraded)]
     former_name: Annotated[dict[Lang, Name], Pred(KGO.formerName)]
     new_name: Annotated[dict[Lang, Name], Pred(KGO.newName)]
-    after: Annotated[FactRef | None, Pred(KGO.follows)] = None
     date: Annotated[Period | None, DATE] = None
 
 
@@ -540,6 +606,7 @@ MEASURES = (
     "arms_supplier_rank",
 )
 UNITS = ("percent", "count", "rank")
+BOUNDS = ("more_than", "at_least", "up_to", "less_than")
 
 
 def _unit(value: Any) -> str:
@@ -570,6 +637,11 @@ class Figure(Fact):
         Period | None, Pred(KGO.refPeriod, KGO.refPeriodStart, KGO.refPeriodEnd)
     ] = None
     approximate: Annotated[bool, Pred(KGO.isApproximate)] = False
+    bound: Annotated[Literal[BOUNDS] | None, Ref("concept"), Pred(KGO.bound)] = None  # type: ignore[valid-type]
+    items: Annotated[Text | None, Pred(KGO.countedItems)] = None
+    values: Annotated[FactRef | None, Pred(KGO.valueOf)] = None
+    seller: Annotated[EntityRef | None, Pred(KGO.seller)] = None
+    buyer: Annotated[EntityRef | None, Pred(KGO.buyer)] = None
 
     @model_validator(mode="after")
     def _share_is_a_percentage(self) -> Figure:
@@ -578,8 +650,31 @@ class Figure(Fact):
         return self
 
 
+class CodedEvent(Fact):
+    """Any act the other types do not hold (a demand, a joint statement, a rally, an attack by
+    a non-state actor, a relation's upgrade...), classified by its CAMEO code."""
+
+    type: Literal["Event"]
+    cameo: Annotated[str, BeforeValidator(_cameo_code)]
+    what: Annotated[Text, Pred(KGO.eventDescription)]
+    actors: Annotated[list[EntityRef], Field(min_length=1), Pred(KGO.eventActor)]
+    targets: Annotated[list[EntityRef], Pred(KGO.eventTarget)] = Field(default_factory=list)
+    topics: Annotated[list[EntityRef], Pred(KGO.topic)] = Field(default_factory=list)
+    about: Annotated[list[FactRef], Pred(KGO.aboutEvent)] = Field(default_factory=list)
+    date: Annotated[Period | None, DATE] = None
+    place: Annotated[EntityRef | None, Pred(KGO.eventPlace)] = None
+    venue: Annotated[Text | None, Pred(KGO.venue)] = None
+    duration: Annotated[Text | None, Pred(KGO.duration)] = None
+    manner: Annotated[Text | None, Pred(KGO.manner)] = None
+    during: Annotated[FactRef | None, Pred(KGO.heldDuring)] = None
+
+    def rdf_class(self) -> URIRef:
+        return KGO.CodedEvent
+
+
 AnyFact = Annotated[
-    PostHolding
+    CodedEvent
+    | PostHolding
     | Visit
     | Meeting
     | CouncilSession
@@ -616,20 +711,22 @@ class Source(BaseModel):
 
 
 class FactFile(BaseModel):
-    """One YAML file: registry entities, or a source with its facts, or both."""
+    """One YAML file: registry entities, names for entities declared elsewhere, or a source
+    with its facts, or all of these."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     entities: list[AnyEntity] = Field(default_factory=list)
+    names: list[Names] = Field(default_factory=list)
     source: Source | None = None
     facts: list[AnyFact] = Field(default_factory=list)
 
-    FIELDS: ClassVar[tuple[str, ...]] = ("entities", "source", "facts")
+    FIELDS: ClassVar[tuple[str, ...]] = ("entities", "names", "source", "facts")
 
     @model_validator(mode="after")
     def _facts_need_a_source(self) -> FactFile:
         if self.facts and self.source is None:
             raise ValueError("a file with facts needs a 'source' section")
-        if not (self.facts or self.entities or self.source):
-            raise ValueError("the file holds no entities, source or facts")
+        if not (self.facts or self.entities or self.names or self.source):
+            raise ValueError("the file holds no entities, names, source or facts")
         return self

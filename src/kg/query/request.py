@@ -496,6 +496,7 @@ class Answer:
     output: bytes
     form: str
     cut: bool
+    empty: bool = False  # a SELECT that gave no rows
 
 
 @dataclass(frozen=True)
@@ -544,7 +545,8 @@ class Request:
             raise InputError(f"SPARQL syntax error: {exc}", Location(self.query.origin)) from None
         if self.fmt == "table":
             engine.fetch_labels(term for row in outcome.rows for term in row)
-        return Answer(render(outcome, self.fmt, engine.label), outcome.form, outcome.cut)
+        return Answer(render(outcome, self.fmt, engine.label), outcome.form, outcome.cut,
+                      outcome.form == "SELECT" and not outcome.rows)
 
     def answer_on_build(self, build_dir: Path, timeout: float | None = DEFAULT_TIMEOUT,
                         limit: int = DEFAULT_LIMIT) -> Answer:
