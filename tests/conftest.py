@@ -45,7 +45,7 @@ def serve_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kg.cli import main
 
     root = tmp_path_factory.mktemp("serve")
-    shutil.copytree(ROOT / "seeds", root / "seeds")
+    shutil.copytree(CORPUS, root / "seeds")
     entities = root / "seeds" / "entities.yaml"
     text = entities.read_text(encoding="utf-8")
     hostile = SERVE_LABEL.replace("'", "''")

@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from kg.build.inputs import Build, Inputs, make_graph
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import ORG, SKOS
 
@@ -18,6 +17,8 @@ from kg.errors import InputError
 from kg.facts.loading import load_corpus
 from kg.rdf.namespaces import CAMEO, KGO, KGR, PLOVER, PREFIXES
 from kg.rdf.ontology import load_ontology
+from kg.store import Inputs
+from oracle import Build, make_graph
 
 HEAD = """\
 entities:

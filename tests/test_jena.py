@@ -31,7 +31,7 @@ from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 import jena
-from conftest import DATA, ROOT
+from conftest import CORPUS, DATA, ROOT
 from kg.build.cache import Cache
 from kg.build.pipeline import load_vocabulary
 from kg.check.run import KGG, Rule, RuleStore, load_rules, query_terms
@@ -50,7 +50,7 @@ QUERIES = ROOT / "queries"
 CHECK_CASES = ROOT / "tests" / "checks"
 EXPORTS = {"turtle": "ttl", "ntriples": "nt", "nquads": "nq", "trig": "trig", "jsonld": "jsonld",
            "rdfxml": "rdf"}
-SOURCES = ["--seeds", str(ROOT / "seeds"), "--ontology", str(ROOT / "ontology"),
+SOURCES = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
            "--shapes", str(ROOT / "shapes")]
 PROLOGUE = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
 WORKERS = 2  # Jena processes at a time (the tests' machine has two cores)

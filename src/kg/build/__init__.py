@@ -1,0 +1,1 @@
+"""The build: facts -> triples, cached per file, validated, written to the store (stage 2)."""
