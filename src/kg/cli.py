@@ -337,7 +337,7 @@ def query(name: str | None, text: str | None, params: tuple[str, ...], fmt: str 
       kg query cq01-visiting-officials --endpoint http://localhost:8890/sparql
     """
     chosen = sparql.resolve(name, text, folder, sys.stdin)
-    request = sparql.Request.make(chosen, params, fmt, allow_network)
+    request = sparql.Request.make(chosen, params, fmt, allow_network, timeout)
     if endpoint is not None:
         variables = pushing.Variables(user_env, password_env, token_env)
         target = pushing.make_target(endpoint, None, variables, os.environ)

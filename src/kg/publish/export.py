@@ -29,6 +29,7 @@ from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.term import Node
 
 from kg.errors import InputError, Location
+from kg.rdf.jsonld_closed import RemoteContext, checked_context
 from kg.rdf.namespaces import BASE, KGO, PREFIXES, SCHEMA, bind_prefixes
 from kg.rdf.ntriples import stable_literal
 
@@ -194,6 +195,13 @@ def load_context(ontology_dir: Path) -> dict[str, Any]:
     if not isinstance(context, dict) or not isinstance(context.get("@context"), dict):
         raise InputError("a JSON-LD context must be an object with an '@context' object "
                          "(never a remote reference)", Location(path.as_posix()))
+    try:
+        checked_context(context["@context"])
+    except RemoteContext as exc:
+        raise InputError(f"the JSON-LD context refers to {exc.url}: a context is read from "
+                         "this file only, never fetched", Location(path.as_posix())) from None
+    except Exception as exc:  # rdflib's JSON-LD errors have many types
+        raise InputError(f"broken JSON-LD context: {exc}", Location(path.as_posix())) from None
     return context
 
 
@@ -204,7 +212,7 @@ def jsonld(graph: Graph, context: Mapping[str, Any]) -> bytes:
     order of the canonical graph.
     """
     terms = context["@context"]
-    document = from_rdf(canonical(graph), context_data=terms)
+    document = from_rdf(canonical(graph), context_data=checked_context(terms))
     nodes = document.get("@graph", [document] if len(document) > 1 else [])
     nodes = [{k: v for k, v in node.items() if k != "@context"} for node in nodes]
     key = next((term for term, value in terms.items() if value == "@id"), "@id")

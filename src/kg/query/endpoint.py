@@ -26,6 +26,7 @@ from kg.errors import InputError
 from kg.publish.export import LABELS, pick_label
 from kg.publish.push import Credentials, PushError, _check, _send, make_auth
 from kg.query.engines import Outcome, Row, Triple, literal_term, rows_outcome, triples_outcome
+from kg.query.guard import inspect
 from kg.query.request import Answer, Request, check_known, render
 from kg.query.text import NotSubstitutable, substituted
 from kg.rdf.namespaces import PREFIXES
@@ -126,15 +127,18 @@ class EndpointEngine:
             for node in batch:
                 self._labels[node] = pick_label(row[1] for row in rows if row[0] == node)
 
-    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Outcome:
+    def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int,
+            allow_network: bool = False) -> Outcome:
         """Run a query's text (of the given form) on the endpoint, each parameter's value put
-        in place of its variable as on the store; at most `limit` rows or triples are kept."""
+        in place of its variable as on the store, the text sent inspected first (see
+        kg.query.guard); at most `limit` rows or triples are kept."""
         try:
             sent = substituted(text, bindings)
         except NotSubstitutable as exc:
             raise InputError(f"the parameter {exc} stands where only a variable may (projected,"
                              " after AS, in VALUES), so the query cannot be sent to an "
                              "endpoint: run it on the build") from None
+        inspect(sent, "the query as sent to the endpoint", allow_network)
         if form == "ASK":
             return Outcome("ASK", answer=bool(self._results(sent).get("boolean")))
         if form == "SELECT":
@@ -193,7 +197,8 @@ def answer(request: Request, engine: EndpointEngine, limit: int) -> Answer:
     """A checked request run on the endpoint and written in its format, as Request.answer
     runs it over the build (entity and event parameters must name what the server holds)."""
     check_known(engine, request.query, request.bindings)  # type: ignore[arg-type]
-    outcome = engine.run(request.query.text, request.form, request.bindings, limit)
+    outcome = engine.run(request.query.text, request.form, request.bindings, limit,
+                         request.allow_network)
     if request.fmt == "table":
         engine.fetch_labels(term for row in outcome.rows for term in row)
     return Answer(render(outcome, request.fmt, engine.label), outcome.form, outcome.cut)

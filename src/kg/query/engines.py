@@ -23,6 +23,7 @@ from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.publish.export import LABELS, pick_label, term_key
+from kg.query.guard import inspect
 from kg.query.text import ABSENT, EXTREMES, lenient_aggregates, substituted
 from kg.rdf.namespaces import PREFIXES
 from kg.rdf.ntriples import stable_literal
@@ -199,8 +200,7 @@ def select(store: pyoxigraph.Store, text: str, **dataset: Any) -> list[dict[str,
 
 def projection(text: str) -> list[str] | None:
     """The variables a SELECT query projects (None for another form), read by running it
-    over an empty store; bad syntax raises SyntaxError. (Only for a query without SERVICE:
-    Oxigraph would send it.)"""
+    over an empty store; bad syntax raises SyntaxError."""
     result = _query(pyoxigraph.Store(), text)
     if not isinstance(result, pyoxigraph.QuerySolutions):
         return None
@@ -208,8 +208,12 @@ def projection(text: str) -> list[str] | None:
 
 
 def _query(store: pyoxigraph.Store, text: str, **dataset: Any) -> Any:
-    return store.query(lenient_aggregates(text), prefixes=_PREFIX_IRIS,
-                       custom_aggregate_functions=_AGGREGATES, **dataset)
+    """The store's answer to a query, the text it runs inspected first (see kg.query.guard):
+    no text reaches Oxigraph unparsed."""
+    sent = lenient_aggregates(text)
+    inspect(sent, "the query as sent to the store")
+    return store.query(sent, prefixes=_PREFIX_IRIS, custom_aggregate_functions=_AGGREGATES,
+                       **dataset)
 
 
 def _oxigraph_outcome(result: object, form: str, limit: int) -> Outcome:
