@@ -10,10 +10,6 @@ a few thousand levels deep, so the depth of the parse is bounded well below that
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +18,7 @@ from rdflib import URIRef, Variable
 from rdflib.plugins.sparql import parser
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from kg.deadline import Expired, deadline
 from kg.errors import InputError, Location
 
 MAX_QUERY_CHARS = 1_000_000
@@ -81,7 +78,7 @@ def inspect(text: str, origin: str, allow_network: bool = False,
 def _parse(text: str, where: Location, timeout: float | None) -> ParseResults:
     """rdflib's parse tree of the query, within the time limit."""
     try:
-        with _deadline(timeout):
+        with deadline(timeout):
             try:
                 return parser.parseQuery(text)
             except ParseException as exc:
@@ -89,7 +86,7 @@ def _parse(text: str, where: Location, timeout: float | None) -> ParseResults:
                 raise QuerySyntaxError(f"SPARQL syntax error at line {exc.lineno}, column "
                                        f"{exc.col}: {exc.msg}, found {_found(exc)}", where,
                                        exc.lineno) from None
-    except _Expired:
+    except Expired:
         raise InputError(f"reading the query took longer than {timeout:g} s, so it was stopped"
                          " (raise --timeout to give it more time)", where) from None
     except RecursionError:
@@ -156,28 +153,3 @@ class QuerySyntaxError(InputError):
     def __init__(self, message: str, location: Location, line: int) -> None:
         super().__init__(message, location)
         self.line = line
-
-
-class _Expired(Exception):
-    """The time limit of a parse ran out."""
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float | None) -> Iterator[None]:
-    """Raise _Expired in this block after `seconds` (in the main thread; elsewhere, and
-    without seconds, no limit)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0.05)  # again, should this one land in a __del__
-        raise _Expired
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
