@@ -234,3 +234,15 @@ def test_a_json_ld_answer_with_a_remote_context_fetches_nothing(loopback):
     with pytest.raises(Exception, match="ctx"):
         Graph().parse(data=document, format="json-ld")
     assert loopback.log == []
+
+
+def test_limit_cuts_a_huge_construct_without_building_it(built):
+    """Three unrelated patterns: thousands of triples cubed, far more than memory holds; the
+    first ten are read and the rest never made."""
+    text = "CONSTRUCT { ?a ?b ?c } WHERE { ?a ?p1 ?x . ?b ?p2 ?y . ?c ?p3 ?z }"
+    first, again = (query(built, text, "--limit", "10", "--format", "ntriples",
+                          "--timeout", "20") for _ in range(2))
+    assert first.exit_code == 0, first.output
+    assert len(first.stdout.splitlines()) == 10
+    assert first.stdout == again.stdout  # the same ten each time
+    assert "only the first 10 triples shown" in first.stderr

@@ -53,8 +53,15 @@ def rows_outcome(variables: Iterable[str], rows: Iterable[Row], limit: int) -> O
 
 
 def triples_outcome(form: str, triples: Iterable[Triple], limit: int) -> Outcome:
-    """A CONSTRUCT's or DESCRIBE's outcome: the first `limit` triples in N3 order."""
-    ordered = sorted(triples, key=term_key)
+    """A CONSTRUCT's or DESCRIBE's outcome in N3 order: every triple, or (`cut`) the first
+    `limit` distinct triples the engine gives, read no further (a CONSTRUCT may give more
+    triples than memory holds)."""
+    kept: set[Triple] = set()
+    for triple in triples:
+        kept.add(triple)
+        if len(kept) > limit:
+            break
+    ordered = sorted(kept, key=term_key)
     return Outcome(form, triples=tuple(ordered[:limit]), cut=len(ordered) > limit)
 
 
