@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from rdflib import Graph, Literal
 
 from conftest import DATA, ROOT
-from kg.cli import main
+from hostile import kg, refused
 from kg.rdf.namespaces import KGR
 
 MINIMAL = (DATA / "minimal.yaml").read_text(encoding="utf-8")
@@ -29,21 +29,11 @@ FIGURE = """  - id: f1
 """
 
 
-def build(seeds: Path, output: Path, *more: str) -> Result:
-    result = CliRunner().invoke(main, [
-        "build", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
-        "--shapes", str(ROOT / "shapes"), "--output", str(output), *more])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception)
-    return result
+def build(seeds: Path, output: Path) -> Result:
+    return kg("build", "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
+              "--shapes", str(ROOT / "shapes"), "--output", str(output))
 
 
-def refused(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kg: error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def edited(old: str, new: str, text: str = MINIMAL) -> str:
@@ -75,10 +65,12 @@ CASES = {
                                       "a number of 5,000 digits"),
     "an amount of 5,000 decimals": (MINIMAL + FIGURE.format(amount='"0.' + "1" * 5000 + '"'),
                                     "'f1': amount", "5,000 after"),
-    "a date in Arabic-Indic digits": (edited('date: "2025-03-05"', 'date: "٢٠٢٥-٠٣-٠٥"'),
-                                      "x.yaml:23", "is not a date"),
-    "a date in full-width digits": (edited('date: "2025-03-05"', 'date: "２０２５-03-05"'),
-                                    "x.yaml:23", "is not a date"),
+    "a date in Arabic-Indic digits": (
+        edited('date: "2025-03-05"', 'date: "\u0662\u0660\u0662\u0665-\u0660\u0663-\u0660\u0665"'),
+        "x.yaml:23", "is not a date"),
+    "a date in full-width digits": (
+        edited('date: "2025-03-05"', 'date: "\uff12\uff10\uff12\uff15-03-05"'),
+        "x.yaml:23", "is not a date"),
     "NUL in a name": (edited("{en: Anna Berger}", '{en: "Anna\\0Berger"}'),
                       "x.yaml:17: 'anna-berger': labels.en", "U+0000"),
     "\\x01 in a name": (edited("{en: Anna Berger}", '{en: "Anna\\x01Berger"}'),

@@ -19,10 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA, ROOT
+from hostile import SOURCES, kg, refused
 from kg.cli import main
-
-SOURCES = ["--seeds", str(DATA / "minimal.yaml"), "--ontology", str(ROOT / "ontology"),
-           "--shapes", str(ROOT / "shapes")]
 
 
 class Loopback:
@@ -73,20 +71,8 @@ def built(tmp_path_factory) -> Path:
     return output
 
 
-def kg(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception)
-    return result
 
 
-def refused(result: Result, *fragments: str) -> None:
-    """Exit code 2 with one `kg: error:` line naming every fragment."""
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kg: error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def query(built: Path, text: str, *args: str) -> Result:

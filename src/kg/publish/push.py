@@ -230,12 +230,12 @@ def _send(client: httpx.Client, what: str, method: str, url: str,
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
                 return client.request(method, url, **kwargs)  # type: ignore[arg-type]
     except Expired:
-        raise PushError(f"{what}: no whole answer within {limit:g} s (--timeout)") from None
+        raise PushError(f"{what}: no answer within {limit:g} s (--timeout)") from None
     except httpx.ConnectError as exc:
         raise PushError(f"{url}: cannot connect ({_reason(exc)}): is the server running?"
                         ) from None
     except httpx.TimeoutException:
-        raise PushError(f"{what}: no answer in time (--timeout)") from None
+        raise PushError(f"{what}: no answer within {limit:g} s (--timeout)") from None
     except httpx.HTTPError as exc:
         raise PushError(f"{what}: {_reason(exc)}") from None
 

@@ -41,7 +41,7 @@ from kg.facts.model import ID_PATTERN
 from kg.publish.export import TRIPLE_FORMATS, serialize_graphs
 from kg.query.engines import GraphEngine, Outcome, StoreEngine, Triple
 from kg.query.guard import inspect
-from kg.query.text import NotSubstitutable
+from kg.query.text import NotSubstitutable, lenient_aggregates, substituted
 from kg.rdf.namespaces import KGO, PREFIXES, entity_iri, event_iri
 from kg.store import STORE_DIR, has_store, open_store
 
@@ -454,8 +454,8 @@ class Request:
         """Inspect the query (parsed within `timeout`, see kg.query.guard), type its
         parameters, pick the format: all bad input is found here, before the graph is built
         or read."""
-        inspected = inspect(query.text, query.origin, allow_network, timeout)
         bindings = bind(query, parse_assignments(assignments))
+        inspected = inspect(_as_run(query.text, bindings), query.origin, allow_network, timeout)
         return cls(query, bindings, inspected.form, output_format(inspected.form, fmt),
                    inspected.outside, allow_network)
 
@@ -486,6 +486,15 @@ class Request:
         except SyntaxError as exc:
             prepare(self.query, self.allow_network)  # rdflib's words for the error, if it has
             raise InputError(f"SPARQL syntax error: {exc}", Location(self.query.origin)) from None
+
+
+def _as_run(text: str, bindings: Mapping[str, Node]) -> str:
+    """The text the store runs (see StoreEngine.run), so that one parse inspects the query and
+    lets the store's text through; the query's own text when the store cannot take it."""
+    try:
+        return lenient_aggregates(substituted(text, bindings))
+    except NotSubstitutable:
+        return text
 
 
 # -- output -------------------------------------------------------------------------------------
