@@ -16,6 +16,7 @@ import importlib
 import json
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,14 +78,49 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, tuple | list | frozenset | set):
         kind = {tuple: "t", list: "l"}.get(type(value), "f")
+        texts = _texts(value)  # many bytes at once: one JSON object, not one each
+        if texts is not None:
+            return {kind + "b": texts}
+        pairs = _texts(p for pair in value for p in pair) if kind == "t" and all(
+            isinstance(pair, tuple) and len(pair) == 2 for pair in value) else None
+        if pairs is not None:
+            return {"tp": [pairs[i:i + 2] for i in range(0, len(pairs), 2)]}
         return {kind: [_plain(item) for item in value]}
     if isinstance(value, dict):
+        pairs = _texts(p for pair in value.items() for p in pair)
+        if pairs is not None and value:
+            return {"db": [pairs[i:i + 2] for i in range(0, len(pairs), 2)]}
         return {"d": [[_plain(k), _plain(v)] for k, v in value.items()]}
     name = type(value).__name__
     if dataclasses.is_dataclass(value) and RECORDS.get(name) == type(value).__module__:
         return {"c": name, "v": [[f.name, _plain(getattr(value, f.name))]
                                  for f in dataclasses.fields(value)]}
     raise TypeError(f"the build cache cannot hold a {type(value).__qualname__}")
+
+
+def _texts(items: Any) -> list[str] | None:
+    """The items as text when every one is bytes of UTF-8 (None otherwise)."""
+    texts = []
+    for item in items:
+        if not isinstance(item, bytes):
+            return None
+        try:
+            texts.append(item.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+    return texts
+
+
+def _bytes_of(texts: list[Any]) -> list[bytes]:
+    if not all(isinstance(text, str) for text in texts):
+        raise ValueError("not text")
+    return [text.encode("utf-8") for text in texts]
+
+
+def _byte_pairs(pairs: list[Any]) -> list[tuple[bytes, bytes]]:
+    if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
+        raise ValueError("not pairs")
+    return [tuple(_bytes_of(pair)) for pair in pairs]  # type: ignore[misc]
 
 
 _KINDS: dict[str, Any] = {
@@ -94,6 +130,9 @@ _KINDS: dict[str, Any] = {
     "r": lambda parts: Literal(parts[0], datatype=parts[1], lang=parts[2]),
     "t": tuple, "l": list, "f": frozenset,
     "d": lambda pairs: {k: v for k, v in pairs},
+    "tb": lambda texts: tuple(_bytes_of(texts)), "lb": _bytes_of,
+    "fb": lambda texts: frozenset(_bytes_of(texts)),
+    "tp": lambda pairs: tuple(_byte_pairs(pairs)), "db": lambda pairs: dict(_byte_pairs(pairs)),
 }
 _TEXTS = {"b", "x", "u", "n", "p"}
 
@@ -145,23 +184,42 @@ def _record_type(name: str) -> tuple[type, dict[str, Any]]:
 def fits(value: Any, hint: Any) -> bool:
     """Whether a value is of a type as annotated (unions, tuples, lists, sets, dicts and
     classes; a bare `dict` or Any takes anything of its kind)."""
+    return _checker(hint)(value)
+
+
+Check = Callable[[Any], bool]
+
+
+@functools.cache
+def _checker(hint: Any) -> Check:
+    """A function telling whether a value is of the annotated type (made once per type: a
+    build checks every field of thousands of entries)."""
     if hint is Any:
-        return True
+        return lambda value: True
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        return any(fits(value, arg) for arg in args)
+        options = [_checker(arg) for arg in args]
+        return lambda value: any(check(value) for check in options)
     if hint is None or hint is type(None):
-        return value is None
+        return lambda value: value is None
     if origin is None:
-        if hint is float:
-            return isinstance(value, int | float) and not isinstance(value, bool)
-        if hint is int:
-            return isinstance(value, int) and not isinstance(value, bool)
-        return isinstance(value, hint)
-    if not isinstance(value, origin):
-        return False
+        return _class_checker(hint)
     if origin is tuple and args and args[-1] is not Ellipsis:
-        return len(value) == len(args) and all(map(fits, value, args))
+        parts = [_checker(arg) for arg in args]
+        return lambda value: (isinstance(value, tuple) and len(value) == len(parts)
+                              and all(check(v) for check, v in zip(parts, value, strict=True)))
     if origin is dict:
-        return not args or all(fits(k, args[0]) and fits(v, args[1]) for k, v in value.items())
-    return not args or all(fits(item, args[0]) for item in value)
+        key, item = (_checker(args[0]), _checker(args[1])) if args else (None, None)
+        return lambda value: isinstance(value, dict) and (key is None or all(
+            key(k) and item(v) for k, v in value.items()))  # type: ignore[misc]
+    each = _checker(args[0]) if args else None
+    return lambda value: isinstance(value, origin) and (
+        each is None or all(map(each, value)))
+
+
+def _class_checker(hint: type) -> Check:
+    if hint is float:
+        return lambda value: isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
+    return lambda value: isinstance(value, hint)

@@ -48,6 +48,7 @@ class _Walk:
 
 
 _PASSED: dict[tuple[str, bool], Inspected] = {}  # texts this process has let through
+_PASSED_MOST = 1024  # then forgotten (a long-running process sees many parameter values)
 
 
 def inspect(text: str, origin: str, allow_network: bool = False,
@@ -71,6 +72,8 @@ def inspect(text: str, origin: str, allow_network: bool = False,
         raise InputError(walk.outside[0][1] + remedy, where)
     inspected = Inspected(parsed[1].name.removesuffix("Query").upper(),
                           tuple(clause for clause, _ in walk.outside))
+    if len(_PASSED) >= _PASSED_MOST:
+        _PASSED.clear()
     _PASSED[(text, allow_network)] = inspected
     return inspected
 
