@@ -104,9 +104,12 @@ def expected_type(table: str) -> Any:
         finding = record_type("Finding")
         return tuple[tuple[int, ...], int, int, int, list[finding] | tuple[finding, ...],
                      bytes | None, bytes | None, int, list[Path]]
-    return {"ontology": record_type("Vocabulary"), "files": record_type("Converted"),
-            "units": record_type("Checked"), "reasoning": record_type("ReasoningResult")
-            }.get(table, Any)
+    name = _TABLE_RECORDS.get(table)
+    return Any if name is None else record_type(name)
+
+
+_TABLE_RECORDS = {"ontology": "Vocabulary", "files": "Converted", "units": "Checked",
+                  "reasoning": "ReasoningResult"}
 
 
 def _table(name: str) -> str:

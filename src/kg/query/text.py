@@ -16,7 +16,7 @@ from kg.rdf.ntriples import term_text
 _PREFIX_IRIS = {name: str(namespace) for name, namespace in PREFIXES.items()}
 
 # A SPARQL text cut into tokens, far faster than parsing it: comments, strings, IRIs,
-# variables and prefixed names are skipped whole, so a keyword found is a keyword.
+# variables and prefixed names are skipped whole, so a word or variable found is one.
 _TOKENS = re.compile(r"""
     (?P<skip>\s+|\#[^\n\r]*)
   | (?P<string>'{3}(?:[^'\\]|\\.|'(?!''))*'{3}|"{3}(?:[^"\\]|\\.|"(?!""))*"{3}
