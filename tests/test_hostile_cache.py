@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hostile import SOURCES, kg
+from clirun import SOURCES, kg
 from kg.build import records
 from kg.build.cache import CACHE_FILE, Cache
 from kg.errors import Location

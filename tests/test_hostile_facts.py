@@ -11,8 +11,8 @@ import pytest
 from click.testing import Result
 from rdflib import Graph, Literal
 
+from clirun import kg, refused
 from conftest import DATA, ROOT
-from hostile import kg, refused
 from kg.rdf.namespaces import KGR
 
 MINIMAL = (DATA / "minimal.yaml").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hostile import SOURCES, kg, refused
+from clirun import SOURCES, kg, refused
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clirun import SOURCES, built_folder, kg, refused
 from conftest import DATA, ROOT
-from hostile import SOURCES, kg, refused
-from kg.cli import main
 
 
 class Loopback:
@@ -65,10 +64,7 @@ def loopback() -> Iterator[Loopback]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    output = tmp_path_factory.mktemp("build")
-    result = CliRunner().invoke(main, ["build", *SOURCES, "--output", str(output)])
-    assert result.exit_code == 0, result.output
-    return output
+    return built_folder(tmp_path_factory, SOURCES)
 
 
 

@@ -234,7 +234,7 @@ def test_first_line_of_a_server_answer(body, line):
 
 @needs_virtuoso
 def test_the_counts_are_read_a_page_at_a_time(virtuoso, first_push, built, monkeypatch):
-    monkeypatch.setattr(kg.publish.push, "PAGE", 2)  # servers cap their answers (Virtuoso: 10,000 rows)
+    monkeypatch.setattr(kg.publish.push, "PAGE", 2)  # servers cap answers (Virtuoso: 10,000)
     with httpx.Client(timeout=30) as client:
         counts = kg.publish.push.served_counts(client, f"{virtuoso}/sparql")
     assert {name: counts.get(name) for name in built} == built

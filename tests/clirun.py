@@ -1,8 +1,11 @@
-"""What the hostile-input tests of the second round share: `kg` run in-process (never a
-traceback) and the check of a refusal (exit 2, one `kg: error:` line)."""
+"""What tests of the command line share: `kg` run in-process (never a traceback), the check
+of a refusal (exit 2, one `kg: error:` line) and a build made once for a module."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner, Result
 
 from conftest import DATA, ROOT
@@ -28,3 +31,11 @@ def refused(result: Result, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
+
+
+def built_folder(factory: pytest.TempPathFactory, sources: list[str]) -> Path:
+    """A folder `kg build --output` wrote from the sources."""
+    output = factory.mktemp("build")
+    result = kg("build", *sources, "--output", str(output))
+    assert result.exit_code == 0, result.output
+    return output
