@@ -45,7 +45,7 @@ from kg.facts.loading import display_path
 from kg.publish.export import canonical
 from kg.query.engines import StoreEngine, projection, select
 from kg.query.guard import QuerySyntaxError, inspect
-from kg.query.text import data_graph_patterns
+from kg.query.text import data_graph_patterns, lenient_aggregates
 from kg.rdf.namespaces import BASE, KGR, bind_prefixes
 from kg.rdf.ntriples import triple_lines
 from kg.shacl.validate import (
@@ -114,7 +114,8 @@ def parse_rule(path: Path) -> Rule:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the check: {exc}", where) from None
     try:
-        inspect(text, where.file, remedy=": a check may not use SERVICE or FROM")
+        inspect(lenient_aggregates(text), where.file,  # the text the store runs
+                remedy=": a check may not use SERVICE or FROM")
     except QuerySyntaxError as exc:
         raise InputError(f"broken SPARQL: {exc.message}", Location(where.file, exc.line)) from None
     try:
