@@ -21,6 +21,8 @@ from click.testing import CliRunner, Result
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from clirun import built_folder
+from clirun import refused as fails
 from conftest import CORPUS, ROOT
 from kg.cli import main
 from kg.query import request as kq
@@ -37,10 +39,7 @@ NUMERIC = {str(XSD[t]) for t in ("integer", "decimal", "double", "float", "int",
 @pytest.fixture(scope="module")
 def build_dir(tmp_path_factory) -> Path:
     """The seeds built once for the module, with `kg build --output`."""
-    output = tmp_path_factory.mktemp("build")
-    result = CliRunner().invoke(main, ["build", *SOURCES, "--build", str(output)])
-    assert result.exit_code == 0, result.output
-    return output
+    return built_folder(tmp_path_factory, SOURCES)
 
 
 def kg_query(build: Path, *args: str, stdin: str | None = None) -> Result:
@@ -50,15 +49,6 @@ def kg_query(build: Path, *args: str, stdin: str | None = None) -> Result:
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         result.exception)
     return result
-
-
-def fails(result: Result, *fragments: str) -> None:
-    """Exit code 2 with one `kg: error:` line naming every fragment."""
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kg: error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def json_rows(result: Result) -> list[dict]:

@@ -4,18 +4,19 @@
 A build reads the entries it can use, computes the rest, and only once it has succeeded
 writes the new entries and drops those it did not use; so the cache holds what the last
 build used, a failed build changes nothing, and an entry is never stale (another content
-gives another key).
+gives another key). Values are stored as data, never as code: JSON with a digest per entry
+(see kg.build.records); an entry that does not read back as what its table holds is a miss.
 """
 
 from __future__ import annotations
 
 import contextlib
-import pickle
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from kg.build.records import BadEntry, dumps, loads, record_type
 
 CACHE_FILE = "cache/kg-cache.sqlite"
 _BATCH = 500  # keys per SELECT (SQLite limits the number of parameters)
@@ -43,8 +44,10 @@ class Cache:
                     marks = ",".join("?" * len(batch))
                     rows = db.execute(f"SELECT key, value FROM {_table(table)} "
                                       f"WHERE key IN ({marks})", batch)
-                    found.update((key, pickle.loads(value)) for key, value in rows)
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+                    for key, value in rows:
+                        with contextlib.suppress(BadEntry):  # a bad entry is a miss
+                            found[key] = loads(value, expected_type(table))
+        except sqlite3.Error:
             return {}  # an unreadable cache is an empty one
         return found
 
@@ -54,7 +57,7 @@ class Cache:
 
     def put(self, table: str, key: str, value: Any) -> None:
         """Stage an entry (marked as used); `commit` writes it."""
-        self.staged.setdefault(table, {})[key] = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        self.staged.setdefault(table, {})[key] = dumps(value)
         self.used.setdefault(table, set()).add(key)
 
     def commit(self, prune: bool = True) -> None:
@@ -82,6 +85,20 @@ class Cache:
                 db.executemany("INSERT INTO kept VALUES (?)", ((k,) for k in keys))
                 db.execute(f"DELETE FROM {name} WHERE key NOT IN (SELECT key FROM kept)")
         self.staged.clear()
+
+
+def expected_type(table: str) -> Any:
+    """What an entry of a table holds (a build's record: see pipeline._record)."""
+    if table == "builds":
+        finding = record_type("Finding")
+        return tuple[tuple[int, ...], int, int, int, list[finding] | tuple[finding, ...],
+                     bytes | None, bytes | None, int, list[Path]]
+    name = _TABLE_RECORDS.get(table)
+    return Any if name is None else record_type(name)
+
+
+_TABLE_RECORDS = {"ontology": "Vocabulary", "files": "Converted", "units": "UnitFindings",
+                  "reasoning": "ReasoningResult"}
 
 
 def _table(name: str) -> str:

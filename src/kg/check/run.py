@@ -43,7 +43,8 @@ from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.facts.loading import display_path
 from kg.files import digest
 from kg.query.engines import StoreEngine, projection, select
-from kg.query.text import data_graph_patterns, keywords
+from kg.query.guard import QuerySyntaxError, inspect
+from kg.query.text import data_graph_patterns
 from kg.rdf.canonical import canonical
 from kg.rdf.namespaces import BASE, KGR, bind_prefixes
 from kg.rdf.ntriples import triple_lines
@@ -112,9 +113,11 @@ def parse_rule(path: Path) -> Rule:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the check: {exc}", where) from None
-    if {"SERVICE", "FROM"} & {word for word, _, _ in keywords(text)}:
-        raise InputError("a check may not use SERVICE or FROM (they reach outside the graph)",
-                         where)
+    try:
+        inspect(text, where.file,  # the text the store runs
+                remedy=": a check may not use SERVICE or FROM")
+    except QuerySyntaxError as exc:
+        raise InputError(f"broken SPARQL: {exc.message}", Location(where.file, exc.line)) from None
     try:
         projected = projection(text)
     except SyntaxError as exc:

@@ -82,14 +82,15 @@ def command(name: str | None, text: str | None, params: tuple[str, ...], fmt: st
       kg query cq01-visiting-officials --endpoint http://localhost:8890/sparql
     """
     chosen = sparql.resolve(name, text, folder, sys.stdin)
-    request = sparql.Request.make(chosen, params, fmt, allow_network)
+    request = sparql.Request.make(chosen, params, fmt, allow_network, timeout)
     if endpoint is not None:
         from kg.publish.push import Variables, make_target
         from kg.query.endpoint import EndpointEngine
 
         target = make_target(endpoint, None, Variables(user_env, password_env, token_env),
                              os.environ)
-        with EndpointEngine(target.endpoint, target.credentials, timeout) as engine:
+        with EndpointEngine(target.endpoint, target.credentials, timeout,
+                            allow_network) as engine:
             answer = request.answer(engine, limit)
     else:
         ensure_built(inputs)

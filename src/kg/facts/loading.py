@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import re
 import types
 import typing
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,59 @@ MAX_FILE_BYTES = 5_000_000
 MAX_DEPTH = 20
 
 
-class _FactLoader(yaml.SafeLoader):
+MAX_DIGITS = 30  # an integer in a fact file (a paragraph, a count, an amount written bare)
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Well-formed YAML that a fact file may not hold (its message is not 'broken YAML')."""
+
+
+class _Strict:
+    """What both loaders construct: mappings without repeated or merge (<<) keys, integers of
+    at most MAX_DIGITS digits (the resolvers below are YAML 1.2's: `no` is text, 0x1F, 12:30
+    and 1_000_000 are text, `true` and `false` the only booleans)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE or (key_node.value == "<<" and not key_node.style):
+                raise _Refused(problem="merge keys (<<) are not allowed in fact files: write "
+                               "each key", problem_mark=key_node.start_mark)
+            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
+            if isinstance(key, Hashable) and key in seen:
+                raise _Refused(problem=f"the key '{key}' is given twice in this mapping (first "
+                               f"at line {seen[key]})", problem_mark=key_node.start_mark)
+            if isinstance(key, Hashable):
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)  # type: ignore[misc]
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        text = node.value.lstrip("+-")
+        if len(text) > MAX_DIGITS:
+            raise _Refused(problem=f"a number of {len(text):,} digits, over the limit of "
+                           f"{MAX_DIGITS}", problem_mark=node.start_mark)
+        return int(node.value)
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _yaml_12_resolvers() -> dict[str | None, list]:
+    """YAML 1.2's core schema, as far as fact files need it: null, booleans (true, false) and
+    decimal integers; everything else (dates, decimals, YAML 1.1's yes/no/on/off, hex, octal,
+    sexagesimal and underscored numbers, merge keys) stays text."""
+    resolvers: dict[str | None, list] = {}
+    for tag, pattern, first in (
+        ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+        ("tag:yaml.org,2002:int", r"^[-+]?[0-9]+$", list("-+0123456789")),
+    ):
+        for char in first:
+            resolvers.setdefault(char, []).append((tag, re.compile(pattern)))
+    return resolvers
+
+
+class _FactLoader(_Strict, yaml.SafeLoader):
     """A safe loader that keeps dates and decimals as written, and refuses anchors and aliases.
 
     Dates stay text so that '2025-02-30' gets our message, not PyYAML's traceback; decimals
@@ -50,23 +103,22 @@ class _FactLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
-_KEPT_AS_TEXT = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")
-_FactLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag not in _KEPT_AS_TEXT]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_FactLoader.yaml_implicit_resolvers = _yaml_12_resolvers()
+_FactLoader.add_constructor("tag:yaml.org,2002:int", _Strict.construct_yaml_int)
 
 _CLoader: type | None = getattr(yaml, "CSafeLoader", None)  # libyaml, when PyYAML has it
 
 
 if _CLoader is not None:
 
-    class _FastLoader(_CLoader):  # type: ignore[misc, valid-type]
-        """libyaml's parser and composer with _FactLoader's resolvers; used only on text whose
-        events `_plain` passed, so that it builds what _FactLoader builds, several times faster.
+    class _FastLoader(_Strict, _CLoader):  # type: ignore[misc, valid-type]
+        """libyaml's parser and composer with _FactLoader's resolvers and constructors; used
+        only on text whose events `_plain` passed, so that it builds what _FactLoader builds,
+        several times faster.
         """
 
     _FastLoader.yaml_implicit_resolvers = _FactLoader.yaml_implicit_resolvers
+    _FastLoader.add_constructor("tag:yaml.org,2002:int", _Strict.construct_yaml_int)
 
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent,
                 yaml.AliasEvent)
@@ -217,15 +269,33 @@ def _fact_files(seeds: Path) -> list[tuple[Path, bool]]:
     return files
 
 
-def _yaml_files(folder: Path) -> Iterator[tuple[Path, bool]]:
+def _yaml_files(folder: Path, above: frozenset[tuple[int, int]] = frozenset()
+                ) -> Iterator[tuple[Path, bool]]:
     """The *.yaml and *.yml files under a folder, at any depth, with whether each is a
-    symbolic link (os.scandir: Path.rglob takes a second over ten thousand files)."""
+    symbolic link (os.scandir: Path.rglob takes a second over ten thousand files). A link
+    back to a folder above it, or a fact file that cannot be opened, is bad input."""
+    status = folder.stat()
+    identity = (status.st_dev, status.st_ino)
+    if identity in above:
+        raise InputError("a symbolic link that loops back to a folder above it: remove it",
+                         Location(folder.as_posix()))
     with os.scandir(folder) as entries:
         for entry in entries:
-            if entry.is_dir():
-                yield from _yaml_files(Path(entry.path))
-            elif os.path.splitext(entry.name)[1] in (".yaml", ".yml") and entry.is_file():
+            try:
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+                if not (is_dir or is_file or _YAML_NAME.search(entry.name) is None):
+                    os.stat(entry.path)  # a broken link named as a fact file: say why
+            except OSError as exc:
+                raise InputError(f"cannot read: {exc.strerror or exc}",
+                                 Location(entry.path)) from None
+            if is_dir:
+                yield from _yaml_files(Path(entry.path), above | {identity})
+            elif is_file and _YAML_NAME.search(entry.name):
                 yield Path(entry.path), entry.is_symlink()
+
+
+_YAML_NAME = re.compile(r"\.ya?ml$")
 
 
 def shown_files(seeds: Path) -> list[tuple[Path, str]]:
@@ -274,7 +344,10 @@ def parse_fact_file(path: Path, shown: str) -> ParsedFile:
 
 def parse_fact_bytes(raw: bytes, shown: str) -> ParsedFile:
     """Parse one file's bytes into the schema; errors name the file, line and record."""
-    data, node = load_yaml(_decode(raw, shown), shown)
+    text = _decode(raw, shown)
+    data, node = load_yaml(text, shown)
+    if node is not None and ("\\" in text or "\x85" in text):  # escapes, or a raw NEL
+        _refuse_controls(node, (), node, shown)
     if node is None:
         raise InputError("empty file: write entities, or a source and its facts",
                          Location(shown, 1))
@@ -310,13 +383,40 @@ def _decode(raw: bytes, shown: str) -> str:
         ) from None
 
 
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1): XML 1.0 cannot
+# hold most of them (the RDF/XML and GraphML exports would be ill-formed) and a terminal runs
+# them. YAML's reader refuses them written raw; only escapes ("\0", "\x01", "\e") make them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _refuse_controls(node: yaml.Node, path: tuple, root: yaml.Node, shown: str) -> None:
+    """A text (key or value) holding a control character is bad input, named by its file,
+    line and record."""
+    if isinstance(node, yaml.ScalarNode):
+        found = _CONTROL.search(node.value)
+        if found is not None:
+            inside = path[2:] if path[:1] in (("entities",), ("facts",)) else path
+            field = ".".join(p for p in inside if isinstance(p, str)) or "text"
+            raise InputError(f"{field}: control character U+{ord(found[0]):04X} in the text: "
+                             "remove it", Location(shown, node.start_mark.line + 1,
+                                                   _record_id(root, path)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_controls(item, (*path, index), root, shown)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _refuse_controls(key, path, root, shown)
+            _refuse_controls(value, (*path, key.value), root, shown)
+
+
 def _yaml_error(exc: yaml.YAMLError, shown: str) -> InputError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     if "could not determine a constructor" in problem:
         problem = "YAML tags (!!python/..., !tag) are not allowed in fact files"
     line = mark.line + 1 if mark is not None else None
-    return InputError(f"broken YAML: {problem}", Location(shown, line))
+    return InputError(problem if isinstance(exc, _Refused) else f"broken YAML: {problem}",
+                      Location(shown, line))
 
 
 def _node_at(node: yaml.Node, path: tuple) -> yaml.Node:

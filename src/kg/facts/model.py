@@ -15,10 +15,12 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import pycountry
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -86,7 +88,8 @@ MODALITY_IRIS = {
 # Dates at the precision a source gives them
 # ---------------------------------------------------------------------------------------------
 
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}))?)?)?$")
+# ASCII digits only: `\d` takes any script's digits, which int() reads but ISO 8601 does not.
+_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}))?)?)?$")
 TIMES_OF_DAY = ("morning", "afternoon", "evening", "night", "late night")
 
 
@@ -265,7 +268,7 @@ class Organisation(Entity):
     state: Annotated[EntityRef | None, Pred(KGO.state)] = None
     part_of: Annotated[EntityRef | None, Pred(ORG.subOrganizationOf)] = None
     based_in: Annotated[EntityRef | None, Pred(KGO.basedIn)] = None
-    member_count: Annotated[int | None, Field(ge=1), Pred(KGO.memberCount)] = None
+    member_count: Annotated[StrictInt | None, Field(ge=1), Pred(KGO.memberCount)] = None
     between: Annotated[list[EntityRef], Pred(KGO.councilOf)] = Field(default_factory=list)
 
     KINDS: ClassVar[dict[str, str]] = ORGANISATION_KINDS
@@ -339,7 +342,7 @@ def _cameo_code(value: Any) -> str | None:
 class Fact(Record):
     """One thing a source reports, with where it says so and how sure it is."""
 
-    para: list[Annotated[int, Field(ge=1)]]
+    para: list[Annotated[StrictInt, Field(ge=1)]]
     modality: Modality
     attribution: Annotated[Text | None, Pred(KGO.attribution)] = None
     attributed_to: Annotated[EntityRef | None, Pred(KGO.attributedTo)] = None
@@ -351,7 +354,7 @@ class Fact(Record):
     @field_validator("para", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, int) else value
+        return value if isinstance(value, list) else [value]
 
     @field_validator("after", "before", mode="before")
     @classmethod
@@ -418,7 +421,7 @@ class CouncilSession(Fact):
 
     type: Literal["CouncilSession"]
     council: Annotated[EntityRef, Pred(KGO.sessionOf)]
-    ordinal: Annotated[int | None, Field(ge=1), Pred(KGO.ordinal)] = None
+    ordinal: Annotated[StrictInt | None, Field(ge=1), Pred(KGO.ordinal)] = None
     form: Annotated[Text | None, Pred(KGO.sessionForm)] = None
     place: Annotated[EntityRef | None, Pred(KGO.place)] = None
     venue: Annotated[Text | None, Pred(KGO.venue)] = None
@@ -466,7 +469,7 @@ class Casualties(BaseModel):
     """How many of whom an action killed or wounded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    count: Annotated[int, Field(ge=0)]
+    count: Annotated[StrictInt, Field(ge=0)]
     group: Text
     harm: Literal["killed", "wounded"] = "killed"
 
@@ -495,7 +498,7 @@ class ArmedConflict(Fact):
     type: Literal["ArmedConflict"]
     parties: Annotated[list[EntityRef], Field(min_length=2), Pred(KGO.belligerent)]
     date: Annotated[Period | None, DATE] = None
-    duration_days: Annotated[int | None, Field(ge=1), Pred(KGO.durationDays)] = None
+    duration_days: Annotated[StrictInt | None, Field(ge=1), Pred(KGO.durationDays)] = None
 
 
 STATEMENT_KINDS = {
@@ -622,6 +625,17 @@ def _unit(value: Any) -> str:
 
 
 Unit = Annotated[str, BeforeValidator(_unit)]
+AMOUNT_DIGITS = (19, 18)  # what an xsd:decimal holds in Oxigraph: before and after the point
+
+
+def _bounded_amount(value: Decimal) -> Decimal:
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # Field(ge=0) and pydantic refuse NaN and infinities
+    before, after = max(len(digits) + exponent, 0), max(-exponent, 0)
+    if before > AMOUNT_DIGITS[0] or after > AMOUNT_DIGITS[1]:
+        raise ValueError(f"an amount of {before:,} digits before the point and {after:,} after "
+                         f"is over the limit of {AMOUNT_DIGITS[0]} and {AMOUNT_DIGITS[1]}")
+    return value
 
 
 class Figure(Fact):
@@ -629,7 +643,7 @@ class Figure(Fact):
 
     type: Literal["Figure"]
     measure: Annotated[Literal[MEASURES], Ref("concept"), Pred(KGO.measure)]  # type: ignore[valid-type]
-    amount: Annotated[Decimal, Field(ge=0), Pred(KGO.amount)]
+    amount: Annotated[Decimal, Field(ge=0), AfterValidator(_bounded_amount), Pred(KGO.amount)]
     unit: Annotated[Unit, Pred(KGO.unit)]
     state: Annotated[EntityRef, Pred(KGO.refState)]
     counterpart: Annotated[EntityRef, Pred(KGO.counterpartState)]

@@ -34,6 +34,7 @@ from kg.rdf.canonical import (
     sorted_lines,
     term_key,
 )
+from kg.rdf.jsonld_closed import RemoteContext, checked_context
 from kg.rdf.labels import LABELS, english_label, prefixed, type_name
 from kg.rdf.namespaces import ONTOLOGY_GRAPH, bind_prefixes
 from kg.rdf.ntriples import stable_literal
@@ -173,6 +174,13 @@ def load_context(ontology_dir: Path) -> dict[str, Any]:
     if not isinstance(context, dict) or not isinstance(context.get("@context"), dict):
         raise InputError("a JSON-LD context must be an object with an '@context' object "
                          "(never a remote reference)", Location(path.as_posix()))
+    try:
+        checked_context(context["@context"])
+    except RemoteContext as exc:
+        raise InputError(f"the JSON-LD context refers to {exc.url}: a context is read from "
+                         "this file only, never fetched", Location(path.as_posix())) from None
+    except Exception as exc:  # rdflib's JSON-LD errors have many types
+        raise InputError(f"broken JSON-LD context: {exc}", Location(path.as_posix())) from None
     return context
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from kg.deadline import Expired, deadline
 from kg.errors import InputError
 from kg.http import PASSWORD_ENV, TOKEN_ENV, USER_ENV
 from kg.rdf.namespaces import BASE, KGR
@@ -71,8 +72,14 @@ class Pushed:
 
 
 def http_url(url: str, option: str) -> str:
-    """An http(s) URL with a host; anything else is bad input."""
+    """An http(s) URL with a host and no credentials; anything else is bad input (the
+    message never shows a password the URL holds)."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+        raise InputError(f"{option} {shown}: credentials in a URL are refused (they end up in "
+                         f"logs and process lists): set {USER_ENV} and {PASSWORD_ENV} or "
+                         f"{TOKEN_ENV} instead")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"{option} '{url}' is not an http:// or https:// URL")
     return url
@@ -208,18 +215,23 @@ def _send(client: httpx.Client, what: str, method: str, url: str,
           **kwargs: object) -> httpx.Response:
     """The server's response; a request that gets none is one line naming what was asked.
 
-    A connection the server drops mid-answer is tried once more: a PUT, like the count
-    query, may be repeated."""
+    The client's timeout bounds the whole request, not only each read (see kg.deadline). A
+    connection the server drops mid-answer is tried once more: a PUT, like the count query,
+    may be repeated."""
+    limit = client.timeout.read
     try:
-        try:
-            return client.request(method, url, **kwargs)  # type: ignore[arg-type]
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-            return client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        with deadline(limit):
+            try:
+                return client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                return client.request(method, url, **kwargs)  # type: ignore[arg-type]
+    except Expired:
+        raise PushError(f"{what}: no answer within {limit:g} s (--timeout)") from None
     except httpx.ConnectError as exc:
         raise PushError(f"{url}: cannot connect ({_reason(exc)}): is the server running?"
                         ) from None
     except httpx.TimeoutException:
-        raise PushError(f"{what}: no answer in time (--timeout)") from None
+        raise PushError(f"{what}: no answer within {limit:g} s (--timeout)") from None
     except httpx.HTTPError as exc:
         raise PushError(f"{what}: {_reason(exc)}") from None
 

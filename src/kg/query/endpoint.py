@@ -25,6 +25,7 @@ from rdflib.term import Node
 from kg.errors import InputError
 from kg.publish.push import Credentials, PushError, _check, _send, make_auth
 from kg.query.engines import Row, Solutions, Triple, literal_term, rows_solutions, triples_solutions
+from kg.query.guard import inspect
 from kg.query.text import NotSubstitutable, substituted
 from kg.rdf.labels import LABELS, pick_label
 from kg.rdf.namespaces import PREFIXES
@@ -46,8 +47,9 @@ class EndpointEngine:
     """A SPARQL 1.1 Protocol endpoint, asked as the build's store is (see StoreEngine)."""
 
     def __init__(self, endpoint: str, credentials: Credentials | None = None,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, allow_network: bool = False) -> None:
         self.endpoint = endpoint
+        self.allow_network = allow_network  # may the query hold SERVICE or FROM
         self._client = httpx.Client(auth=make_auth(credentials), timeout=timeout or None)
         self._labels: dict[Node, str | None] = {}
 
@@ -127,13 +129,15 @@ class EndpointEngine:
 
     def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Solutions:
         """Run a query's text (of the given form) on the endpoint, each parameter's value put
-        in place of its variable as on the store; at most `limit` rows or triples are kept."""
+        in place of its variable as on the store, the text sent inspected first (see
+        kg.query.guard); at most `limit` rows or triples are kept."""
         try:
             sent = substituted(text, bindings)
         except NotSubstitutable as exc:
             raise InputError(f"the parameter {exc} stands where only a variable may (projected,"
                              " after AS, in VALUES), so the query cannot be sent to an "
                              "endpoint: run it on the build") from None
+        inspect(sent, "the query as sent to the endpoint", self.allow_network)
         if form == "ASK":
             return Solutions("ASK", answer=bool(self._results(sent).get("boolean")))
         if form == "SELECT":

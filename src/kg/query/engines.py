@@ -18,6 +18,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError
+from kg.query.guard import inspect
 from kg.query.text import substituted
 from kg.rdf.canonical import term_key
 from kg.rdf.labels import LABELS, pick_label
@@ -49,8 +50,15 @@ def rows_solutions(variables: Iterable[str], rows: Iterable[Row], limit: int) ->
 
 
 def triples_solutions(form: str, triples: Iterable[Triple], limit: int) -> Solutions:
-    """A CONSTRUCT's or DESCRIBE's outcome: the first `limit` triples in N3 order."""
-    ordered = sorted(triples, key=term_key)
+    """A CONSTRUCT's or DESCRIBE's outcome in N3 order: every triple, or (`cut`) the first
+    `limit` distinct triples the engine gives, read no further (a CONSTRUCT may give more
+    triples than memory holds)."""
+    kept: set[Triple] = set()
+    for triple in triples:
+        kept.add(triple)
+        if len(kept) > limit:
+            break
+    ordered = sorted(kept, key=term_key)
     return Solutions(form, triples=tuple(ordered[:limit]), cut=len(ordered) > limit)
 
 
@@ -197,8 +205,7 @@ def select(store: pyoxigraph.Store, text: str, **dataset: Any) -> list[dict[str,
 
 def projection(text: str) -> list[str] | None:
     """The variables a SELECT query projects (None for another form), read by running it
-    over an empty store; bad syntax raises SyntaxError. (Only for a query without SERVICE:
-    Oxigraph would send it.)"""
+    over an empty store; bad syntax raises SyntaxError."""
     result = _query(pyoxigraph.Store(), text)
     if not isinstance(result, pyoxigraph.QuerySolutions):
         return None
@@ -206,6 +213,9 @@ def projection(text: str) -> list[str] | None:
 
 
 def _query(store: pyoxigraph.Store, text: str, **dataset: Any) -> Any:
+    """The store's answer to a query, the text it runs inspected first (see kg.query.guard):
+    no text reaches Oxigraph unparsed."""
+    inspect(text, "the query as sent to the store")
     return store.query(text, prefixes=PREFIX_IRIS, **dataset)
 
 

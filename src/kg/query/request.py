@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -26,19 +26,18 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import rdflib.plugins.sparql
-from pyparsing import ParseException
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import DCTERMS, RDF, XSD
 from rdflib.plugins.sparql import parser
 from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError, Location, did_you_mean
 from kg.query.engines import Engine, GraphEngine, Solutions, StoreEngine, Triple
-from kg.query.text import NotSubstitutable, keywords, substituted
+from kg.query.guard import inspect
+from kg.query.text import NotSubstitutable, substituted
 from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
 from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri, prefixed_name
 from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
@@ -296,73 +295,16 @@ def check_known(engine: Engine, query: QueryFile, bindings: Mapping[str, Node]) 
 
 # -- parsing and refusing -----------------------------------------------------------------------
 
-_UPDATE_NAMES = {"InsertData": "INSERT DATA", "DeleteData": "DELETE DATA",
-                 "DeleteWhere": "DELETE WHERE", "Modify": "DELETE/INSERT"}
-
 
 def prepare(query: QueryFile, allow_network: bool = False) -> Query:
-    """The parsed, translated query; bad syntax, updates and (unless allowed) queries that
-    would reach outside the graph are bad input, found before anything runs."""
+    """The query parsed and translated by rdflib (for the queries rdflib runs); bad syntax,
+    updates and (unless allowed) queries that would reach outside the graph are bad input,
+    found before anything runs (see kg.query.guard)."""
+    inspect(query.text, query.origin, allow_network)
     try:
-        parsed = parser.parseQuery(query.text)
-    except ParseException as exc:
-        _refuse_update(query)
-        raise InputError(f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: "
-                         f"{exc.msg}, found {_found(exc)}", Location(query.origin)) from None
-    try:
-        prepared = translateQuery(parsed, initNs=dict(PREFIXES))
+        return translateQuery(parser.parseQuery(query.text), initNs=dict(PREFIXES))
     except Exception as exc:  # rdflib raises plain Exceptions (unknown prefix...)
         raise InputError(f"bad query: {exc}", Location(query.origin)) from None
-    if not allow_network:
-        _refuse_outside(prepared, query.origin)
-    return prepared
-
-
-def _found(exc: ParseException) -> str:
-    """What stands where the parser stopped: the next word, or the end of the text."""
-    rest = (exc.pstr or "")[exc.loc:].split()
-    return repr(rest[0]) if rest else "end of text"
-
-
-def _refuse_update(query: QueryFile) -> None:
-    try:
-        update = parser.parseUpdate(query.text)
-    except ParseException:
-        return
-    names = [_UPDATE_NAMES.get(r.name, r.name.upper()) for r in update.request]
-    raise InputError(f"kg query only reads the graph: the update {', '.join(names) or 'request'}"
-                     " is refused (change the fact files instead)", Location(query.origin))
-
-
-def _parts(node: Any) -> Iterator[CompValue]:
-    """Every algebra node below (and including) a node."""
-    if isinstance(node, CompValue):
-        yield node
-        for value in node.values():
-            yield from _parts(value)
-    elif isinstance(node, list | tuple):
-        for value in node:
-            yield from _parts(value)
-
-
-def _refuse_outside(prepared: Query, origin: str) -> None:
-    allow = "; pass --allow-network to run it anyway"
-    clauses = prepared.algebra.get("datasetClause") or []
-    if clauses:
-        first = clauses[0]
-        keyword, iri = ("FROM", first["default"]) if "default" in first else (
-            "FROM NAMED", first["named"])
-        raise InputError(f"the query's {keyword} <{iri}> would load a graph from outside the "
-                         f"build, so it is refused{allow}", Location(origin))
-    for part in _parts(prepared.algebra):
-        if part.name == "ServiceGraphPattern":
-            raise InputError(f"the query calls SERVICE {part.term.n3()}, which would reach the "
-                             f"network, so it is refused{allow}", Location(origin))
-
-
-def query_form(prepared: Query) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE."""
-    return prepared.algebra.name.removesuffix("Query").upper()
 
 
 def output_format(form: str, fmt: str | None) -> str:
@@ -376,29 +318,13 @@ def output_format(form: str, fmt: str | None) -> str:
     return fmt
 
 
-_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-# Keywords that only a query reaching outside the build, or an update, holds: such a text is
-# parsed and inspected by rdflib before anything runs.
-_CLOSER_LOOK = {"SERVICE", "FROM", "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE",
-                "ADD", "MOVE", "COPY", "WITH", "USING"}
-
-
-def quick_form(text: str) -> str | None:
-    """The form of a query that can run as it is, read from its keywords; None when it needs
-    rdflib's closer look (a keyword of _CLOSER_LOOK, or no form found)."""
-    words = [word for word, _, _ in keywords(text)]
-    if set(words) & _CLOSER_LOOK:
-        return None
-    return next((word for word in words if word in _FORMS), None)
-
-
 # -- the graph ----------------------------------------------------------------------------------
 
 
 
 
 def graph_path(build_dir: Path) -> Path:
-    """Where `kg build --output DIR` writes the graph."""
+    """Where `kg build --build DIR` writes the graph."""
     return build_dir / GRAPH_FILE
 
 
@@ -503,36 +429,27 @@ class Answer:
 class Request:
     """A query checked and ready to run: its typed parameters and output format.
 
-    `prepared` is rdflib's parse of the query, made only for a text that needs a closer look
-    (see quick_form); a query that reaches outside the build runs on rdflib, every other on
-    the build's Oxigraph store.
+    A query allowed to reach outside the build (`outside`: its SERVICE and FROM clauses) runs
+    on rdflib, every other on the build's Oxigraph store.
     """
 
     query: QueryFile
     bindings: dict[str, Node]
     form: str
     fmt: str
-    prepared: Query | None = None
+    outside: tuple[str, ...] = ()
     allow_network: bool = False
 
     @classmethod
     def make(cls, query: QueryFile, assignments: tuple[str, ...] | list[str], fmt: str | None,
-             allow_network: bool = False) -> Request:
-        """Inspect the query, type its parameters, pick the format: all bad input is found
-        here, before the graph is built or read (bad syntax the store finds is reported with
-        rdflib's words, see `answer`)."""
-        form = quick_form(query.text)
-        prepared = None if form is not None else prepare(query, allow_network)
-        form = form or query_form(prepared)  # type: ignore[arg-type]
+             allow_network: bool = False, timeout: float | None = DEFAULT_TIMEOUT) -> Request:
+        """Inspect the query (parsed within `timeout`, see kg.query.guard), type its
+        parameters, pick the format: all bad input is found here, before the graph is built
+        or read."""
         bindings = bind(query, parse_assignments(assignments))
-        return cls(query, bindings, form, output_format(form, fmt), prepared, allow_network)
-
-    @property
-    def reaches_outside(self) -> bool:
-        """Whether the query has FROM or SERVICE (then allowed: rdflib runs it)."""
-        return self.prepared is not None and (
-            bool(self.prepared.algebra.get("datasetClause"))
-            or any(p.name == "ServiceGraphPattern" for p in _parts(self.prepared.algebra)))
+        inspected = inspect(_as_run(query.text, bindings), query.origin, allow_network, timeout)
+        return cls(query, bindings, inspected.form, output_format(inspected.form, fmt),
+                   inspected.outside, allow_network)
 
     def answer(self, engine: Engine, limit: int = DEFAULT_LIMIT) -> Answer:
         """Run the query on an engine and write its answer (entity and event parameters must
@@ -541,7 +458,6 @@ class Request:
         try:
             outcome = engine.run(self.query.text, self.form, self.bindings, limit)
         except SyntaxError as exc:
-            prepare(self.query, self.allow_network)  # rdflib's words for the error, if it has
             raise InputError(f"SPARQL syntax error: {exc}", Location(self.query.origin)) from None
         if self.fmt == "table":
             engine.fetch_labels(term for row in outcome.rows for term in row)
@@ -557,13 +473,22 @@ class Request:
         """The one place the engine over a build is picked: the store, or rdflib over
         graph.ttl for a query that reaches outside the build or whose parameters the store
         cannot take (see substituted)."""
-        if not self.reaches_outside:
+        if not self.outside:
             try:
                 substituted(self.query.text, self.bindings)
                 return StoreEngine(open_store(build_dir))
             except NotSubstitutable:
                 pass
         return GraphEngine(load_graph(graph_path(build_dir)), self.allow_network)
+
+
+def _as_run(text: str, bindings: Mapping[str, Node]) -> str:
+    """The text the store runs (see StoreEngine.run), so that one parse inspects the query and
+    lets the store's text through; the query's own text when the store cannot take it."""
+    try:
+        return substituted(text, bindings)
+    except NotSubstitutable:
+        return text
 
 
 # -- output -------------------------------------------------------------------------------------

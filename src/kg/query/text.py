@@ -1,11 +1,12 @@
-"""SPARQL texts read and rewritten without parsing them (a parser takes tens of milliseconds
-a query): their keywords, each parameter's value put in place of its variable, and
-`GRAPH kgg:data` read over the build's graphs."""
+"""SPARQL texts rewritten without parsing them (a parser takes tens of milliseconds a query):
+each parameter's value put in place of its variable, and `GRAPH kgg:data` read over the
+build's graphs. Nothing here decides whether a query may run: the rewritten text is parsed and
+inspected before an engine sees it (kg.query.guard)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from rdflib.term import Node
 
@@ -13,7 +14,7 @@ from kg.rdf.namespaces import PREFIX_IRIS
 from kg.rdf.ntriples import term_text
 
 # A SPARQL text cut into tokens, far faster than parsing it: comments, strings, IRIs,
-# variables and prefixed names are skipped whole, so a keyword found is a keyword.
+# variables and prefixed names are skipped whole, so a word or variable found is one.
 _TOKENS = re.compile(r"""
     (?P<skip>\s+|\#[^\n\r]*)
   | (?P<string>'{3}(?:[^'\\]|\\.|'(?!''))*'{3}|"{3}(?:[^"\\]|\\.|"(?!""))*"{3}
@@ -22,18 +23,6 @@ _TOKENS = re.compile(r"""
   | (?P<name>[?$]?[^\W\d][\w.-]*(?::[\w.%:\\-]*)?|:[\w.%:\\-]*)
   | (?P<other>.)
 """, re.VERBOSE | re.DOTALL)
-
-
-def keywords(text: str) -> Iterator[tuple[str, int, int]]:
-    """The bare words of a SPARQL text (upper case), with where each ends and the depth of
-    braces it stands at."""
-    depth = 0
-    for match in _TOKENS.finditer(text):
-        word, other = match["name"], match["other"]
-        if word and word[0] not in "?$" and ":" not in word:
-            yield word.upper(), match.end(), depth
-        elif other in ("{", "}"):
-            depth += 1 if other == "{" else -1
 
 
 class NotSubstitutable(Exception):

@@ -12,6 +12,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.plugins.serializers.jsonld import from_rdf
 from rdflib.term import Node
 
+from kg.rdf.jsonld_closed import checked_context
 from kg.rdf.namespaces import PREFIXES, bind_prefixes
 from kg.rdf.ntriples import stable_literal
 
@@ -84,7 +85,7 @@ def jsonld(graph: Graph, context: Mapping[str, Any]) -> bytes:
     order of the canonical graph.
     """
     terms = context["@context"]
-    document = from_rdf(canonical(graph), context_data=terms)
+    document = from_rdf(canonical(graph), context_data=checked_context(terms))
     nodes = document.get("@graph", [document] if len(document) > 1 else [])
     nodes = [{k: v for k, v in node.items() if k != "@context"} for node in nodes]
     key = next((term for term, value in terms.items() if value == "@id"), "@id")

@@ -1,0 +1,123 @@
+"""The build cache holds data, not code (issue 16): whatever is written into
+build/cache/kg-cache.sqlite, the next build runs no code from it, never fails on it, and
+writes the same graph as a build without a cache."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import re
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from clirun import SOURCES, kg
+from kg.build import records
+from kg.build.cache import CACHE_FILE, Cache
+from kg.errors import Location
+
+
+def build(output: Path) -> str:
+    result = kg("build", *SOURCES, "--build", str(output))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A build (its cache filled)."""
+    output = tmp_path_factory.mktemp("built") / "build"
+    build(output)
+    return output
+
+
+@pytest.fixture(scope="module")
+def reference(built) -> bytes:
+    """graph.ttl of a build without a cache."""
+    return (built / "graph.ttl").read_bytes()
+
+
+class Runs:
+    """A payload that, unpickled, creates a file (as an attacker's would run anything)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def sealed(payload: bytes) -> bytes:
+    """JSON bytes with a right digest: only its content can be wrong."""
+    return hashlib.sha256(payload).digest() + payload
+
+
+def flipped(value: bytes) -> bytes:
+    middle = len(value) // 2
+    return value[:middle] + bytes([value[middle] ^ 0x40]) + value[middle + 1:]
+
+
+GARBAGE: dict[str, Callable[[bytes, Path], object]] = {
+    "pickle running code": lambda value, marker: pickle.dumps(Runs(marker)),
+    "flipped byte": lambda value, marker: flipped(value),
+    "truncated": lambda value, marker: value[:len(value) // 2],
+    "empty": lambda value, marker: b"",
+    "text, not bytes": lambda value, marker: "hello",
+    "a number, not bytes": lambda value, marker: 42,
+    "wrong type, right digest": lambda value, marker: sealed(b"42"),
+    "unknown tag": lambda value, marker: sealed(b'{"z": 1}'),
+    "record not on the allowlist": lambda value, marker: sealed(
+        b'{"c": "Popen", "v": [["args", "touch x"]]}'),
+    "a record of another table": lambda value, marker: sealed(
+        json.dumps(records._plain(Location("x", 1))).encode()),
+    "a field of the wrong type": lambda value, marker: sealed(
+        re.sub(rb'\["file","[^"]*"\]', b'["file",7]', value[32:]) if b'["file","' in value
+        else b"42"),
+}
+
+
+@pytest.mark.parametrize("kind", GARBAGE)
+def test_garbage_in_the_cache_is_a_miss_and_the_build_is_right(tmp_path, built, reference,
+                                                               kind):
+    output = tmp_path / "build"
+    shutil.copytree(built, output)
+    marker = tmp_path / "ran"
+    with contextlib.closing(sqlite3.connect(output / CACHE_FILE)) as db, db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master "
+                                               "WHERE type = 'table'")]
+        for table in tables:
+            for key, value in list(db.execute(f"SELECT key, value FROM {table}")):
+                db.execute(f"UPDATE {table} SET value = ? WHERE key = ?",
+                           (GARBAGE[kind](value, marker), key))
+    (output / "graph.ttl").unlink()  # the build must write it again, from what it reads
+    printed = build(output)
+    assert not marker.exists()
+    assert "converted 1 of 1 files (0 from cache)" in printed
+    assert (output / "graph.ttl").read_bytes() == reference
+    assert "(1 from cache)" in build(output)  # the bad entries were replaced by good ones
+
+
+def test_every_table_round_trips_through_the_cache(built):
+    output = built
+    cache = Cache(output)
+    with contextlib.closing(sqlite3.connect(output / CACHE_FILE)) as db:
+        stored = {table.removeprefix("t_"): [row[0] for row in db.execute(
+            f"SELECT key FROM {table}")] for (table,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"ontology", "files", "units", "builds"} <= set(stored)
+    for table, keys in stored.items():
+        values = cache.get_many(table, keys)
+        assert set(values) == set(keys)
+        for value in values.values():
+            assert records.loads(records.dumps(value)) == value
+
+
+def test_the_cache_refuses_to_store_what_is_not_a_record():
+    with pytest.raises(TypeError, match="cannot hold"):
+        records.dumps(object())
