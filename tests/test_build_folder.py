@@ -20,10 +20,9 @@ SELECT = "SELECT ?source WHERE { ?source a kgo:Source } ORDER BY ?source"
 
 
 def source_file(name: str, state: str) -> str:
-    """A fact file of its own: one state, one person, one reported visit."""
+    """A fact file of its own: one person, one reported visit to a state of the registry."""
     return f"""
 entities:
-  - {{id: {state}, type: State, labels: {{en: State {state}}}}}
   - {{id: person-{name}, type: Person, labels: {{en: Person {name}}}}}
 source: {{id: {name}, file: {name}.txt, title: Report {name}, language: en, date: "2025-03-05"}}
 facts:

@@ -42,14 +42,15 @@ def edited(old: str, new: str, text: str = MINIMAL) -> str:
 
 
 CASES = {
-    "two facts sections": (MINIMAL + "facts:\n  - id: x\n", "x.yaml:34", "key 'facts' is given "
-                           "twice in this mapping (first at line 24)"),
-    "a key twice in a fact": (edited("    para: 2", "    para: 2\n    para: 3"), "x.yaml:28",
+    "two facts sections": (MINIMAL + "facts:\n  - id: x\n", "x.yaml:25", "key 'facts' is given "
+                           "twice in this mapping (first at line 15)"),
+    "a key twice in a fact": (edited("    para: 2", "    para: 2\n    para: 3"), "x.yaml:19",
                               "'para' is given twice"),
-    "an entity's id twice": (edited("  - id: FRA", "  - id: FRA\n    id: DEU"), "x.yaml:4",
+    "an entity's id twice": (edited("  - id: anna-berger", "  - id: anna-berger\n    id: x"),
+                             "x.yaml:7",
                              "'id' is given twice"),
     "a merge key": (edited("    para: 2", "    para: 2\n    <<: {modality: planned}"),
-                    "x.yaml:28", "merge keys (<<) are not allowed"),
+                    "x.yaml:19", "merge keys (<<) are not allowed"),
     "a hex paragraph": (edited("para: 2", "para: 0x1F"), "'berger-visit': para",
                         "valid integer"),
     "a sexagesimal paragraph": (edited("para: 2", "para: 12:30"), "'berger-visit': para",
@@ -57,29 +58,29 @@ CASES = {
     "an underscored paragraph": (edited("para: 2", "para: 1_000_000"), "para", "valid integer"),
     "true as a paragraph": (edited("para: 2", "para: true"), "'berger-visit': para",
                             "valid integer"),
-    "a paragraph of 5,000 digits": (edited("para: 2", "para: " + "9" * 5000), "x.yaml:27",
+    "a paragraph of 5,000 digits": (edited("para: 2", "para: " + "9" * 5000), "x.yaml:18",
                                     "a number of 5,000 digits"),
     "an amount of 5,000 digits": (MINIMAL + FIGURE.format(amount='"' + "9" * 5000 + '"'),
                                   "'f1': amount", "5,000 digits before the point"),
-    "a bare amount of 5,000 digits": (MINIMAL + FIGURE.format(amount="9" * 5000), "x.yaml:39",
+    "a bare amount of 5,000 digits": (MINIMAL + FIGURE.format(amount="9" * 5000), "x.yaml:30",
                                       "a number of 5,000 digits"),
     "an amount of 5,000 decimals": (MINIMAL + FIGURE.format(amount='"0.' + "1" * 5000 + '"'),
                                     "'f1': amount", "5,000 after"),
     "a date in Arabic-Indic digits": (
         edited('date: "2025-03-05"', 'date: "\u0662\u0660\u0662\u0665-\u0660\u0663-\u0660\u0665"'),
-        "x.yaml:23", "is not a date"),
+        "x.yaml:14", "is not a date"),
     "a date in full-width digits": (
         edited('date: "2025-03-05"', 'date: "\uff12\uff10\uff12\uff15-03-05"'),
-        "x.yaml:23", "is not a date"),
+        "x.yaml:14", "is not a date"),
     "NUL in a name": (edited("{en: Anna Berger}", '{en: "Anna\\0Berger"}'),
-                      "x.yaml:17: 'anna-berger': labels.en", "U+0000"),
+                      "x.yaml:8: 'anna-berger': labels.en", "U+0000"),
     "\\x01 in a name": (edited("{en: Anna Berger}", '{en: "Anna\\x01Berger"}'),
                         "'anna-berger'", "U+0001"),
     "ESC in a title": (edited("title: A made-up report of a visit",
-                              'title: "\\e[31mA made-up report"'), "x.yaml:21: source.title",
+                              'title: "\\e[31mA made-up report"'), "x.yaml:12: source.title",
                        "U+001B"),
-    "C1 control in an alias": (edited("[Federal Republic of Germany]", '["Federal\\x9bRepublic"]'),
-                               "'DEU': aliases.en", "U+009B"),
+    "C1 control in an alias": (edited("[Bundesrepublik]", '["Bundes\\x9brepublik"]'),
+                               "aliases.en", "U+009B"),
 }
 
 
@@ -103,9 +104,8 @@ def built_graph(tmp_path: Path, text: str) -> Graph:
 
 
 def test_a_norwegian_label_is_no_boolean(tmp_path):
-    graph = built_graph(tmp_path, edited("{en: France, nl: Frankrijk}",
-                                         "{en: France, no: Frankrike}"))
-    assert Literal("Frankrike", lang="no") in set(graph.objects(KGR.FRA, None))
+    graph = built_graph(tmp_path, edited("{en: Anna Berger}", "{en: Anna Berger, no: Anne Berger}"))
+    assert Literal("Anne Berger", lang="no") in set(graph.objects(KGR["anna-berger"], None))
 
 
 def test_yaml_1_2_numbers_and_booleans_are_read_as_written(tmp_path):

@@ -38,10 +38,10 @@ from kg.check.run import KGG, Rule, RuleStore, load_rules, query_terms
 from kg.cli import main
 from kg.query.engines import StoreEngine
 from kg.query.request import QueryFile, bind, named_queries, parse_assignments
-from kg.query.text import substituted
 from kg.rdf.namespaces import KGR, PREFIXES
 from kg.rdf.ntriples import triple_lines
 from kg.shacl.validate import SEVERITIES, load_shapes
+from kg.sparql.text import substituted
 from kg.store import GRAPH_FILE, open_store
 
 pytestmark = pytest.mark.skipif(jena.missing() is not None, reason=str(jena.missing()))

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 import kg.publish.push
 from conftest import CORPUS, DATA, ROOT
 from kg.cli import main
-from kg.publish.push import first_line
+from kg.http import first_line
 from kg.query.request import QueryFile, named_queries
 from kg.rdf.namespaces import BASE
 from kg.store import read_graphs

@@ -332,8 +332,21 @@ def _same(path: Path, fingerprint: list, deep: bool) -> bool:
 
 @contextlib.contextmanager
 def build_lock(build_dir: Path) -> Iterator[None]:
-    """One build at a time in a build folder; the leftovers of killed builds are removed."""
+    """One build at a time in a build folder; the leftovers of killed builds are removed. A
+    folder made for a build that fails is removed again (bad input writes nothing)."""
+    created = not build_dir.exists()
     build_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with _locked(build_dir):
+            yield
+    except BaseException:
+        if created:
+            shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def _locked(build_dir: Path) -> Iterator[None]:
     with open(build_dir / _LOCK, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -28,7 +28,6 @@ from kg.errors import InputError, Location
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
 from kg.facts.states import STATES_FILE, states_text
 from kg.files import digest, stage_file
-from kg.query.engines import StoreEngine
 from kg.rdf.canonical import serialize
 from kg.rdf.namespaces import (
     ONTOLOGY_GRAPH,
@@ -40,6 +39,7 @@ from kg.rdf.namespaces import (
 )
 from kg.rdf.ntriples import Block, distinct_sorted, triple_lines, turtle, turtle_blocks
 from kg.rdf.ontology import load_ontology
+from kg.rdf.oxigraph import StoreReader
 from kg.shacl import units
 from kg.shacl.units import Summary, summarize
 from kg.shacl.validate import Finding, Validation, load_shapes, locate, sort_findings, validate
@@ -409,7 +409,7 @@ Where = Callable[[Node], Location]
 
 def _locator(staging: Path, vocabulary: Vocabulary) -> Where:
     """Where a node comes from, read from the prepared store (the whole graph)."""
-    engine = StoreEngine(open_store_at(staging))
+    engine = StoreReader(open_store_at(staging))
     names = Graph()
     for prefix, namespace in vocabulary.namespaces:
         names.bind(prefix, namespace, override=True, replace=True)

@@ -42,12 +42,10 @@ from kg.check.reason import ReasoningError, ReasoningResult, check_consistency
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.facts.loading import display_path
 from kg.files import digest
-from kg.query.engines import StoreEngine, projection, select
-from kg.query.guard import QuerySyntaxError, inspect
-from kg.query.text import data_graph_patterns
 from kg.rdf.canonical import canonical
 from kg.rdf.namespaces import BASE, KGR, bind_prefixes
 from kg.rdf.ntriples import triple_lines
+from kg.rdf.oxigraph import StoreReader
 from kg.shacl.validate import (
     SEVERITY_IRIS,
     SEVERITY_ORDER,
@@ -59,6 +57,9 @@ from kg.shacl.validate import (
     short_name,
     sort_findings,
 )
+from kg.sparql.guard import QuerySyntaxError, inspect
+from kg.sparql.store import projection, select
+from kg.sparql.text import data_graph_patterns
 from kg.store import GRAPH_FILE, Inputs, open_store
 
 KGC = Namespace(BASE + "checks/")  # the rules (kgc:<name>) and their results
@@ -401,8 +402,8 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
             outcome = build(inputs, progress)
         timings["shacl"] = outcome.validation.seconds
         timings["build"] -= outcome.validation.seconds
-        engine = StoreEngine(open_store(inputs.output))
-        where = where_function(_names(), term_locations(inputs.ontology), engine)
+        reader = StoreReader(open_store(inputs.output))
+        where = where_function(_names(), term_locations(inputs.ontology), reader)
         ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
         with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
             extra = _run_rules(rules, store, where, timings)

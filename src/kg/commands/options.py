@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from kg import http
+from kg import endpoints
 from kg.errors import EXIT_INPUT, EXIT_OK, EXIT_VIOLATIONS, InputError
 from kg.store import Inputs, stale_reason
 
@@ -107,13 +107,13 @@ def ensure_built(inputs: Inputs) -> None:
 def credential_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options naming the environment variables that hold a server's credentials."""
     for option in (
-        click.option("--token-env", default=http.TOKEN_ENV, show_default=True,
+        click.option("--token-env", default=endpoints.TOKEN_ENV, show_default=True,
                      metavar="VAR", help="Environment variable holding a token sent as "
                      "'Authorization: Bearer' (QLever's access token), instead of a user and "
                      "password."),
-        click.option("--password-env", default=http.PASSWORD_ENV, show_default=True,
+        click.option("--password-env", default=endpoints.PASSWORD_ENV, show_default=True,
                      metavar="VAR", help="Environment variable holding the password."),
-        click.option("--user-env", default=http.USER_ENV, show_default=True,
+        click.option("--user-env", default=endpoints.USER_ENV, show_default=True,
                      metavar="VAR", help="Environment variable holding the user name."),
     ):
         command = option(command)

@@ -12,6 +12,7 @@ from kg.commands.options import (
     inputs_options,
     reports_input_errors,
 )
+from kg.endpoints import Variables, make_target
 from kg.errors import EXIT_INPUT, EXIT_OK
 from kg.publish import push as pushing
 from kg.store import Inputs, read_graphs
@@ -48,8 +49,8 @@ def command(inputs: Inputs, endpoint: str, graph_store: str | None, user_env: st
         --endpoint http://localhost:8890/sparql \\
         --graph-store http://localhost:8890/sparql-graph-crud-auth
     """
-    variables = pushing.Variables(user_env, password_env, token_env)
-    target = pushing.make_target(endpoint, graph_store, variables, os.environ)
+    variables = Variables(user_env, password_env, token_env)
+    target = make_target(endpoint, graph_store, variables, os.environ)
     ensure_built(inputs)
     graphs = read_graphs(inputs.output)
     for line in pushing.push(graphs, target, timeout).summary(graphs):

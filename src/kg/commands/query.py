@@ -14,6 +14,7 @@ from kg.commands.options import (
     inputs_options,
     reports_input_errors,
 )
+from kg.endpoints import Variables, make_target
 from kg.errors import EXIT_INPUT, EXIT_OK
 from kg.query import request as sparql
 from kg.query.notes import parameter_notes
@@ -84,7 +85,6 @@ def command(name: str | None, text: str | None, params: tuple[str, ...], fmt: st
     chosen = sparql.resolve(name, text, folder, sys.stdin)
     request = sparql.Request.make(chosen, params, fmt, allow_network, timeout)
     if endpoint is not None:
-        from kg.publish.push import Variables, make_target
         from kg.query.endpoint import EndpointEngine
 
         target = make_target(endpoint, None, Variables(user_env, password_env, token_env),

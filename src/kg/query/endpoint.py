@@ -22,14 +22,16 @@ from rdflib.namespace import XSD
 from rdflib.plugin import PluginException
 from rdflib.term import Node
 
+from kg.endpoints import Credentials
 from kg.errors import InputError
-from kg.publish.push import Credentials, PushError, _check, _send, make_auth
-from kg.query.engines import Row, Solutions, Triple, literal_term, rows_solutions, triples_solutions
-from kg.query.guard import inspect
-from kg.query.text import NotSubstitutable, substituted
+from kg.http import ServerError, check_response, make_auth, send
+from kg.query.engines import Row, Solutions, Triple, rows_solutions, triples_solutions
 from kg.rdf.labels import LABELS, pick_label
 from kg.rdf.namespaces import PREFIXES
 from kg.rdf.ntriples import term_text
+from kg.rdf.oxigraph import literal_term
+from kg.sparql.guard import inspect
+from kg.sparql.text import NotSubstitutable, substituted
 
 RESULTS = "application/sparql-results+json"
 # N-Triples first; another RDF format rdflib reads when the server has no N-Triples.
@@ -63,9 +65,9 @@ class EndpointEngine:
     def _post(self, text: str, accept: str) -> httpx.Response:
         """The server's 2xx answer to a query (the project's prefixes declared first)."""
         what = f"{self.endpoint}: the query"
-        response = _send(self._client, what, "POST", self.endpoint,
+        response = send(self._client, what, "POST", self.endpoint,
                          data={"query": _PROLOGUE + text}, headers={"Accept": accept})
-        _check(response, what)
+        check_response(response, what)
         return response
 
     def _results(self, text: str) -> dict[str, Any]:
@@ -88,7 +90,7 @@ class EndpointEngine:
             rows = [tuple(_term(solution[name]) if name in solution else None
                           for name in names) for solution in results["results"]["bindings"]]
         except (KeyError, TypeError, ValueError):
-            raise PushError(f"{self.endpoint}: the query's answer is not SPARQL JSON results "
+            raise ServerError(f"{self.endpoint}: the query's answer is not SPARQL JSON results "
                             "kg can read") from None
         return names, rows
 
@@ -130,7 +132,7 @@ class EndpointEngine:
     def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Solutions:
         """Run a query's text (of the given form) on the endpoint, each parameter's value put
         in place of its variable as on the store, the text sent inspected first (see
-        kg.query.guard); at most `limit` rows or triples are kept."""
+        kg.sparql.guard); at most `limit` rows or triples are kept."""
         try:
             sent = substituted(text, bindings)
         except NotSubstitutable as exc:
@@ -186,7 +188,7 @@ def _literal(value: str, datatype: str | None, language: str | None) -> Node:
     return literal_term(value, datatype, language)
 
 
-def _unreadable(endpoint: str, response: httpx.Response, expected: str) -> PushError:
+def _unreadable(endpoint: str, response: httpx.Response, expected: str) -> ServerError:
     mime = response.headers.get("content-type", "no content type")
-    return PushError(f"{endpoint}: the query's answer ({mime}) is not {expected}: is "
+    return ServerError(f"{endpoint}: the query's answer ({mime}) is not {expected}: is "
                      "--endpoint the server's SPARQL endpoint?")

@@ -9,21 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyoxigraph
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib import Dataset, Graph
 from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.query.guard import inspect
-from kg.query.text import substituted
 from kg.rdf.canonical import term_key
 from kg.rdf.labels import LABELS, pick_label
-from kg.rdf.namespaces import PREFIX_IRIS, PREFIXES
-from kg.rdf.ntriples import stable_literal
+from kg.rdf.namespaces import PREFIXES
+from kg.rdf.oxigraph import StoreReader, from_oxigraph
+from kg.sparql.store import run_query
+from kg.sparql.text import substituted
 
 Row = tuple[Node | None, ...]
 Triple = tuple[Node, Node, Node]
@@ -139,84 +138,22 @@ def _rdflib_solutions(result: Result, limit: int) -> Solutions:
     return triples_solutions(result.type, result.graph or (), limit)
 
 
-class StoreEngine:
+class StoreEngine(StoreReader):
     """Oxigraph over the build's store; the default graph is the union of its graphs."""
-
-    def __init__(self, store: pyoxigraph.Store) -> None:
-        self.store = store
 
     def fetch_labels(self, nodes: Iterable[Node]) -> None:
         """Nothing to do: labels are looked up in the store."""
-
-    def _quads(self, s: Node | None, p: Node | None, o: Node | None) -> Iterable:
-        return self.store.quads_for_pattern(*(None if t is None else to_oxigraph(t)
-                                              for t in (s, p, o)))
-
-    def holds(self, triple: Triple) -> bool:
-        return next(iter(self._quads(*triple)), None) is not None
-
-    def subjects(self, predicate: Node, value: Node) -> list[Node]:
-        return list(dict.fromkeys(from_oxigraph(q.subject)
-                                  for q in self._quads(None, predicate, value)))
-
-    def subject_objects(self, predicate: Node) -> list[tuple[Node, Node]]:
-        return list(dict.fromkeys((from_oxigraph(q.subject), from_oxigraph(q.object))
-                                  for q in self._quads(None, predicate, None)))
-
-    def value(self, subject: Node, predicate: Node) -> Node | None:
-        """One object of the subject's predicate, if any (see kg.shacl.validate.Lookup)."""
-        if not isinstance(subject, URIRef):
-            return None
-        return next((from_oxigraph(q.object) for q in self._quads(subject, predicate, None)),
-                    None)
-
-    def referrers(self, node: Node) -> list[Node]:
-        """The subjects of the triples whose object is the node."""
-        return [from_oxigraph(q.subject) for q in self._quads(None, None, node)]
-
-    def label(self, node: Node) -> str | None:
-        """The node's English label, or another (see pick_label)."""
-        if not isinstance(node, URIRef):
-            return None
-        return pick_label(from_oxigraph(q.object) for p in LABELS
-                          for q in self._quads(node, p, None))
 
     def run(self, text: str, form: str, bindings: Mapping[str, Node], limit: int) -> Solutions:
         """Run a query's text (of the given form), each parameter's value put in place of its
         variable (see substituted); at most `limit` rows or triples are kept. Bad syntax
         raises SyntaxError, a parameter that cannot be put in place NotSubstitutable."""
         try:
-            result = _query(self.store, substituted(text, bindings),
+            result = run_query(self.store, substituted(text, bindings),
                             use_default_graph_as_union=True)
             return _oxigraph_solutions(result, form, limit)
         except (RuntimeError, OSError, ValueError, TypeError) as exc:
             raise InputError(f"the query failed: {exc}") from None
-
-
-def select(store: pyoxigraph.Store, text: str, **dataset: Any) -> list[dict[str, Node]]:
-    """The rows of a SELECT query over the store, each a mapping of its bound variables to
-    rdflib terms as Oxigraph gives them; `dataset` is passed to Store.query
-    (default_graph...)."""
-    result = _query(store, text, **dataset)
-    names = [v.value for v in result.variables]
-    return [{name: from_oxigraph(solution[name], stable=False) for name in names
-             if solution[name] is not None} for solution in result]
-
-
-def projection(text: str) -> list[str] | None:
-    """The variables a SELECT query projects (None for another form), read by running it
-    over an empty store; bad syntax raises SyntaxError."""
-    result = _query(pyoxigraph.Store(), text)
-    if not isinstance(result, pyoxigraph.QuerySolutions):
-        return None
-    return [v.value for v in result.variables]
-
-
-def _query(store: pyoxigraph.Store, text: str, **dataset: Any) -> Any:
-    """The store's answer to a query, the text it runs inspected first (see kg.query.guard):
-    no text reaches Oxigraph unparsed."""
-    inspect(text, "the query as sent to the store")
-    return store.query(text, prefixes=PREFIX_IRIS, **dataset)
 
 
 def _oxigraph_solutions(result: object, form: str, limit: int) -> Solutions:
@@ -233,44 +170,3 @@ def _oxigraph_solutions(result: object, form: str, limit: int) -> Solutions:
 
 
 # -- terms -----------------------------------------------------------------------------------------
-
-_STRING = str(XSD.string)
-_LANG_STRING = str(RDF.langString)
-
-
-def to_oxigraph(term: Node) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal:
-    """An rdflib term as Oxigraph's."""
-    if isinstance(term, URIRef):
-        return pyoxigraph.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return pyoxigraph.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return pyoxigraph.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(term.datatype))
-        return pyoxigraph.Literal(str(term))
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def from_oxigraph(term: object, stable: bool = True) -> Node:
-    """An Oxigraph term as rdflib's, as rdflib reads it from graph.ttl: plain strings without
-    a datatype, decimals (when `stable`) in the lexical form the build writes (see
-    stable_literal)."""
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    assert isinstance(term, pyoxigraph.Literal)
-    return literal_term(term.value, term.datatype.value, term.language, stable)
-
-
-def literal_term(value: str, datatype: str | None, language: str | None,
-                 stable: bool = True) -> Node:
-    """A literal as rdflib reads it from graph.ttl (see from_oxigraph)."""
-    if language:
-        return Literal(value, lang=language)
-    if datatype is None or datatype in (_STRING, _LANG_STRING):
-        return Literal(value)
-    literal = Literal(value, datatype=URIRef(datatype))
-    return stable_literal(literal) if stable else literal

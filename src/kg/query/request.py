@@ -36,10 +36,10 @@ from rdflib.term import Node
 
 from kg.errors import InputError, Location, did_you_mean
 from kg.query.engines import Engine, GraphEngine, Solutions, StoreEngine, Triple
-from kg.query.guard import inspect
-from kg.query.text import NotSubstitutable, substituted
 from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
 from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri, prefixed_name
+from kg.sparql.guard import inspect
+from kg.sparql.text import NotSubstitutable, substituted
 from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
 
 # rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off
@@ -299,7 +299,7 @@ def check_known(engine: Engine, query: QueryFile, bindings: Mapping[str, Node]) 
 def prepare(query: QueryFile, allow_network: bool = False) -> Query:
     """The query parsed and translated by rdflib (for the queries rdflib runs); bad syntax,
     updates and (unless allowed) queries that would reach outside the graph are bad input,
-    found before anything runs (see kg.query.guard)."""
+    found before anything runs (see kg.sparql.guard)."""
     inspect(query.text, query.origin, allow_network)
     try:
         return translateQuery(parser.parseQuery(query.text), initNs=dict(PREFIXES))
@@ -443,7 +443,7 @@ class Request:
     @classmethod
     def make(cls, query: QueryFile, assignments: tuple[str, ...] | list[str], fmt: str | None,
              allow_network: bool = False, timeout: float | None = DEFAULT_TIMEOUT) -> Request:
-        """Inspect the query (parsed within `timeout`, see kg.query.guard), type its
+        """Inspect the query (parsed within `timeout`, see kg.sparql.guard), type its
         parameters, pick the format: all bad input is found here, before the graph is built
         or read."""
         bindings = bind(query, parse_assignments(assignments))

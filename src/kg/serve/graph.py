@@ -17,7 +17,7 @@ from rdflib.term import Node
 from kg.check.run import load_rules
 from kg.errors import InputError
 from kg.query.engines import Solutions as Outcome
-from kg.query.engines import StoreEngine, from_oxigraph, projection, select
+from kg.query.engines import StoreEngine
 from kg.query.request import (
     DEFAULT_LIMIT,
     DEFAULT_TIMEOUT,
@@ -32,10 +32,12 @@ from kg.query.request import (
     short_iri,
     within,
 )
-from kg.query.text import substituted
 from kg.rdf.canonical import serialize_triples
 from kg.rdf.labels import LABELS, pick_label
 from kg.rdf.namespaces import BASE, KGO, KGR, PREFIXES
+from kg.rdf.oxigraph import from_oxigraph
+from kg.sparql.store import projection, select
+from kg.sparql.text import substituted
 from kg.store import has_store, open_store
 
 __all__ = [

@@ -29,7 +29,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from kg.query.engines import to_oxigraph
+from kg.rdf.oxigraph import to_oxigraph
 
 Term = Any  # a pyoxigraph term: NamedNode, BlankNode or Literal
 Verdict = bool | None  # conforms, does not, cannot tell

@@ -1,7 +1,7 @@
 """SPARQL texts rewritten without parsing them (a parser takes tens of milliseconds a query):
 each parameter's value put in place of its variable, and `GRAPH kgg:data` read over the
 build's graphs. Nothing here decides whether a query may run: the rewritten text is parsed and
-inspected before an engine sees it (kg.query.guard)."""
+inspected before an engine sees it (kg.sparql.guard)."""
 
 from __future__ import annotations
 
