@@ -108,14 +108,16 @@ def test_scores_on_the_fixture_articles(name: str) -> None:
     assert scores.precision.share >= 0.6
 
 
-def test_a_state_the_registry_lacks_comes_from_iso_3166(tmp_path: Path) -> None:
+def test_every_iso_3166_state_is_known_without_a_registry_file(tmp_path: Path) -> None:
+    """The registry holds every state of ISO 3166-1 (kg.facts.states): a draft on any pair
+    names them by id and declares no entity for them."""
     article = tmp_path / "chl-per.txt"
     article.write_text("2026-04-02\n\nChile and Peru have maintained close relations for "
                        "decades.\n", encoding="utf-8")
     result = run(str(article), "--seeds", str(tmp_path / "empty"))
     assert result.exit_code == 0, result.output
-    assert "  - id: CHL\n    draft: true  # not in the registry: from ISO 3166" in result.stdout
     assert "    parties: [CHL, PER]" in result.stdout
+    assert "\nentities:" not in result.stdout
 
 
 def test_a_saved_web_page_gives_its_main_text(tmp_path: Path) -> None:

@@ -98,9 +98,10 @@ def test_garbage_in_the_cache_is_a_miss_and_the_build_is_right(tmp_path, built, 
     (output / "graph.ttl").unlink()  # the build must write it again, from what it reads
     printed = build(output)
     assert not marker.exists()
-    assert "converted 1 of 1 files (0 from cache)" in printed
+    assert re.search(r"converted (\d+) of \1 files \(0 from cache\)", printed), printed
     assert (output / "graph.ttl").read_bytes() == reference
-    assert "(1 from cache)" in build(output)  # the bad entries were replaced by good ones
+    again = build(output)  # the bad entries were replaced by good ones
+    assert re.search(r"converted 0 of (\d+) files \(\1 from cache\)", again), again
 
 
 def test_every_table_round_trips_through_the_cache(built):

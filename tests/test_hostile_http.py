@@ -8,10 +8,17 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
-from clirun import SOURCES, kg, refused
+from clirun import SOURCES, built_folder, kg, refused
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory) -> Path:
+    """The minimal fact file built once (so that no command of this module builds first)."""
+    return built_folder(tmp_path_factory, SOURCES)
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +67,10 @@ def test_a_dripping_endpoint_is_cut_at_the_timeout(dripping):
     assert time.monotonic() - started < 20  # the server would drip for a minute
 
 
-def test_a_dripping_graph_store_is_cut_at_the_timeout(dripping):
+def test_a_dripping_graph_store_is_cut_at_the_timeout(dripping, build_dir):
     started = time.monotonic()
-    result = kg("push", *SOURCES, "--endpoint", f"{dripping}/sparql", "--timeout", "2")
+    result = kg("push", *SOURCES, "--build", str(build_dir), "--endpoint", f"{dripping}/sparql",
+                "--timeout", "2")
     refused(result, "PUT", "no answer within 2 s")
     assert time.monotonic() - started < 20  # the build takes seconds, the drip a minute
 
@@ -72,7 +80,8 @@ def test_a_dripping_graph_store_is_cut_at_the_timeout(dripping):
     "http://user:s3cret@127.0.0.1:bad/sparql",
 ])
 @pytest.mark.parametrize("command", ["push", "query"])
-def test_credentials_in_a_url_are_refused_without_printing_them(url, command):
+def test_credentials_in_a_url_are_refused_without_printing_them(url, command, build_dir):
     args = ["--sparql", "ASK {}"] if command == "query" else []
-    line = refused(kg(command, *args, *SOURCES, "--endpoint", url), "credentials in a URL")
+    line = refused(kg(command, *args, *SOURCES, "--build", str(build_dir), "--endpoint", url),
+                   "credentials in a URL")
     assert "s3cret" not in line and "user" not in line.split("refused")[0]

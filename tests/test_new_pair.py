@@ -40,7 +40,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     shutil.copytree(ROOT / "seeds", seeds)
     for path in sorted(NEW_PAIR.glob("*.yaml")):
         shutil.copy(path, seeds / "sources" / path.name)
-    result = kg("build", "--seeds", str(seeds), *SCHEMA, "--output", str(build))
+    result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(build))
     assert result.exit_code == 0, result.output
     return seeds, build
 

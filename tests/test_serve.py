@@ -198,7 +198,7 @@ def test_named_query_with_a_bad_parameter_says_why(client: TestClient) -> None:
 
 
 def test_get_post_form_and_post_direct_answer_alike(client: TestClient) -> None:
-    query = "SELECT ?name WHERE { kgr:TUR skos:altLabel ?name }"
+    query = "SELECT ?name WHERE { kgr:ali-asad-gillani skos:altLabel ?name }"
     answers = [
         client.get("/sparql", params={"query": query}),
         client.post("/sparql", data={"query": query}),
@@ -209,7 +209,7 @@ def test_get_post_form_and_post_direct_answer_alike(client: TestClient) -> None:
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("application/sparql-results+json")
         assert answer.json()["results"]["bindings"] == [
-            {"name": {"type": "literal", "value": "Turkey", "xml:lang": "en"}}]
+            {"name": {"type": "literal", "value": "Ali Asad Gillani", "xml:lang": "en"}}]
 
 
 @pytest.mark.parametrize(("accept", "check"), [
@@ -232,11 +232,13 @@ def test_results_negotiated(client: TestClient, accept: str, check) -> None:
                                              ("application/ld+json", "json-ld"),
                                              ("application/rdf+xml", "xml")])
 def test_graphs_negotiated(client: TestClient, accept: str, fmt: str) -> None:
-    query = "CONSTRUCT { kgr:TUR skos:altLabel ?n } WHERE { kgr:TUR skos:altLabel ?n }"
+    query = ("CONSTRUCT { kgr:ali-asad-gillani skos:altLabel ?n } "
+             "WHERE { kgr:ali-asad-gillani skos:altLabel ?n }")
     answer = client.post("/sparql", data={"query": query}, headers={"Accept": accept})
     assert answer.status_code == 200
     graph = Graph().parse(data=answer.content, format=fmt)
-    assert set(graph) == {(URIRef(KGR + "TUR"), SKOS.altLabel, Literal("Turkey", lang="en"))}
+    assert set(graph) == {(URIRef(KGR + "ali-asad-gillani"), SKOS.altLabel,
+                           Literal("Ali Asad Gillani", lang="en"))}
 
 
 def test_ask_and_describe(client: TestClient) -> None:

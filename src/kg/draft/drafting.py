@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from kg.draft.dates import DateExpr, DateFinder
 from kg.draft.facts import Fact, Rules, Sentence
 from kg.draft.mentions import Mention, Paragraph, Resolver
 from kg.draft.nlp import LEXICONS, Phrases, fold, lexicon, pipeline
-from kg.draft.registry import InputError, Known, Registry
+from kg.draft.registry import InputError, Registry
 
 FUNCTION_WORDS = {
     "en": {"the", "and", "of", "to", "in", "is", "was", "with", "for", "on", "has", "will"},
@@ -34,7 +34,6 @@ class Draft:
     amounts: dict[int, list[Amount]]
     facts: list[Fact]
     pair: list[str]
-    new_states: list[Known] = field(default_factory=list)
 
 
 def languages() -> list[str]:
@@ -112,8 +111,6 @@ class Drafter:
             out.facts.extend(self._paragraph(para, rules, base, out))
         out.facts = _merged(out.facts, paragraphs, source.get("date"))
         _name(out.facts, source["id"])
-        used = {v for f in out.facts for v in _values(f.fields)}
-        out.new_states = [k for k in self.registry if not k.in_registry and k.id in used]
         return out
 
     def _pair(self, paragraphs: list[Paragraph]) -> list[str]:

@@ -4,17 +4,15 @@ here, so that kg's own modules can move without touching the drafter."""
 
 from __future__ import annotations
 
-import gettext
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pycountry
-
 from kg.errors import EXIT_INPUT, InputError, Location
 from kg.facts.loading import fact_files, load_yaml, parse_fact_bytes
 from kg.facts.model import AnyFact
+from kg.facts.states import state_records
 
 __all__ = ["EXIT_INPUT", "InputError", "Known", "Location", "Registry", "fact_types",
            "load_registry", "load_yaml", "validate_text"]
@@ -32,7 +30,6 @@ class Known:
     metonyms: tuple[str, ...] = ()
     state: str | None = None
     kind: str | None = None
-    in_registry: bool = True
 
 
 @dataclass
@@ -92,39 +89,19 @@ def _records(seeds: Path, exclude: Path | None) -> Iterator[tuple[str, dict[str,
                     yield section, raw
 
 
-def _country_names(country: Any, languages: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    english = [n for n in (getattr(country, a, None) for a in
-                           ("common_name", "name", "official_name")) if n]
-    names = {"en": tuple(dict.fromkeys(english))}
-    for lang in languages:
-        try:
-            tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
-        except OSError:
-            continue
-        names[lang] = tuple(dict.fromkeys(tr.gettext(n) for n in english))
-    return names
-
-
-def _states(languages: tuple[str, ...]) -> Iterator[Known]:
-    """Every state of ISO 3166-1 (pycountry), with its names in the given languages."""
-    for country in pycountry.countries:
-        yield Known(country.alpha_3, "State", _country_names(country, languages),
-                    state=country.alpha_3, in_registry=False)
-
-
-def load_registry(seeds: Path, languages: tuple[str, ...] = ("nl",),
-                  exclude: Path | None = None) -> Registry:
-    """The registry's entities (every fact file's `entities`), the ISO 3166 states it lacks,
-    and each post's holder as the PostHolding facts of the corpus state it (`exclude`: a fact
-    file to leave out, such as the curated file of the article being drafted)."""
+def load_registry(seeds: Path, exclude: Path | None = None) -> Registry:
+    """The registry's entities (every ISO 3166-1 state, as kg.facts.states makes them, and
+    every fact file's `entities`), and each post's holder as the PostHolding facts of the
+    corpus state it (`exclude`: a fact file to leave out, such as the curated file of the
+    article being drafted)."""
     registry = Registry()
+    for raw in state_records():
+        registry.entities[str(raw["id"])] = _known(raw)
     for section, raw in _records(seeds, exclude) if seeds.exists() else ():
         if section == "entities":
             registry.entities[str(raw["id"])] = _known(raw)
         elif raw.get("type") == "PostHolding" and not raw.get("end"):
             registry.holders[str(raw.get("post"))] = str(raw.get("person"))
-    for state in _states(languages):
-        registry.entities.setdefault(state.id, state)
     return registry
 
 

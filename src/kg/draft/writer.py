@@ -13,7 +13,7 @@ import yaml
 
 from kg.draft.drafting import Draft
 from kg.draft.facts import Fact
-from kg.draft.registry import InputError, Known, Location, fact_types, load_yaml, validate_text
+from kg.draft.registry import InputError, Location, fact_types, load_yaml, validate_text
 
 MARK = "draft: true"
 HEADER = """\
@@ -52,14 +52,11 @@ def _comment(words: str | None) -> str:
 
 
 def render(draft: Draft) -> str:
-    """The draft's text: header, paragraph notes, new states, source and facts."""
+    """The draft's text: header, paragraph notes, source and facts."""
     known = fact_types()
     lines = HEADER.format(file=draft.source["file"], pair=", ".join(draft.pair) or "-")
     lines += "".join(f"{line}\n" for line in _notes(draft))
     out = [lines]
-    if draft.new_states:
-        out.append("\nentities:\n")
-        out.extend(_state(k) for k in draft.new_states)
     out.append(_source(draft))
     out.append("\nfacts:\n")
     out.extend(_fact(f) for f in draft.facts if f.type in known)
@@ -98,12 +95,6 @@ def _candidates(draft: Draft) -> list[str]:
                 seen.setdefault(h.post, f"post {h.post} (Post?) held by {h.person} ¶{para.number}"
                                 f" \"{h.text}\"")
     return list(seen.values())
-
-
-def _state(known: Known) -> str:
-    labels = {lang: names[0] for lang, names in sorted(known.names.items()) if names}
-    return (f"  - id: {known.id}\n    {MARK}  # not in the registry: from ISO 3166 (pycountry)\n"
-            f"    type: State\n    labels: {scalar(labels)}\n")
 
 
 def _source(draft: Draft) -> str:

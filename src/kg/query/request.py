@@ -458,6 +458,7 @@ class Request:
         try:
             outcome = engine.run(self.query.text, self.form, self.bindings, limit)
         except SyntaxError as exc:
+            prepare(self.query, self.allow_network)  # rdflib's words for the error, if it has
             raise InputError(f"SPARQL syntax error: {exc}", Location(self.query.origin)) from None
         if self.fmt == "table":
             engine.fetch_labels(term for row in outcome.rows for term in row)
