@@ -206,3 +206,18 @@ def test_a_query_loads_no_build_stage_no_shacl_and_no_http_client(corpus):
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert "HEAVY []" in run.stdout
+
+
+def test_the_ontology_is_written_as_rdfxml_that_owlready2_opens(corpus, tmp_path):
+    """build/ontology.rdf: byte-identical from build to build, opened by owlready2 as it is."""
+    import owlready2
+
+    seeds, output = corpus
+    other = tmp_path / "other-build"
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(other)).exit_code == 0
+    written = (output / "ontology.rdf").read_bytes()
+    assert written == (other / "ontology.rdf").read_bytes()
+    world = owlready2.World()
+    ontology = world.get_ontology((output / "ontology.rdf").resolve().as_uri()).load()
+    names = {c.name for c in ontology.world.classes()}
+    assert {"Visit", "Meeting", "Agreement"} <= names

@@ -32,6 +32,7 @@ from kg.files import current_umask, digest, write_atomically
 from kg.rdf.ntriples import in_graph
 
 GRAPH_FILE = "graph.ttl"
+ONTOLOGY_FILE = "ontology.rdf"  # the ontology as RDF/XML, for owlready2 and Protégé
 REPORT_FILE = "validation-report.ttl"
 STORE_DIR = "store"
 _DATABASE = "oxigraph"

@@ -12,7 +12,7 @@ import functools
 import os
 import time
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,7 @@ from kg.shacl.units import Summary, summarize
 from kg.shacl.validate import Finding, Validation, load_shapes, locate, sort_findings, validate
 from kg.store import (
     GRAPH_FILE,
+    ONTOLOGY_FILE,
     REPORT_FILE,
     STORE_DIR,
     Inputs,
@@ -78,13 +79,14 @@ def silent(label: str, total: int) -> Iterator[Advance]:
 @dataclass(frozen=True)
 class Vocabulary:
     """What a build takes from the ontology: the converter's CAMEO codes, the ontology's
-    triples as N-Triples lines (blank nodes labelled from their content), and the prefixes
-    its files declare."""
+    triples as N-Triples lines (blank nodes labelled from their content), the prefixes its
+    files declare, and the ontology as RDF/XML (what owlready2 and Protégé open directly)."""
 
     key: str
     codes: tuple[dict, dict]
     lines: bytes
     namespaces: tuple[tuple[str, str], ...]
+    rdfxml: bytes
 
     @property
     def converter_key(self) -> str:
@@ -107,7 +109,8 @@ def load_vocabulary(folder: Path, cache: Cache) -> Vocabulary:
         graph = load_ontology(folder)  # bad Turtle (or no files) is an InputError
         namespaces = tuple((prefix, str(ns)) for prefix, ns in (Graph() + graph).namespaces())
         found = Vocabulary(key, Converter(graph).codes(),
-                           triple_lines(to_canonical_graph(graph)), namespaces)
+                           triple_lines(to_canonical_graph(graph)), namespaces,
+                           serialize(graph, "xml"))
         cache.put("ontology", key, found)
     return found
 
@@ -369,7 +372,8 @@ def _build(inputs: Inputs, progress: Progress) -> Built:
         where = _locator(staging, vocabulary)
         checking = check_graph(converted, sources, vocabulary, inputs.shapes, shapes, cache,
                                where, progress)
-        written = write(inputs, staging, graph.turtle(), checking.validation)
+        files = {GRAPH_FILE: graph.turtle(), ONTOLOGY_FILE: vocabulary.rdfxml}
+        written = write(inputs, staging, files, checking.validation)
     except BaseException:
         discard(staging)
         raise
@@ -447,14 +451,17 @@ class Assembled:
 
 
 
-def write(inputs: Inputs, staging: Path, text: bytes, validation: Validation) -> list[Path]:
-    """Write the Turtle and the report (or remove an old one) beside their places, then put
-    them and the prepared store in place, and last the build's manifest (a build folder
-    without one is rebuilt, so a build stopped half-way never passes for a good one)."""
+def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes],
+          validation: Validation) -> list[Path]:
+    """Write the files (graph.ttl, ontology.rdf) and the report (or remove an old one) beside
+    their places, then put them and the prepared store in place, and last the build's
+    manifest (a build folder without one is rebuilt, so a build stopped half-way never passes
+    for a good one)."""
     output = inputs.output
     staged: list[tuple[Path, Path]] = []
     try:
-        staged.append((stage_file(output / GRAPH_FILE, text), output / GRAPH_FILE))
+        for name, content in files.items():
+            staged.append((stage_file(output / name, content), output / name))
         if not validation.conforms:
             staged.append((stage_file(output / REPORT_FILE, serialize(validation.report)),
                            output / REPORT_FILE))
