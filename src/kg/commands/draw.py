@@ -13,9 +13,15 @@ from kg.commands.options import (
     reports_input_errors,
 )
 from kg.facts.model import PartialDate
-from kg.publish.draw import Selection, picture, picture_format, render, state_codes
-from kg.publish.export import built_graphs, union
-from kg.store import Inputs
+from kg.publish.draw import (
+    Selection,
+    StoreSource,
+    picture,
+    picture_format,
+    render,
+    state_codes,
+)
+from kg.store import Inputs, open_store
 
 
 def partial_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -57,10 +63,10 @@ def command(inputs: Inputs, states: tuple[str, ...], start: str | None, end: str
     picture_format(output)
     Selection(start=start, end=end)  # a range that ends before it starts is bad input
     ensure_built(inputs)
-    graph = union(built_graphs(inputs.output).values())
+    source = StoreSource(open_store(inputs.output))
     codes = [code.upper() for code in states]
-    selection = Selection(state_codes(graph, codes), start, end)
-    written, note = render(picture(graph, selection), output)
+    selection = Selection(state_codes(source, codes), start, end)
+    written, note = render(picture(source, selection), output)
     if note:
         click.echo(f"kg: note: {note}", err=True)
     click.echo(f"wrote {written.as_posix()}")

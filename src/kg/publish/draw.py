@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import graphviz
 from rdflib import RDF, Graph, Literal, URIRef
@@ -24,6 +25,8 @@ from kg.errors import InputError
 from kg.files import write_output
 from kg.rdf.labels import english_label
 from kg.rdf.namespaces import KGO, KGR, PREFIXES, entity_iri
+from kg.rdf.oxigraph import StoreReader
+from kg.sparql.store import projection, select
 
 FORMATS = (".svg", ".png", ".dot")
 STYLES = {KGO.Reported: "solid", KGO.Planned: "dashed", KGO.Expected: "dotted"}
@@ -181,9 +184,9 @@ def ends_before(date: str, other: str) -> bool:
     return date[:size] < other[:size]
 
 
-def state_codes(graph: Graph, codes: Iterable[str]) -> frozenset[URIRef]:
+def state_codes(data: Graph | Source, codes: Iterable[str]) -> frozenset[URIRef]:
     """The IRIs of states given by ISO code; an unknown code is bad input."""
-    known = {_node_id(state) for state in graph.subjects(RDF.type, KGO.State)}
+    known = {_node_id(state) for state in source_of(data).subjects(RDF.type, KGO.State)}
     unknown = sorted(set(codes) - known)
     if unknown:
         raise InputError(f"unknown state '{unknown[0]}' (the graph has: "
@@ -191,14 +194,57 @@ def state_codes(graph: Graph, codes: Iterable[str]) -> frozenset[URIRef]:
     return frozenset(entity_iri(code) for code in codes)
 
 
-def _rows(graph: Graph, query: str) -> list[tuple]:
-    return [tuple(row) for row in graph.query(query, initNs=PREFIXES)]
+class Source(Protocol):
+    """What a picture reads: rows of SPARQL queries, the subjects of a value, labels."""
+
+    def rows(self, query: str) -> list[tuple]:
+        """The rows of a SELECT query, in the order of its variables (None when unbound)."""
+        ...
+
+    def subjects(self, predicate: Node, value: Node) -> list[Node]:
+        """The subjects of the predicate with that value."""
+        ...
+
+    def label(self, node: Node) -> str | None:
+        """The node's English label, or another."""
+        ...
 
 
-def gather(graph: Graph) -> list[Event]:
+class GraphSource:
+    """An rdflib graph as a Source."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    def rows(self, query: str) -> list[tuple]:
+        return [tuple(row) for row in self.graph.query(query, initNs=PREFIXES)]
+
+    def subjects(self, predicate: Node, value: Node) -> list[Node]:
+        return list(self.graph.subjects(predicate, value))
+
+    def label(self, node: Node) -> str | None:
+        return english_label(self.graph, node)
+
+
+class StoreSource(StoreReader):
+    """The build's store as a Source: the queries run by Oxigraph over the union of its
+    graphs."""
+
+    def rows(self, query: str) -> list[tuple]:
+        names = projection(query) or []
+        return [tuple(row.get(name) for name in names)
+                for row in select(self.store, query, use_default_graph_as_union=True)]
+
+
+def source_of(data: Graph | Source) -> Source:
+    """A graph wrapped as a Source; a Source as it is."""
+    return GraphSource(data) if isinstance(data, Graph) else data
+
+
+def gather(data: Source) -> list[Event]:
     """Every event of the graph, one per real-world happening, with each source's account."""
     events: dict[tuple, Event] = {}
-    for row in _rows(graph, EVENTS):
+    for row in data.rows(EVENTS):
         fact, occurrence, kind, shape, actor, target, modality, date, during, source, topic = row
         key = (occurrence or fact, str(kind))
         event = events.setdefault(key, Event(str(kind), str(shape)))
@@ -213,7 +259,7 @@ def gather(graph: Graph) -> list[Event]:
         if isinstance(during, Literal):
             event.during_dates.add(str(during))
         if topic is not None:
-            event.topics.add(_name(graph, topic))
+            event.topics.add(_name(data, topic))
     return [events[key] for key in sorted(events, key=lambda k: tuple(map(str, k)))]
 
 
@@ -222,26 +268,27 @@ def _node_id(node: URIRef) -> str:
     return str(node).removeprefix(str(KGR)).replace(":", "_")
 
 
-def _name(graph: Graph, node: URIRef) -> str:
+def _name(source: Source, node: URIRef) -> str:
     """What a node is called in the picture: its English label, else its id."""
-    return english_label(graph, node) or _node_id(node)
+    return source.label(node) or _node_id(node)
 
 
-def picture(graph: Graph, selection: Selection) -> graphviz.Digraph:
+def picture(data: Graph | Source, selection: Selection) -> graphviz.Digraph:
     """The picture of the selected part of the relation."""
-    state_of = dict(sorted(_rows(graph, STATE_OF)))
-    events = [e for e in gather(graph) if selection.keeps(e, state_of)]
+    source = source_of(data)
+    state_of = dict(sorted(source.rows(STATE_OF)))
+    events = [e for e in gather(source) if selection.keeps(e, state_of)]
     posts: dict[URIRef, list[str]] = defaultdict(list)
-    for person, post in _rows(graph, POSTS):
-        posts[person].append(_name(graph, post))
+    for person, post in source.rows(POSTS):
+        posts[person].append(_name(source, post))
     actors = {a for e in events for a in e.actors | e.targets}
     actors |= set(selection.states)
     dot = graphviz.Digraph("relation", graph_attr={
-        "rankdir": "LR", "label": _title(graph, selection), "labelloc": "t", "fontsize": "16",
+        "rankdir": "LR", "label": _title(source, selection), "labelloc": "t", "fontsize": "16",
         "fontname": "Helvetica"},
         node_attr={"fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9"})
-    _draw_actors(dot, graph, actors, state_of, posts)
+    _draw_actors(dot, source, actors, state_of, posts)
     hosted = Counter(e.host for e in events if e.host is not None)
 
     def side(actor: URIRef) -> tuple[int, str]:
@@ -253,8 +300,8 @@ def picture(graph: Graph, selection: Selection) -> graphviz.Digraph:
     return dot
 
 
-def _title(graph: Graph, selection: Selection) -> str:
-    names = " \N{EN DASH} ".join(sorted(_name(graph, s) for s in selection.states))
+def _title(source: Source, selection: Selection) -> str:
+    names = " \N{EN DASH} ".join(sorted(_name(source, s) for s in selection.states))
     period = f"{selection.start or '…'} to {selection.end or '…'}"
     lines = [names or "All states"]
     if selection.start or selection.end:
@@ -262,7 +309,7 @@ def _title(graph: Graph, selection: Selection) -> str:
     return "\n".join([*lines, LEGEND])
 
 
-def _draw_actors(dot: graphviz.Digraph, graph: Graph, actors: set[URIRef],
+def _draw_actors(dot: graphviz.Digraph, source: Source, actors: set[URIRef],
                  state_of: dict[URIRef, URIRef], posts: dict[URIRef, list[str]]) -> None:
     """Each state a cluster with its own node and its officials; the others outside."""
     members: dict[URIRef | None, list[URIRef]] = defaultdict(list)
@@ -272,9 +319,9 @@ def _draw_actors(dot: graphviz.Digraph, graph: Graph, actors: set[URIRef],
         inside = sorted(members[state], key=str)
         if state is None:
             for actor in inside:
-                _actor_node(dot, graph, actor, posts)
+                _actor_node(dot, source, actor, posts)
             continue
-        name = _name(graph, state)
+        name = _name(source, state)
         with dot.subgraph(name=f"cluster_{_node_id(state)}") as cluster:
             cluster.attr(label=name, style="rounded,filled", fillcolor="#f4f4f4",
                          color="#999999", fontname="Helvetica-Bold")
@@ -282,12 +329,12 @@ def _draw_actors(dot: graphviz.Digraph, graph: Graph, actors: set[URIRef],
                          fillcolor="#dde8f3")
             for actor in inside:
                 if actor != state:
-                    _actor_node(cluster, graph, actor, posts)
+                    _actor_node(cluster, source, actor, posts)
 
 
-def _actor_node(dot: graphviz.Digraph, graph: Graph, actor: URIRef,
+def _actor_node(dot: graphviz.Digraph, source: Source, actor: URIRef,
                 posts: dict[URIRef, list[str]]) -> None:
-    lines = [_name(graph, actor), *sorted(posts.get(actor, []))]
+    lines = [_name(source, actor), *sorted(posts.get(actor, []))]
     dot.node(_node_id(actor), "\n".join(lines), shape="box", style="rounded,filled",
              fillcolor="white")
 

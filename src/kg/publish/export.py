@@ -20,7 +20,6 @@ from urllib.parse import quote
 
 import networkx as nx
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.term import Node
@@ -29,6 +28,7 @@ from kg.errors import InputError, Location
 from kg.rdf.canonical import (
     TRIPLE_FORMATS,
     canonical,
+    canonical_triples,
     prefix_context,
     serialize_triples,
     sorted_lines,
@@ -128,7 +128,7 @@ def canonical_quads(graphs: Mapping[URIRef, Graph]) -> list[Quad]:
             tag = URIRef(f"urn:kg:quad:{quote(name, safe='')}:{quote(p, safe='')}")
             tags[tag] = (p, name)
             tagged.add((s, tag, stable_literal(o)))
-    quads = [(s, tags[t][0], o, tags[t][1]) for s, t, o in to_canonical_graph(tagged)]
+    quads = [(s, tags[t][0], o, tags[t][1]) for s, t, o in canonical_triples(tagged)]
     return sorted(quads, key=term_key)
 
 
