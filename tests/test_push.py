@@ -208,7 +208,8 @@ def test_a_source_graph_the_build_lacks_gets_a_note(virtuoso, first_push):
      "401 Unauthorized: the server refused the credentials given"),
     ({}, "sparql-graph-crud", "403 Forbidden: SQ110:SECURITY: Permission denied"),
 ])
-def test_a_refused_push_is_one_line_with_the_status_and_exit_2(virtuoso, env, store, message):
+def test_a_refused_push_is_one_line_with_the_status_and_exit_2(virtuoso, first_push, env, store,
+                                                              message):
     result = run_push(push_args(virtuoso, store=store), env)
     assert result.exit_code == 2
     assert result.output.count("\n") == 1
