@@ -4,10 +4,12 @@ whole graph, the way `kg build` made it before it had a store (never used by `kg
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from rdflib import Graph, URIRef
 
 from kg.build.convert import Converter
+from kg.build.derive import DERIVED_DIR
 from kg.facts.loading import Corpus, load_corpus
 from kg.rdf.ontology import load_ontology
 from kg.shacl.validate import Validation, load_shapes, validate
@@ -23,16 +25,20 @@ class Build:
     """
 
     corpus: Corpus
+    ontology_folder: Path
     parts: dict[URIRef, Graph]
     ontology: Graph
     data: Graph
     graph: Graph
     validation: Validation
 
-
-
-
-
+    def derived_relations(self) -> Graph:
+        """What the CONSTRUCT rules of ontology/derived derive from the graph, run by rdflib
+        (the derived graph's triples but the labels)."""
+        found = Graph()
+        for rule in sorted((self.ontology_folder / DERIVED_DIR).glob("*.rq")):
+            found += self.data.query(rule.read_text(encoding="utf-8")).graph
+        return found
 
 
 def make_graph(inputs: Inputs) -> Build:
@@ -45,4 +51,4 @@ def make_graph(inputs: Inputs) -> Build:
     for part in parts.values():
         data += part
     graph = data + ontology
-    return Build(corpus, parts, ontology, data, graph, validate(graph, shapes))
+    return Build(corpus, inputs.ontology, parts, ontology, data, graph, validate(graph, shapes))

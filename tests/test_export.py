@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import to_isomorphic
-from rdflib.namespace import OWL, RDF, XSD
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from conftest import CORPUS, ROOT
 from kg.cli import main
@@ -30,7 +30,15 @@ from kg.publish.export import (
     load_context,
     stable_literal,
 )
-from kg.rdf.namespaces import KGO, KGR, ONTOLOGY_GRAPH, PREFIXES, REGISTRY_GRAPH, source_iri
+from kg.rdf.namespaces import (
+    DERIVED_GRAPH,
+    KGO,
+    KGR,
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    REGISTRY_GRAPH,
+    source_iri,
+)
 from kg.store import Inputs, read_graphs
 from oracle import Build, make_graph
 
@@ -155,11 +163,26 @@ def test_oxigraph_parses_the_built_graph_back(expected, exports, fmt):
 
 
 def test_the_store_holds_the_triples_the_oracle_makes_in_memory(store_graphs, built):
-    """The build's store and an independent conversion in rdflib hold the same triples."""
+    """The build's store and an independent conversion in rdflib hold the same triples, and
+    the derived graph holds what rdflib derives from them with the rules, and labels."""
     union = Graph()
-    for graph in store_graphs.values():
-        union += stable(graph)
+    for name, graph in store_graphs.items():
+        if name != DERIVED_GRAPH:
+            union += stable(graph)
     assert digest(union) == digest(stable(built.graph))
+    derived = store_graphs[DERIVED_GRAPH]
+    relations = Graph()
+    relations += (t for t in derived if t[1] != RDFS.label)
+    assert len(relations) and digest(relations) == digest(built.derived_relations())
+    labelled = set(derived.subjects(RDFS.label))
+    facts = set(built.data.subjects(KGO.modality))
+    assert facts and labelled == facts | set(built.data.objects(None, KGO.occurrence))
+
+
+@pytest.fixture(scope="module")
+def whole(built, store_graphs) -> Graph:
+    """The oracle's graph and the derived graph (checked against it above)."""
+    return built.graph + store_graphs[DERIVED_GRAPH]
 
 
 @pytest.mark.parametrize("fmt", sorted(QUAD_FORMATS))
@@ -180,7 +203,8 @@ def test_quad_exports_hold_exactly_the_stores_quads_and_no_triple_twice(build_di
 
 def test_named_graphs_are_the_registry_each_source_and_the_ontology(exports):
     names = set(oxigraph_graphs(exports["trig"], "trig"))
-    assert names == {REGISTRY_GRAPH, ONTOLOGY_GRAPH, *(source_iri(s) for s in SOURCES)}
+    assert names == {REGISTRY_GRAPH, ONTOLOGY_GRAPH, DERIVED_GRAPH,
+                     *(source_iri(s) for s in SOURCES)}
     assert set(oxigraph_graphs(exports["nquads"], "nquads")) == names
 
 
@@ -196,13 +220,13 @@ def test_each_fact_stands_in_the_graph_of_its_source(exports):
 @pytest.mark.skipif(shutil.which("rapper") is None,
                     reason="Raptor's rapper is not installed (apt-get install raptor2-utils)")
 @pytest.mark.parametrize("fmt", sorted(RAPPER_FORMATS))
-def test_rapper_counts_the_same_triples(built, exports, fmt, tmp_path):
+def test_rapper_counts_the_same_triples(whole, exports, fmt, tmp_path):
     path = tmp_path / f"graph.{fmt}"
     path.write_bytes(exports[fmt])
     run = subprocess.run(["rapper", "-i", RAPPER_FORMATS[fmt], "-c", str(path)],
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
-    assert f"returned {len(built.graph)} triples" in run.stderr
+    assert f"returned {len(whole)} triples" in run.stderr
 
 
 def test_owlready2_loads_the_rdfxml_without_fetching(exports, tmp_path, monkeypatch):
@@ -221,18 +245,18 @@ def test_owlready2_loads_the_rdfxml_without_fetching(exports, tmp_path, monkeypa
     assert world.search_one(iri=str(KGR["hakan-fidan"])) is not None
 
 
-def test_networkx_reads_the_property_graph(built, exports, tmp_path):
+def test_networkx_reads_the_property_graph(whole, exports, tmp_path):
     path = tmp_path / "graph.graphml"
     path.write_bytes(exports["graphml"])
     network = nx.read_graphml(path, force_multigraph=True)
     assert network.is_directed() and network.is_multigraph()
-    links = [t for t in built.graph if not isinstance(t[2], Literal) and t[1] != RDF.type]
-    resources = set(built.graph.subjects()) | {o for _, _, o in links}
+    links = [t for t in whole if not isinstance(t[2], Literal) and t[1] != RDF.type]
+    resources = set(whole.subjects()) | {o for _, _, o in links}
     assert network.number_of_nodes() == len(resources)
     assert network.number_of_edges() == len(links)
     fidan = network.nodes[str(KGR["hakan-fidan"])]
     assert (fidan["label"], fidan["type"]) == ("Hakan Fidan", "Person")
-    assert fidan["kgo:line"] == built.graph.value(KGR["hakan-fidan"], KGO.line).value
+    assert fidan["kgo:line"] == whole.value(KGR["hakan-fidan"], KGO.line).value
     visit = str(KGR["fact/s004-fidan-visit"])
     assert network.get_edge_data(visit, str(KGR["PAK"]))["kgo:hostState"] == {
         "label": "kgo:hostState"}
@@ -324,7 +348,8 @@ def test_data_only_to_a_file_holds_the_registry_and_the_sources(build_dir, store
     assert result.stdout.strip() == f"wrote {path.as_posix()}"
     graphs = oxigraph_graphs(path.read_bytes(), "nquads")
     data = {name: g for name, g in store_graphs.items() if name != ONTOLOGY_GRAPH}
-    assert set(graphs) == set(data) == {REGISTRY_GRAPH, *(source_iri(s) for s in SOURCES)}
+    assert set(graphs) == set(data) == {REGISTRY_GRAPH, DERIVED_GRAPH,
+                                        *(source_iri(s) for s in SOURCES)}
     assert sum(len(g) for g in graphs.values()) == sum(len(g) for g in data.values())
 
 

@@ -373,8 +373,8 @@ def test_each_source_is_a_named_graph_and_the_default_graph_their_union(build_di
                                 "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
                                 "--format", "json"))
     assert [row["g"]["value"] for row in graphs] == [
-        str(KGR["graph/registry"]), str(KGR["source/000_64bbc71721c0a85b"]),
-        str(KGR["source/004_9b5fa0e87cd416ef"]), "https://w3id.org/kg-bilateral/ontology"]
+        str(KGR["graph/derived"]), str(KGR["graph/registry"]),
+        str(KGR["source/000_64bbc71721c0a85b"]), str(KGR["source/004_9b5fa0e87cd416ef"]), "https://w3id.org/kg-bilateral/ontology"]
     union = json_rows(kg_query(build_dir, "--sparql", "SELECT (COUNT(*) AS ?n) "
                                "WHERE { ?s ?p ?o }", "--format", "json"))
     assert int(union[0]["n"]["value"]) == sum(int(row["n"]["value"]) for row in graphs)

@@ -116,6 +116,21 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     return staging
 
 
+def add_graph(staging: Path, iri: str, lines: bytes) -> None:
+    """Add a graph made from the prepared store (the derived graph) to it, and to its
+    manifest."""
+    store = pyoxigraph.Store(str(staging / _DATABASE))
+    graph = pyoxigraph.NamedNode(iri)
+    store.remove_graph(graph)
+    store.load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
+    store.flush()
+    del store
+    manifest = json.loads((staging / _MANIFEST).read_text(encoding="utf-8"))
+    manifest[iri] = digest(lines)
+    (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
+                                     encoding="utf-8")
+
+
 def swap_in(staging: Path, build_dir: Path) -> None:
     """Put a prepared store in place of the current one (two renames), then drop the old."""
     current = store_path(build_dir)

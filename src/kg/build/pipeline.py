@@ -24,12 +24,14 @@ from rdflib.term import Node
 
 from kg.build.cache import Cache
 from kg.build.convert import Converter
+from kg.build.derive import derive, load_rules
 from kg.errors import InputError, Location
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
 from kg.facts.states import STATES_FILE, states_text
 from kg.files import digest, stage_file
 from kg.rdf.canonical import serialize
 from kg.rdf.namespaces import (
+    DERIVED_GRAPH,
     ONTOLOGY_GRAPH,
     PREFIX_IRIS,
     REGISTRY_GRAPH,
@@ -49,6 +51,7 @@ from kg.store import (
     REPORT_FILE,
     STORE_DIR,
     Inputs,
+    add_graph,
     build_lock,
     code_digest,
     discard,
@@ -356,8 +359,9 @@ def _build(inputs: Inputs, progress: Progress) -> Built:
     vocabulary = load_vocabulary(inputs.ontology, cache)
     shapes = load_shapes(inputs.shapes)
     plan = units.plan(shapes)
+    rules = load_rules(inputs.ontology)
     sources = read_sources(inputs.seeds, vocabulary, plan.incoming)
-    key = digest(code_digest(), vocabulary.key, folder_key(inputs.shapes),
+    key = digest(code_digest(), vocabulary.key, rules.key, folder_key(inputs.shapes),
                  *sources.shown, *sources.keys)
     unchanged = _unchanged(inputs, cache, key)
     if unchanged is not None:
@@ -369,16 +373,19 @@ def _build(inputs: Inputs, progress: Progress) -> Built:
     graph = Assembled.of(converted, vocabulary)
     staging = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)})
     try:
+        derived = derive(open_store_at(staging), rules)
+        add_graph(staging, str(DERIVED_GRAPH), derived)
         where = _locator(staging, vocabulary)
         checking = check_graph(converted, sources, vocabulary, inputs.shapes, shapes, cache,
                                where, progress)
-        files = {GRAPH_FILE: graph.turtle(), ONTOLOGY_FILE: vocabulary.rdfxml}
+        files = {GRAPH_FILE: graph.turtle(derived), ONTOLOGY_FILE: vocabulary.rdfxml}
         written = write(inputs, staging, files, checking.validation)
     except BaseException:
         discard(staging)
         raise
     counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
-    outcome = Built(counts, graph.triples, graph.data,  # type: ignore[arg-type]
+    size = derived.count(b"\n")
+    outcome = Built(counts, graph.triples + size, graph.data + size,  # type: ignore[arg-type]
                       len(indexes), conversion.converted, checking, written, key)
     cache.put("builds", key, _record(outcome))
     cache.commit()
@@ -443,9 +450,10 @@ class Assembled:
         return cls(graphs, [b for c in converted for b in c.turtle], shared,
                    own + len(registry), own + len(shared))
 
-    def turtle(self) -> bytes:
-        """graph.ttl: every triple, in sorted order."""
-        return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS)], PREFIX_IRIS)
+    def turtle(self, derived: bytes) -> bytes:
+        """graph.ttl: every triple, in sorted order (the derived graph's last)."""
+        return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS),
+                       *turtle_blocks(derived.splitlines(True), PREFIX_IRIS)], PREFIX_IRIS)
 
 
 

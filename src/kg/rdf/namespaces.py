@@ -47,6 +47,7 @@ PREFIX_IRIS: dict[str, str] = {name: str(namespace) for name, namespace in PREFI
 # The store's named graphs besides one per source (named by the source's IRI).
 REGISTRY_GRAPH = KGR["graph/registry"]  # the entities, and what facts say of shared nodes
 ONTOLOGY_GRAPH = URIRef(BASE + "ontology")  # the ontology and its vocabularies
+DERIVED_GRAPH = KGR["graph/derived"]  # computed by the build from the others (ontology/derived)
 
 
 def entity_iri(entity_id: str) -> URIRef:

@@ -1,0 +1,207 @@
+"""The derived graph: what `kg build` computes once from the whole graph (ontology/derived/):
+the CONSTRUCT rules' relations (the states a fact involves, how many sources report an
+occurrence) and the labels of facts and occurrences, made from their class, main participants
+and date in each language of the label lexicon (labels.yaml). It is computed from the prepared
+store, which holds every graph but this one."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph
+import yaml
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDFS
+from rdflib.term import Node
+
+from kg.errors import InputError, Location
+from kg.files import digest
+from kg.rdf.namespaces import PREFIX_IRIS
+from kg.rdf.ntriples import distinct_sorted, triple_lines
+from kg.rdf.oxigraph import from_oxigraph
+
+DERIVED_DIR = "derived"  # beside the ontology's Turtle files
+LEXICON = "labels.yaml"
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_KGO = PREFIX_IRIS["kgo"]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """labels.yaml read: the languages, each one's `and`, the date properties, the word of each
+    class and the parts of each class's template (by class IRI, then language)."""
+
+    languages: tuple[str, ...]
+    conjunction: dict[str, str]
+    dates: tuple[str, ...]
+    words: dict[str, dict[str, str]]
+    templates: dict[str, dict[str, tuple[str, ...]]]
+
+    @property
+    def roles(self) -> list[str]:
+        """Every property a label reads: the templates' and the dates'."""
+        found = {_iri(role) for parts in self.templates.values() for texts in parts.values()
+                 for text in texts for role in _PLACEHOLDER.findall(text)}
+        return sorted(found | set(self.dates))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The derivation rules of an ontology folder: its CONSTRUCT queries (name, text), its
+    label lexicon, and a digest of them all (part of the build's key)."""
+
+    constructs: tuple[tuple[str, str], ...]
+    lexicon: Lexicon
+    key: str
+
+
+def load_rules(ontology: Path) -> Rules:
+    """The rules under ONTOLOGY/derived; a missing or malformed file is an InputError."""
+    folder = ontology / DERIVED_DIR
+    path = folder / LEXICON
+    if not path.is_file():
+        raise InputError(f"no label lexicon ({LEXICON}) in '{folder.as_posix()}'",
+                         Location(folder.as_posix()))
+    files = sorted(folder.glob("*.rq"))
+    constructs = tuple((f.stem, f.read_text(encoding="utf-8")) for f in files)
+    raw = path.read_bytes()
+    key = digest(raw, *(part for name, text in constructs for part in (name, text)))
+    return Rules(constructs, _lexicon(raw, path), key)
+
+
+def _lexicon(raw: bytes, path: Path) -> Lexicon:
+    where = Location(path.as_posix())
+    try:
+        data = yaml.safe_load(raw)
+        languages = tuple(data["languages"])
+        return Lexicon(languages, dict(data["and"]), tuple(_iri(d) for d in data["dates"]),
+                       {_iri(c): dict(w) for c, w in data["classes"].items()},
+                       {_iri(c): {lang: tuple(parts) for lang, parts in t.items()}
+                        for c, t in data["templates"].items()})
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"malformed label lexicon: {exc}", where) from None
+
+
+@functools.cache
+def _iri(name: str) -> str:
+    """A prefixed name of the project's prefixes as its IRI."""
+    prefix, _, local = name.partition(":")
+    if prefix not in PREFIX_IRIS:
+        raise ValueError(f"unknown prefix in '{name}'")
+    return PREFIX_IRIS[prefix] + local
+
+
+def derive(store: pyoxigraph.Store, rules: Rules) -> bytes:
+    """The derived graph's triples as sorted N-Triples lines."""
+    triples: list[tuple[Node, Node, Node]] = []
+    for _, text in rules.constructs:
+        triples.extend(tuple(map(from_oxigraph, (t.subject, t.predicate, t.object)))  # type: ignore[misc]
+                       for t in store.query(text, use_default_graph_as_union=True))
+    triples.extend(Labeller(store, rules.lexicon).triples())
+    return b"".join(distinct_sorted(triple_lines(triples)))
+
+
+def _rows(store: pyoxigraph.Store, text: str) -> Iterator[tuple]:
+    prefixes = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIX_IRIS.items())
+    for solution in store.query(prefixes + text, use_default_graph_as_union=True):
+        yield tuple(solution)
+
+
+class Labeller:
+    """The labels of the facts and occurrences of a store, by the lexicon."""
+
+    def __init__(self, store: pyoxigraph.Store, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.names: dict[str, dict[str, str]] = defaultdict(dict)
+        for node, label in _rows(store, "SELECT ?n ?l WHERE { ?n rdfs:label ?l }"):
+            self.names[node.value].setdefault(label.language or "", label.value)
+        self.parents: dict[str, list[str]] = defaultdict(list)
+        for child, parent in _rows(store, "SELECT ?c ?p WHERE { ?c rdfs:subClassOf ?p }"):
+            self.parents[child.value].append(parent.value)
+        self.classes: dict[str, list[str]] = defaultdict(list)
+        for fact, kind in _rows(store, "SELECT ?f ?c WHERE { ?f kgo:modality ?m ; a ?c }"):
+            self.classes[fact.value].append(kind.value)
+        roles = " ".join(f"<{role}>" for role in lexicon.roles)
+        self.values: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for fact, role, value in _rows(store, f"SELECT ?f ?r ?v WHERE {{ VALUES ?r {{ {roles} }} "
+                                               "?f kgo:modality ?m ; ?r ?v }"):
+            self.values[fact.value][role.value].append(value)
+        self.occurrences: dict[str, list[str]] = defaultdict(list)
+        for fact, occurrence in _rows(store, "SELECT ?f ?o WHERE { ?f kgo:occurrence ?o }"):
+            self.occurrences[occurrence.value].append(fact.value)
+
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        """An rdfs:label per fact and occurrence in each language the lexicon can name it in."""
+        made: dict[str, dict[str, tuple[str, str]]] = {}
+        for fact in self.classes:
+            made[fact] = parts = self.parts(fact)
+            for language, (base, date) in parts.items():
+                yield URIRef(fact), RDFS.label, Literal(_dated(base, [date]), lang=language)
+        for occurrence, facts in self.occurrences.items():
+            for language in self.lexicon.languages:
+                told = [made[f][language] for f in sorted(facts) if language in made.get(f, {})]
+                if told:
+                    base = min((b for b, _ in told), key=lambda b: (-len(b), b))
+                    yield (URIRef(occurrence), RDFS.label,
+                           Literal(_dated(base, [d for _, d in told]), lang=language))
+
+    def parts(self, fact: str) -> dict[str, tuple[str, str]]:
+        """A fact's label before its date and its date, by language."""
+        words = self.lexicon.words
+        kind = min(self.classes[fact], key=lambda c: (self._nearest(c, words) is None, c))
+        word_class = self._nearest(kind, words)
+        if word_class is None:
+            return {}
+        template = self.lexicon.templates.get(self._nearest(kind, self.lexicon.templates) or "", {})
+        values = self.values[fact]
+        date = next((values[d][0].value for d in self.lexicon.dates if values.get(d)), "")
+        found = {}
+        for language, word in words[word_class].items():
+            text = word + "".join(self._part(part, values, language)
+                                  for part in template.get(language, ()))
+            found[language] = (text, date)
+        return found
+
+    def _nearest(self, kind: str, table: dict) -> str | None:
+        """The class or its nearest superclass that has an entry in the table."""
+        seen, todo = set(), [kind]
+        while todo:
+            current = todo.pop(0)
+            if current in table:
+                return current
+            seen.add(current)
+            todo.extend(p for p in sorted(self.parents.get(current, ())) if p not in seen)
+        return None
+
+    def _part(self, part: str, values: dict[str, list], language: str) -> str:
+        """A template's part with its values named, or "" when a property has none."""
+        roles = _PLACEHOLDER.findall(part)
+        if not all(values.get(_iri(role)) for role in roles):
+            return ""
+        return _PLACEHOLDER.sub(lambda m: self._list(values[_iri(m.group(1))], language), part)
+
+    def _list(self, values: Iterable, language: str) -> str:
+        names = sorted({self._name(v, language) for v in values})
+        if len(names) == 1:
+            return names[0]
+        return ", ".join(names[:-1]) + self.lexicon.conjunction.get(language, ", ") + names[-1]
+
+    def _name(self, value: object, language: str) -> str:
+        if isinstance(value, pyoxigraph.Literal):
+            return value.value
+        iri = value.value  # type: ignore[attr-defined]
+        names = self.names.get(iri, {})
+        for key in (language, "en", ""):
+            if key in names:
+                return names[key]
+        return re.split(r"[/#]", iri)[-1]
+
+
+def _dated(base: str, dates: list[str]) -> str:
+    shown = sorted({d for d in dates if d})
+    return f"{base}, {' / '.join(shown)}" if shown else base

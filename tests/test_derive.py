@@ -1,0 +1,93 @@
+"""The derived graph (ontology/derived/): the labels of facts and occurrences in each language
+of the lexicon, and a derived graph made from the other graphs only, the same after an
+incremental build as after a cold one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from rdflib import Graph, Literal
+from rdflib.namespace import RDFS
+
+from clirun import built_folder, kg, refused
+from conftest import CORPUS, ROOT
+from kg.build.derive import DERIVED_DIR, LEXICON
+from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR
+from kg.store import read_graphs
+
+SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
+
+
+@pytest.fixture(scope="module")
+def derived(tmp_path_factory) -> Graph:
+    """The derived graph of a build of the tests' corpus."""
+    folder = built_folder(tmp_path_factory, ["--seeds", str(CORPUS), *SCHEMA])
+    return Graph().parse(data=read_graphs(folder)[str(DERIVED_GRAPH)], format="nt")
+
+
+@pytest.mark.parametrize("node, label", [
+    ("fact/s004-fidan-visit", Literal("Visit of Hakan Fidan to Pakistan, 2025-07-08", lang="en")),
+    ("fact/s004-fidan-visit", Literal("Bezoek van Hakan Fidan aan Pakistan, 2025-07-08",
+                                      lang="nl")),
+    ("fact/s000-fidan-visit", Literal("Besuch von Hakan Fidan in Pakistan, 2025-07-09",
+                                      lang="de")),
+    ("fact/s004-meeting-dar", Literal("Meeting of Hakan Fidan and Ishaq Dar", lang="en")),
+    # an occurrence shows each source's date side by side
+    ("event/fidan-visit-pak-2025-07",
+     Literal("Visit of Hakan Fidan to Pakistan, 2025-07-08 / 2025-07-09", lang="en")),
+])
+def test_facts_and_occurrences_are_labelled_in_each_language(derived, node, label):
+    labels = set(derived.objects(KGR[node], RDFS.label))
+    assert label in labels
+    assert {lab.language for lab in labels} == {"en", "nl", "de", "fr"}
+
+
+def test_states_a_fact_involves_come_through_its_agents(derived):
+    # the visit names only the minister and the host state: Türkiye comes through his post
+    assert set(derived.objects(KGR["fact/s004-fidan-visit"], KGO.involves)) == {
+        KGR["PAK"], KGR["TUR"]}
+    assert derived.value(KGR["event/fidan-visit-pak-2025-07"], KGO.sourceCount).toPython() == 2
+
+
+def test_every_fact_class_has_a_word_in_every_language():
+    lexicon = yaml.safe_load((ROOT / "ontology" / DERIVED_DIR / LEXICON).read_text("utf-8"))
+    ontology = Graph().parse(ROOT / "ontology" / "kg.ttl")
+    classes = {ontology.namespace_manager.qname(c)
+               for c in ontology.transitive_subjects(RDFS.subClassOf, KGO.Fact)}
+    assert classes <= set(lexicon["classes"])
+    for name in classes:
+        assert set(lexicon["classes"][name]) == set(lexicon["languages"]), name
+    for name, template in lexicon["templates"].items():
+        assert set(template) == set(lexicon["languages"]), name
+
+
+def test_an_incremental_build_derives_what_a_cold_build_does(tmp_path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    inputs = ["--seeds", str(seeds), *SCHEMA]
+    assert kg("build", *inputs, "--build", str(tmp_path / "warm")).exit_code == 0
+    source = seeds / "sources" / "004_9b5fa0e87cd416ef.yaml"
+    text = source.read_text(encoding="utf-8")
+    assert "host: PAK" in text
+    source.write_text(text.replace("host: PAK", "host: IND", 1), encoding="utf-8")
+    for name in ("warm", "cold"):
+        result = kg("build", *inputs, "--build", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+    warm, cold = (read_graphs(tmp_path / name)[str(DERIVED_GRAPH)] for name in ("warm", "cold"))
+    assert warm == cold
+    assert b"to India, 2025-07-08" in warm
+    assert (tmp_path / "warm" / "graph.ttl").read_bytes() == (
+        tmp_path / "cold" / "graph.ttl").read_bytes()
+
+
+def test_a_broken_label_lexicon_is_one_line(tmp_path):
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", ontology)
+    (ontology / DERIVED_DIR / LEXICON).write_text("languages: [en]\nclasses: 3\n", "utf-8")
+    result = kg("build", "--seeds", str(CORPUS), "--ontology", str(ontology), "--shapes",
+                str(ROOT / "shapes"), "--build", str(tmp_path / "build"))
+    refused(result, f"{LEXICON}", "malformed label lexicon")
+    assert not Path(tmp_path / "build" / "graph.ttl").exists()
