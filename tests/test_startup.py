@@ -12,9 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from rdflib import BNode, Literal, URIRef, Variable
+from rdflib.namespace import XSD
+from rdflib.query import Result
 
 from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
+from kg.query.engines import Solutions
+from kg.query.results import results_text
 from kg.sparql import guard, verdicts
 
 SOURCES = ["--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
@@ -138,3 +143,45 @@ def test_verdicts_are_kept_only_in_a_build_folder_that_exists(tmp_path):
     kept = tmp_path / "missing" / verdicts.VERDICTS_FILE
     verdicts.record(kept, NAMED, False, "SELECT", ())
     assert not kept.parent.exists()
+
+
+# -- the results formats, written without rdflib's SPARQL package -----------------------------
+
+TERMS = [URIRef("https://w3id.org/kg-bilateral/id/TUR"), BNode("b0"), None,
+         Literal('a, "quoted"\nline <&> é\t\r'), Literal("Türkiye", lang="tr"),
+         Literal("5", datatype=XSD.integer), Literal("2024-01-01", datatype=XSD.date),
+         Literal("x\x01y ]]> --")]
+
+
+def rdflib_results(outcome: Solutions, fmt: str) -> bytes:
+    """What rdflib's serializers write for the outcome (how kg wrote the formats before)."""
+    result = Result(outcome.form)
+    if outcome.form == "ASK":
+        result.askAnswer = bool(outcome.answer)
+    else:
+        names = [Variable(v) for v in outcome.variables]
+        result.vars = names
+        result.bindings = [{v: t for v, t in zip(names, row, strict=True) if t is not None}
+                           for row in outcome.rows]
+    text = result.serialize(format=fmt, encoding="utf-8")
+    return text if text.endswith(b"\n") else text + b"\n"
+
+
+ROWS = Solutions("SELECT", ("a", "b"), tuple((x, y) for x in TERMS for y in TERMS))
+NO_ROWS = Solutions("SELECT", ("only",))
+ASKED = [Solutions("ASK", answer=True), Solutions("ASK", answer=False)]
+
+
+@pytest.mark.parametrize("outcome, fmt", [
+    *((o, f) for o in (ROWS, NO_ROWS) for f in ("json", "csv", "xml")),
+    *((o, f) for o in ASKED for f in ("json", "xml")),  # an ASK's csv is true or false
+])
+def test_results_formats_are_rdflibs_byte_for_byte(outcome, fmt):
+    assert results_text(outcome, fmt) == rdflib_results(outcome, fmt)
+
+
+def test_a_named_query_in_a_results_format_runs_without_the_parser(build, queries):
+    query_process(build, queries, "predicates")
+    for fmt in ("json", "csv", "xml", "tsv", "table"):
+        _, imported = query_process(build, queries, "predicates", "--format", fmt)
+        assert "rdflib.plugins.sparql" not in imported, fmt

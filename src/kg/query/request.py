@@ -25,13 +25,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
-from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError, Location, did_you_mean
 from kg.query.engines import Engine, GraphEngine, Solutions, StoreEngine, Triple
+from kg.query.results import results_text
 from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
 from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri, prefixed_name
 from kg.sparql.guard import inspect
@@ -517,24 +517,7 @@ def render(outcome: Solutions, fmt: str, labels: Labels) -> bytes:
 def _answer(outcome: Solutions, fmt: str) -> bytes:
     if fmt not in ("json", "xml"):
         return b"true\n" if outcome.answer else b"false\n"
-    result = Result("ASK")
-    result.askAnswer = bool(outcome.answer)
-    return _serialized(result, fmt)
-
-
-def _result(outcome: Solutions) -> Result:
-    result = Result("SELECT")
-    names = [Variable(v) for v in outcome.variables]
-    result.vars = names
-    result.bindings = [{v: t for v, t in zip(names, row, strict=True) if t is not None}
-                       for row in outcome.rows]
-    return result
-
-
-def _serialized(result: Result, fmt: str) -> bytes:
-    text = result.serialize(format=fmt, encoding="utf-8")
-    assert isinstance(text, bytes)
-    return text if text.endswith(b"\n") else text + b"\n"
+    return results_text(outcome, fmt)
 
 
 def _tsv_term(term: Node | None) -> str:
@@ -596,8 +579,8 @@ def _table(outcome: Solutions, labels: Labels) -> bytes:
 
 SELECT_RENDERERS: dict[str, Callable[[Solutions, Labels], bytes]] = {
     "table": _table,
-    "csv": lambda outcome, labels: _serialized(_result(outcome), "csv"),
+    "csv": lambda outcome, labels: results_text(outcome, "csv"),
     "tsv": _tsv,
-    "json": lambda outcome, labels: _serialized(_result(outcome), "json"),
-    "xml": lambda outcome, labels: _serialized(_result(outcome), "xml"),
+    "json": lambda outcome, labels: results_text(outcome, "json"),
+    "xml": lambda outcome, labels: results_text(outcome, "xml"),
 }
