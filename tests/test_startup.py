@@ -116,6 +116,22 @@ def test_a_forged_verdict_never_lets_service_through(build, queries, text):
     refused(result, "calls SERVICE <http://127.0.0.1:9/sparql>, which would reach the network")
 
 
+def test_a_forged_verdict_on_a_deep_text_stops_cleanly(build, queries):
+    """Oxigraph overflows its stack on such a text: the child that runs it dies, and the
+    command says so in one line; with --timeout 0 (no child) no kept verdict is used. (Each
+    run has a process of its own, as a crash would end pytest or its faulthandler speak.)"""
+    text = "SELECT * WHERE { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }\n"
+    (queries / "deep.rq").write_text(text, encoding="utf-8")
+    forge(build, text, ["SELECT"])
+    args = ["query", "deep", "--queries", str(queries), "--build", str(build), *SOURCES]
+    for extra, message in (([], "the query's evaluation stopped without an answer"),
+                           (["--timeout", "0"], "nested too deeply")):
+        run = subprocess.run([sys.executable, "-c", "from kg.cli import main; main()", *args,
+                              *extra], capture_output=True, text=True, timeout=120, check=False)
+        assert run.returncode == 2 and run.stderr.startswith("kg: error: "), run.stderr
+        assert message in run.stderr and len(run.stderr.splitlines()) == 1
+
+
 def test_a_forged_verdict_that_reaches_outside_needs_allow_network(build, queries):
     text = NAMED.replace("?entity", "kgr:TUR")
     forge(build, text, ["SELECT", "FROM <http://example.org/g>"])

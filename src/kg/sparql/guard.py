@@ -48,8 +48,9 @@ def inspect(text: str, origin: str, allow_network: bool = False,
     runs. With `kept` (a file of verdicts, see kg.sparql.verdicts) a text this code has let
     through before is not parsed again, and a text it lets through now is recorded there."""
     passed = _PASSED.get((text, allow_network))
-    if passed is None and kept is not None:
-        passed = _recalled(kept, text, allow_network)
+    if passed is not None:
+        return passed
+    passed = None if kept is None else _recalled(kept, text, allow_network)
     if passed is None:
         passed = _read(text, origin, allow_network, timeout, remedy)
         if kept is not None:
