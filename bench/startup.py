@@ -10,7 +10,7 @@ install, with Python's bytecode cache (PYTHONDONTWRITEBYTECODE is dropped from t
 environment; without the cache each process compiles kg's ~90 modules again, ~50 ms more).
 Not run in CI.
 
-    .venv/bin/python bench/startup.py --repeats 10
+    .venv/bin/python bench/startup.py --repeats 15
 """
 
 from __future__ import annotations
