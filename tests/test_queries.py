@@ -336,6 +336,8 @@ def test_updates_are_refused_even_with_allow_network(build_dir, no_network, text
 
 
 def test_rdflib_never_loads_from_graphs():
+    import kg.sparql.tree  # noqa: F401  the guard's parser, imported wherever a text is read
+
     assert rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is False
 
 

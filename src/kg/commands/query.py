@@ -18,6 +18,7 @@ from kg.endpoints import Variables, make_target
 from kg.errors import EXIT_INPUT, EXIT_OK
 from kg.query import request as sparql
 from kg.query.notes import parameter_notes
+from kg.sparql.verdicts import VERDICTS_FILE
 from kg.store import Inputs
 
 QUERY_EXIT_CODES = f"""Exit codes: {EXIT_OK} answered (an ASK query prints true or false);
@@ -83,7 +84,12 @@ def command(name: str | None, text: str | None, params: tuple[str, ...], fmt: st
       kg query cq01-visiting-officials --endpoint http://localhost:8890/sparql
     """
     chosen = sparql.resolve(name, text, folder, sys.stdin)
-    request = sparql.Request.make(chosen, params, fmt, allow_network, timeout)
+    # The guard's verdicts on named queries are kept in the build folder (kg.sparql.verdicts);
+    # not with --timeout 0, where the query runs in this process: a forged verdict on a text
+    # nested deep enough to overflow Oxigraph's stack would stop it without a word.
+    local = chosen.named and endpoint is None and timeout > 0
+    kept = inputs.output / VERDICTS_FILE if local else None
+    request = sparql.Request.make(chosen, params, fmt, allow_network, timeout, kept)
     if endpoint is not None:
         from kg.query.endpoint import EndpointEngine
 

@@ -23,28 +23,23 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-import rdflib.plugins.sparql
-from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
-from rdflib.plugins.sparql import parser
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.sparql import Query
-from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError, Location, did_you_mean
 from kg.query.engines import Engine, GraphEngine, Solutions, StoreEngine, Triple
+from kg.query.results import results_text
 from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
 from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri, prefixed_name
 from kg.sparql.guard import inspect
 from kg.sparql.text import NotSubstitutable, substituted
 from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
 
-# rdflib fetches the graphs a FROM / FROM NAMED clause names unless this is off; it stays off
-# in this process whatever a query says (see `evaluate` for --allow-network).
-rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
 
 QUERY_SUFFIX = ".rq"
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")  # xml: SPARQL Query Results XML
@@ -68,7 +63,8 @@ class Param:
 
 @dataclass(frozen=True)
 class QueryFile:
-    """A query's text and what its header says; `origin` names it in messages."""
+    """A query's text and what its header says; `origin` names it in messages, `named` when
+    it is one of a folder's named queries (not a FILE, standard input or --sparql text)."""
 
     name: str
     origin: str
@@ -76,6 +72,7 @@ class QueryFile:
     question: str = ""
     params: tuple[Param, ...] = ()
     examples: tuple[str, ...] = ()
+    named: bool = False
 
     def param(self, name: str) -> Param | None:
         """The declared parameter of that name, if any."""
@@ -89,7 +86,7 @@ _PARAM_RE = re.compile(
 _HEADER_RE = re.compile(r"^#\s*(question|param|example):\s*(.*?)\s*$")
 
 
-def parse_query_file(name: str, origin: str, text: str) -> QueryFile:
+def parse_query_file(name: str, origin: str, text: str, named: bool = False) -> QueryFile:
     """A query with the question, parameters and examples of its leading comment lines."""
     fields: dict[str, list[str]] = {"question": [], "param": [], "example": []}
     params: list[Param] = []
@@ -105,7 +102,7 @@ def parse_query_file(name: str, origin: str, text: str) -> QueryFile:
         fields[key].append(value)
     _check_unique(params, origin)
     return QueryFile(name, origin, text, " ".join(fields["question"]), tuple(params),
-                     tuple(fields["example"]))
+                     tuple(fields["example"]), named)
 
 
 def _parse_param(value: str, where: Location) -> Param:
@@ -144,7 +141,8 @@ def _query_paths(folder: Path) -> list[Path]:
 
 def named_queries(folder: Path) -> list[QueryFile]:
     """Every named query of a folder (`<name>.rq`), by name."""
-    return [parse_query_file(p.stem, p.as_posix(), _read(p)) for p in _query_paths(folder)]
+    return [parse_query_file(p.stem, p.as_posix(), _read(p), named=True)
+            for p in _query_paths(folder)]
 
 
 def resolve(spec: str | None, sparql: str | None, folder: Path, stdin: IO[str]) -> QueryFile:
@@ -167,7 +165,7 @@ def resolve(spec: str | None, sparql: str | None, folder: Path, stdin: IO[str]) 
         names = [p.stem for p in _query_paths(folder)]
         raise InputError(f"no named query '{spec}'{did_you_mean(spec, names)}; "
                          "`kg queries` lists them")
-    return parse_query_file(spec, named.as_posix(), _read(named))
+    return parse_query_file(spec, named.as_posix(), _read(named), named=True)
 
 
 # -- parameters ---------------------------------------------------------------------------------
@@ -300,6 +298,9 @@ def prepare(query: QueryFile, allow_network: bool = False) -> Query:
     """The query parsed and translated by rdflib (for the queries rdflib runs); bad syntax,
     updates and (unless allowed) queries that would reach outside the graph are bad input,
     found before anything runs (see kg.sparql.guard)."""
+    from rdflib.plugins.sparql import parser  # rdflib's parser: ~0.1 s to import
+    from rdflib.plugins.sparql.algebra import translateQuery
+
     inspect(query.text, query.origin, allow_network)
     try:
         return translateQuery(parser.parseQuery(query.text), initNs=dict(PREFIXES))
@@ -442,12 +443,14 @@ class Request:
 
     @classmethod
     def make(cls, query: QueryFile, assignments: tuple[str, ...] | list[str], fmt: str | None,
-             allow_network: bool = False, timeout: float | None = DEFAULT_TIMEOUT) -> Request:
-        """Inspect the query (parsed within `timeout`, see kg.sparql.guard), type its
-        parameters, pick the format: all bad input is found here, before the graph is built
-        or read."""
+             allow_network: bool = False, timeout: float | None = DEFAULT_TIMEOUT,
+             kept: Path | None = None) -> Request:
+        """Inspect the query (parsed within `timeout`, see kg.sparql.guard; with `kept`, the
+        file of verdicts on named queries' texts), type its parameters, pick the format: all
+        bad input is found here, before the graph is built or read."""
         bindings = bind(query, parse_assignments(assignments))
-        inspected = inspect(_as_run(query.text, bindings), query.origin, allow_network, timeout)
+        inspected = inspect(_as_run(query.text, bindings), query.origin, allow_network, timeout,
+                            kept=kept)
         return cls(query, bindings, inspected.form, output_format(inspected.form, fmt),
                    inspected.outside, allow_network)
 
@@ -514,24 +517,7 @@ def render(outcome: Solutions, fmt: str, labels: Labels) -> bytes:
 def _answer(outcome: Solutions, fmt: str) -> bytes:
     if fmt not in ("json", "xml"):
         return b"true\n" if outcome.answer else b"false\n"
-    result = Result("ASK")
-    result.askAnswer = bool(outcome.answer)
-    return _serialized(result, fmt)
-
-
-def _result(outcome: Solutions) -> Result:
-    result = Result("SELECT")
-    names = [Variable(v) for v in outcome.variables]
-    result.vars = names
-    result.bindings = [{v: t for v, t in zip(names, row, strict=True) if t is not None}
-                       for row in outcome.rows]
-    return result
-
-
-def _serialized(result: Result, fmt: str) -> bytes:
-    text = result.serialize(format=fmt, encoding="utf-8")
-    assert isinstance(text, bytes)
-    return text if text.endswith(b"\n") else text + b"\n"
+    return results_text(outcome, fmt)
 
 
 def _tsv_term(term: Node | None) -> str:
@@ -593,8 +579,8 @@ def _table(outcome: Solutions, labels: Labels) -> bytes:
 
 SELECT_RENDERERS: dict[str, Callable[[Solutions, Labels], bytes]] = {
     "table": _table,
-    "csv": lambda outcome, labels: _serialized(_result(outcome), "csv"),
+    "csv": lambda outcome, labels: results_text(outcome, "csv"),
     "tsv": _tsv,
-    "json": lambda outcome, labels: _serialized(_result(outcome), "json"),
-    "xml": lambda outcome, labels: _serialized(_result(outcome), "xml"),
+    "json": lambda outcome, labels: results_text(outcome, "json"),
+    "xml": lambda outcome, labels: results_text(outcome, "xml"),
 }

@@ -6,29 +6,25 @@ No screen of the raw text decides: a SERVICE hidden behind an escaped local name
 string, a Unicode escape or any other lexical trick is found or the text does not parse, and
 either way nothing runs. Oxigraph overflows its stack (and the process dies) on queries nested
 a few thousand levels deep, so the depth of the parse is bounded well below that.
+
+A named query's text that this code has let through before is not parsed again by `kg query`:
+its verdict is kept in the build folder (see kg.sparql.verdicts, which never trusts a verdict
+for a text that holds SERVICE or an escape), so that rdflib's parser is imported only for
+ad-hoc texts and for new or changed ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
 
-from pyparsing import ParseException, ParseResults
-from rdflib import URIRef, Variable
-from rdflib.plugins.sparql import parser
-from rdflib.plugins.sparql.parserutils import CompValue
-
-from kg.deadline import Expired, deadline
 from kg.errors import InputError, Location
+from kg.sparql import verdicts
 
 MAX_QUERY_CHARS = 1_000_000
 MAX_DEPTH = 1000  # Oxigraph crashes from about 2,000 nested operators (the main thread's stack)
 PARSE_SECONDS = 30.0  # the time limit when the caller gives none
 ALLOW = "; pass --allow-network to run it anyway"
-_UPDATE_NAMES = {"InsertData": "INSERT DATA", "DeleteData": "DELETE DATA",
-                 "DeleteWhere": "DELETE WHERE", "Modify": "DELETE/INSERT"}
-# Parts whose lists are data, not nesting (VALUES rows): Oxigraph keeps them flat.
-_FLAT = {"InlineData", "InlineDataOneVar", "InlineDataFull", "ValuesClause"}
 
 
 @dataclass(frozen=True)
@@ -40,114 +36,52 @@ class Inspected:
     outside: tuple[str, ...] = ()
 
 
-@dataclass
-class _Walk:
-    """What a walk over the parse tree found."""
-
-    outside: list[tuple[str, str]] = field(default_factory=list)  # (clause, message)
-
-
 _PASSED: dict[tuple[str, bool], Inspected] = {}  # texts this process has let through
 _PASSED_MOST = 1024  # then forgotten (a long-running process sees many parameter values)
 
 
 def inspect(text: str, origin: str, allow_network: bool = False,
-            timeout: float | None = PARSE_SECONDS, remedy: str = ALLOW) -> Inspected:
+            timeout: float | None = PARSE_SECONDS, remedy: str = ALLOW,
+            kept: Path | None = None) -> Inspected:
     """The query's form; bad syntax, updates, too large or deep a query and (unless allowed)
     SERVICE and FROM are bad input (`remedy` ends that message), found before anything
-    runs."""
+    runs. With `kept` (a file of verdicts, see kg.sparql.verdicts) a text this code has let
+    through before is not parsed again, and a text it lets through now is recorded there."""
     passed = _PASSED.get((text, allow_network))
     if passed is not None:
         return passed
+    passed = None if kept is None else _recalled(kept, text, allow_network)
+    if passed is None:
+        passed = _read(text, origin, allow_network, timeout, remedy)
+        if kept is not None:
+            verdicts.record(kept, text, allow_network, passed.form, passed.outside)
+    if len(_PASSED) >= _PASSED_MOST:
+        _PASSED.clear()
+    _PASSED[(text, allow_network)] = passed
+    return passed
+
+
+def _recalled(kept: Path, text: str, allow_network: bool) -> Inspected | None:
+    verdict = verdicts.recall(kept, text, allow_network)
+    return None if verdict is None else Inspected(verdict[0], verdict[1])
+
+
+def _read(text: str, origin: str, allow_network: bool, timeout: float | None,
+          remedy: str) -> Inspected:
+    """The verdict of rdflib's parse (kg.sparql.tree, imported only here)."""
+    from kg.sparql import tree
+
     where = Location(origin)
     if len(text) > MAX_QUERY_CHARS:
         raise InputError(f"the query is {len(text):,} characters long, over the limit of "
                          f"{MAX_QUERY_CHARS:,}", where)
-    parsed = _parse(text, where, timeout)
-    walk = _Walk()
-    if _depth(parsed, walk) > MAX_DEPTH:
+    reading = tree.read(text, where, timeout)
+    if reading.depth > MAX_DEPTH:
         raise InputError(f"the query is nested or chained more than {MAX_DEPTH:,} levels "
                          "deep: split it", where)
-    if walk.outside and not allow_network:
-        raise InputError(walk.outside[0][1] + remedy, where)
-    inspected = Inspected(parsed[1].name.removesuffix("Query").upper(),
-                          tuple(clause for clause, _ in walk.outside))
-    if len(_PASSED) >= _PASSED_MOST:
-        _PASSED.clear()
-    _PASSED[(text, allow_network)] = inspected
-    return inspected
-
-
-def _parse(text: str, where: Location, timeout: float | None) -> ParseResults:
-    """rdflib's parse tree of the query, within the time limit."""
-    try:
-        with deadline(timeout):
-            try:
-                return parser.parseQuery(text)
-            except ParseException as exc:
-                _refuse_update(text, where)
-                raise QuerySyntaxError(f"SPARQL syntax error at line {exc.lineno}, column "
-                                       f"{exc.col}: {exc.msg}, found {_found(exc)}", where,
-                                       exc.lineno) from None
-    except Expired:
-        raise InputError(f"reading the query took longer than {timeout:g} s, so it was stopped"
-                         " (raise --timeout to give it more time)", where) from None
-    except RecursionError:
-        raise InputError("the query is nested too deeply (brackets or groups within one "
-                         "another): split it", where) from None
-
-
-def _found(exc: ParseException) -> str:
-    """What stands where the parser stopped: the next word, or the end of the text."""
-    rest = (exc.pstr or "")[exc.loc:].split()
-    return repr(rest[0]) if rest else "end of text"
-
-
-def _refuse_update(text: str, where: Location) -> None:
-    try:
-        update = parser.parseUpdate(text)
-    except ParseException:
-        return
-    names = [_UPDATE_NAMES.get(r.name, r.name.upper()) for r in update.request]
-    raise InputError(f"kg query only reads the graph: the update {', '.join(names) or 'request'}"
-                     " is refused (change the fact files instead)", where)
-
-
-def _depth(node: Any, walk: _Walk) -> int:
-    """How deep Oxigraph's plan of the node may nest (a list of n parts counts n: Oxigraph
-    joins them two by two), noting on the way what reaches outside the build."""
-    if isinstance(node, CompValue):
-        _note(node, walk)
-        if node.name in _FLAT:
-            return 1
-        return 1 + max((_depth(value, walk) for value in node.values()), default=0)
-    if isinstance(node, list | tuple | ParseResults):
-        return max(len(node) - 1, 0) + max((_depth(item, walk) for item in node), default=0)
-    return 0
-
-
-def _note(node: CompValue, walk: _Walk) -> None:
-    if node.name == "ServiceGraphPattern":
-        term = _term(node.get("term"))
-        walk.outside.append((f"SERVICE {term}", f"the query calls SERVICE {term}, which would "
-                                                "reach the network, so it is refused"))
-    elif node.name == "DatasetClause":
-        keyword, term = ("FROM", node["default"]) if "default" in node else (
-            "FROM NAMED", node["named"])
-        shown = _term(term)
-        walk.outside.append((f"{keyword} {shown}", f"the query's {keyword} {shown} would load "
-                             "a graph from outside the build, so it is refused"))
-
-
-def _term(term: Any) -> str:
-    """An IRI, prefixed name or variable as the query writes it."""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, Variable):
-        return f"?{term}"
-    if isinstance(term, CompValue) and term.name == "pname":
-        return f"{term.get('prefix') or ''}:{term.get('localname') or ''}"
-    return str(term)
+    if reading.outside and not allow_network:
+        raise InputError(reading.outside[0][1] + remedy, where)
+    return Inspected(reading.form, tuple(clause for clause, _ in reading.outside))
 
 
 class QuerySyntaxError(InputError):
