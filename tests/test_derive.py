@@ -32,7 +32,7 @@ def derived(tmp_path_factory) -> Graph:
     ("fact/s004-fidan-visit", Literal("Visit of Hakan Fidan to Pakistan, 2025-07-08", lang="en")),
     ("fact/s004-fidan-visit", Literal("Bezoek van Hakan Fidan aan Pakistan, 2025-07-08",
                                       lang="nl")),
-    ("fact/s000-fidan-visit", Literal("Besuch von Hakan Fidan in Pakistan, 2025-07-09",
+    ("fact/s000-fidan-visit", Literal("Besuch von Hakan Fidan (Pakistan), 2025-07-09",
                                       lang="de")),
     ("fact/s004-meeting-dar", Literal("Meeting of Hakan Fidan and Ishaq Dar", lang="en")),
     # an occurrence shows each source's date side by side

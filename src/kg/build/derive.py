@@ -15,20 +15,17 @@ from pathlib import Path
 
 import pyoxigraph
 import yaml
-from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
-from rdflib.term import Node
 
 from kg.errors import InputError, Location
 from kg.files import digest
 from kg.rdf.namespaces import PREFIX_IRIS
-from kg.rdf.ntriples import distinct_sorted, triple_lines
-from kg.rdf.oxigraph import from_oxigraph
+from kg.rdf.ntriples import ESCAPES
 
 DERIVED_DIR = "derived"  # beside the ontology's Turtle files
 LEXICON = "labels.yaml"
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_KGO = PREFIX_IRIS["kgo"]
+_LABEL = str(RDFS.label)
 
 
 @dataclass(frozen=True)
@@ -98,18 +95,35 @@ def _iri(name: str) -> str:
 
 def derive(store: pyoxigraph.Store, rules: Rules) -> bytes:
     """The derived graph's triples as sorted N-Triples lines."""
-    triples: list[tuple[Node, Node, Node]] = []
-    for _, text in rules.constructs:
-        triples.extend(tuple(map(from_oxigraph, (t.subject, t.predicate, t.object)))  # type: ignore[misc]
-                       for t in store.query(text, use_default_graph_as_union=True))
-    triples.extend(Labeller(store, rules.lexicon).triples())
-    return b"".join(distinct_sorted(triple_lines(triples)))
+    lines = [f"{t.subject} {t.predicate} {t.object} .\n"
+             for _, text in rules.constructs
+             for t in store.query(text, use_default_graph_as_union=True)]
+    lines.extend(Labeller(store, rules.lexicon).lines())
+    return b"".join(sorted(set("".join(lines).encode("utf-8").splitlines(True))))
 
 
-def _rows(store: pyoxigraph.Store, text: str) -> Iterator[tuple]:
+def _rows(store: pyoxigraph.Store, text: str) -> Iterator[tuple[str, ...]]:
+    """The rows of a SELECT on the store's union graph, each term as its value (a language
+    tag after a literal's value, as a second item, when the query asks with LANG)."""
     prefixes = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIX_IRIS.items())
     for solution in store.query(prefixes + text, use_default_graph_as_union=True):
-        yield tuple(solution)
+        yield tuple(term.value for term in solution)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A template's part: the properties it names, and its text cut at their places (text,
+    property, text, ..., text)."""
+
+    roles: tuple[str, ...]
+    pieces: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> Part:
+        pieces = _PLACEHOLDER.split(text)
+        roles = tuple(_iri(role) for role in pieces[1::2])
+        return cls(roles, tuple(piece if i % 2 == 0 else _iri(piece)
+                                for i, piece in enumerate(pieces)))
 
 
 class Labeller:
@@ -118,54 +132,60 @@ class Labeller:
     def __init__(self, store: pyoxigraph.Store, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.names: dict[str, dict[str, str]] = defaultdict(dict)
-        for node, label in _rows(store, "SELECT ?n ?l WHERE { ?n rdfs:label ?l }"):
-            self.names[node.value].setdefault(label.language or "", label.value)
+        for node, label, language in _rows(store, "SELECT ?n ?l (LANG(?l) AS ?t) "
+                                                  "WHERE { ?n rdfs:label ?l }"):
+            self.names[node].setdefault(language, label)
         self.parents: dict[str, list[str]] = defaultdict(list)
         for child, parent in _rows(store, "SELECT ?c ?p WHERE { ?c rdfs:subClassOf ?p }"):
-            self.parents[child.value].append(parent.value)
+            self.parents[child].append(parent)
         self.classes: dict[str, list[str]] = defaultdict(list)
         for fact, kind in _rows(store, "SELECT ?f ?c WHERE { ?f kgo:modality ?m ; a ?c }"):
-            self.classes[fact.value].append(kind.value)
+            self.classes[fact].append(kind)
         roles = " ".join(f"<{role}>" for role in lexicon.roles)
-        self.values: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        self.values: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for fact, role, value in _rows(store, f"SELECT ?f ?r ?v WHERE {{ VALUES ?r {{ {roles} }} "
-                                               "?f kgo:modality ?m ; ?r ?v }"):
-            self.values[fact.value][role.value].append(value)
+                                               "?f ?r ?v }"):
+            self.values[fact][role].append(value)
         self.occurrences: dict[str, list[str]] = defaultdict(list)
         for fact, occurrence in _rows(store, "SELECT ?f ?o WHERE { ?f kgo:occurrence ?o }"):
-            self.occurrences[occurrence.value].append(fact.value)
+            self.occurrences[occurrence].append(fact)
+        self.templates = {kind: {language: tuple(map(Part.of, parts))
+                                 for language, parts in template.items()}
+                          for kind, template in lexicon.templates.items()}
 
-    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
-        """An rdfs:label per fact and occurrence in each language the lexicon can name it in."""
+    def lines(self) -> Iterator[str]:
+        """An rdfs:label per fact and occurrence in each language the lexicon can name it in,
+        as N-Triples lines."""
         made: dict[str, dict[str, tuple[str, str]]] = {}
         for fact in self.classes:
             made[fact] = parts = self.parts(fact)
             for language, (base, date) in parts.items():
-                yield URIRef(fact), RDFS.label, Literal(_dated(base, [date]), lang=language)
+                yield _label_line(fact, _dated(base, [date]), language)
         for occurrence, facts in self.occurrences.items():
             for language in self.lexicon.languages:
                 told = [made[f][language] for f in sorted(facts) if language in made.get(f, {})]
                 if told:
                     base = min((b for b, _ in told), key=lambda b: (-len(b), b))
-                    yield (URIRef(occurrence), RDFS.label,
-                           Literal(_dated(base, [d for _, d in told]), lang=language))
+                    yield _label_line(occurrence, _dated(base, [d for _, d in told]), language)
 
     def parts(self, fact: str) -> dict[str, tuple[str, str]]:
         """A fact's label before its date and its date, by language."""
-        words = self.lexicon.words
-        kind = min(self.classes[fact], key=lambda c: (self._nearest(c, words) is None, c))
-        word_class = self._nearest(kind, words)
+        word_class, template_class = self._classes(tuple(self.classes[fact]))
         if word_class is None:
             return {}
-        template = self.lexicon.templates.get(self._nearest(kind, self.lexicon.templates) or "", {})
-        values = self.values[fact]
-        date = next((values[d][0].value for d in self.lexicon.dates if values.get(d)), "")
-        found = {}
-        for language, word in words[word_class].items():
-            text = word + "".join(self._part(part, values, language)
-                                  for part in template.get(language, ()))
-            found[language] = (text, date)
-        return found
+        template = self.templates.get(template_class or "", {})
+        values = self.values.get(fact, {})
+        date = next((values[d][0] for d in self.lexicon.dates if values.get(d)), "")
+        return {language: (word + "".join(self._part(part, values, language)
+                                          for part in template.get(language, ())), date)
+                for language, word in self.lexicon.words[word_class].items()}
+
+    @functools.cache  # noqa: B019 (one labeller per build)
+    def _classes(self, kinds: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """The classes whose word and template name a fact of these classes."""
+        words = self.lexicon.words
+        kind = min(kinds, key=lambda c: (self._nearest(c, words) is None, c))
+        return self._nearest(kind, words), self._nearest(kind, self.templates)
 
     def _nearest(self, kind: str, table: dict) -> str | None:
         """The class or its nearest superclass that has an entry in the table."""
@@ -178,28 +198,32 @@ class Labeller:
             todo.extend(p for p in sorted(self.parents.get(current, ())) if p not in seen)
         return None
 
-    def _part(self, part: str, values: dict[str, list], language: str) -> str:
+    def _part(self, part: Part, values: dict[str, list[str]], language: str) -> str:
         """A template's part with its values named, or "" when a property has none."""
-        roles = _PLACEHOLDER.findall(part)
-        if not all(values.get(_iri(role)) for role in roles):
+        if not all(values.get(role) for role in part.roles):
             return ""
-        return _PLACEHOLDER.sub(lambda m: self._list(values[_iri(m.group(1))], language), part)
+        return "".join(piece if i % 2 == 0 else self._list(values[piece], language)
+                       for i, piece in enumerate(part.pieces))
 
-    def _list(self, values: Iterable, language: str) -> str:
+    def _list(self, values: Iterable[str], language: str) -> str:
         names = sorted({self._name(v, language) for v in values})
         if len(names) == 1:
             return names[0]
         return ", ".join(names[:-1]) + self.lexicon.conjunction.get(language, ", ") + names[-1]
 
-    def _name(self, value: object, language: str) -> str:
-        if isinstance(value, pyoxigraph.Literal):
-            return value.value
-        iri = value.value  # type: ignore[attr-defined]
-        names = self.names.get(iri, {})
-        for key in (language, "en", ""):
-            if key in names:
-                return names[key]
-        return re.split(r"[/#]", iri)[-1]
+    def _name(self, value: str, language: str) -> str:
+        """A value's name: its label in the language (else English, else untagged), else
+        the value itself (a literal's text, an IRI's last segment)."""
+        names = self.names.get(value)
+        if names:
+            for key in (language, "en", ""):
+                if key in names:
+                    return names[key]
+        return re.split(r"[/#]", value)[-1] if value.startswith(("http:", "https:")) else value
+
+
+def _label_line(node: str, text: str, language: str) -> str:
+    return f'<{node}> <{_LABEL}> "{text.translate(ESCAPES)}"@{language} .\n'
 
 
 def _dated(base: str, dates: list[str]) -> str:

@@ -11,7 +11,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
 def stable_literal(term: Node) -> Node:
@@ -32,7 +32,7 @@ def term_text(term: Node) -> str:
     if isinstance(term, URIRef):
         return f"<{term}>"
     if isinstance(term, Literal):
-        text = str(stable_literal(term)).translate(_ESCAPES)
+        text = str(stable_literal(term)).translate(ESCAPES)
         if term.language:
             return f'"{text}"@{term.language}'
         if term.datatype is not None and term.datatype != XSD.string:
