@@ -33,20 +33,22 @@ from rdflib.term import Node
 import jena
 from conftest import CORPUS, DATA, ROOT
 from kg.build.cache import Cache
+from kg.build.derive import DERIVED_DIR
 from kg.build.pipeline import load_vocabulary
 from kg.check.run import KGG, Rule, RuleStore, load_rules, query_terms
 from kg.cli import main
 from kg.query.engines import StoreEngine
 from kg.query.request import QueryFile, bind, named_queries, parse_assignments
-from kg.rdf.namespaces import KGR, PREFIXES
+from kg.rdf.namespaces import DERIVED_GRAPH, KGR, PREFIXES
 from kg.rdf.ntriples import triple_lines
 from kg.shacl.validate import SEVERITIES, load_shapes
 from kg.sparql.text import substituted
-from kg.store import GRAPH_FILE, open_store
+from kg.store import GRAPH_FILE, open_store, read_graphs
 
 pytestmark = pytest.mark.skipif(jena.missing() is not None, reason=str(jena.missing()))
 
 QUERIES = ROOT / "queries"
+DERIVATIONS = sorted((ROOT / "ontology" / DERIVED_DIR).glob("*.rq"))
 CHECK_CASES = ROOT / "tests" / "checks"
 EXPORTS = {"turtle": "ttl", "ntriples": "nt", "nquads": "nq", "trig": "trig", "jsonld": "jsonld",
            "rdfxml": "rdf"}
@@ -123,6 +125,15 @@ class Jena:
         finally:
             self.free.put(location)
         return json.loads(done.stdout)["results"]["bindings"]
+
+    def construct(self, query: Path) -> Graph:
+        """A CONSTRUCT's triples."""
+        location = self.free.get()
+        try:
+            done = jena.tdb_query(location, query, union=self.union, results="nt")
+        finally:
+            self.free.put(location)
+        return Graph().parse(data=done.stdout, format="nt")
 
 
 def run_all(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -283,6 +294,8 @@ def answers(seeds_build, broken_build, exports, tmp_path_factory) -> dict[str, A
         path.write_text(PROLOGUE + substituted(named.text, bind(named, params)),
                         encoding="utf-8")
         jobs[case] = partial(on_store.select, path)
+    for rule in DERIVATIONS:
+        jobs[f"derive/{rule.stem}"] = partial(on_store.construct, rule)
     for name, rule in RULES.items():
         path = folder / f"check-{name}.rq"
         path.write_text(PROLOGUE + rule.text, encoding="utf-8")
@@ -316,6 +329,18 @@ def test_named_query_gives_the_same_rows_on_jena(seeds_build, answers, case):
     # (an example may ask about what the seeds lack; the expected answer's case has rows)
     assert on_kg or "/example" in case, f"{case} gives no rows: nothing compared"
     assert on_jena(answers, case) == on_kg
+
+
+@pytest.mark.parametrize("rule", DERIVATIONS, ids=lambda path: path.stem)
+def test_derivation_rule_gives_the_derived_triples_on_jena(seeds_build, answers, rule):
+    """Each CONSTRUCT of ontology/derived, run by Jena, gives the triples of its property in
+    the build's derived graph (run over every graph: the rules' triples are a fixed point)."""
+    found = jena_answer(answers, f"derive/{rule.stem}")
+    derived = Graph().parse(data=read_graphs(seeds_build)[str(DERIVED_GRAPH)], format="nt")
+    predicates = set(found.predicates())
+    assert len(predicates) == 1 and len(found)
+    mine = {t for t in derived if t[1] in predicates}
+    assert set(found) == mine
 
 
 @pytest.mark.parametrize("name", RULES)
