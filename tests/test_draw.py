@@ -24,6 +24,12 @@ DASH = "\N{EN DASH}"
 JULY = ["--state", "TUR", "--state", "PAK", "--from", "2025-07", "--to", "2025-07"]
 
 
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> list[str]:
+    """The tests' corpus, built once into a folder of the module's own (never ./build)."""
+    return [*INPUTS, "--build", str(tmp_path_factory.mktemp("build"))]
+
+
 def run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, list(args), env=env)
 
@@ -34,10 +40,10 @@ def built() -> Build:
 
 
 @pytest.fixture(scope="module")
-def july_dot(tmp_path_factory) -> str:
+def july_dot(tmp_path_factory, inputs) -> str:
     """The DOT text of the July 2025 visits of Türkiye's ministers to Pakistan."""
     path = tmp_path_factory.mktemp("draw") / "july.dot"
-    result = run("draw", *INPUTS, *JULY, "--output", str(path))
+    result = run("draw", *inputs, *JULY, "--output", str(path))
     assert result.exit_code == 0, result.output
     assert f"wrote {path.as_posix()}" in result.stdout
     return path.read_text(encoding="utf-8")
@@ -98,18 +104,18 @@ def test_the_date_range_and_the_states_filter(built):
 
 @pytest.mark.skipif(shutil.which("dot") is None,
                     reason="Graphviz's dot is not installed (apt-get install graphviz)")
-def test_svg_when_dot_is_installed(tmp_path):
+def test_svg_when_dot_is_installed(tmp_path, inputs):
     path = tmp_path / "relation.svg"
-    result = run("draw", *INPUTS, *JULY, "--output", str(path))
+    result = run("draw", *inputs, *JULY, "--output", str(path))
     assert result.exit_code == 0, result.output
     svg = path.read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "Hakan Fidan" in svg and "Pakistan" in svg
 
 
-def test_without_dot_the_dot_text_is_written_with_a_note(tmp_path):
+def test_without_dot_the_dot_text_is_written_with_a_note(tmp_path, inputs):
     path = tmp_path / "relation.svg"
-    result = run("draw", *INPUTS, *JULY, "--output", str(path), env={"PATH": str(tmp_path)})
+    result = run("draw", *inputs, *JULY, "--output", str(path), env={"PATH": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert not path.exists()
     assert (tmp_path / "relation.dot").read_text(encoding="utf-8").startswith("digraph")
@@ -124,8 +130,8 @@ def test_without_dot_the_dot_text_is_written_with_a_note(tmp_path):
      "the date range ends (2025-07) before it starts (2025-08)"),
     (["--state", "XYZ", "--output", "x.svg"], "unknown state 'XYZ'"),
 ])
-def test_bad_draw_input_exits_2_in_one_line(args, message, tmp_path):
-    result = run("draw", *INPUTS, *args)
+def test_bad_draw_input_exits_2_in_one_line(args, message, tmp_path, inputs):
+    result = run("draw", *inputs, *args)
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
@@ -133,7 +139,8 @@ def test_bad_draw_input_exits_2_in_one_line(args, message, tmp_path):
 
 
 def test_docs_name_every_class_and_property(tmp_path):
-    result = run("docs", "--ontology", str(ROOT / "ontology"), "--output", str(tmp_path))
+    result = run("docs", "--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes"),
+                 "--output", str(tmp_path))
     assert result.exit_code == 0, result.output
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "<title>Bilateral relations knowledge graph ontology</title>" in page

@@ -388,8 +388,9 @@ def test_a_broken_context_is_one_line_and_exit_2(tmp_path):
     shutil.copytree(ROOT / "ontology", ontology)
     (ontology / "context.jsonld").write_text('{"@context": "https://example.org/remote"}',
                                              encoding="utf-8")
-    result = CliRunner().invoke(main, ["export", "--format", "jsonld", "--ontology",
-                                       str(ontology)])
+    result = CliRunner().invoke(main, ["export", "--format", "jsonld", "--seeds", str(CORPUS),
+                                       "--ontology", str(ontology), "--shapes",
+                                       str(ROOT / "shapes"), "--build", str(tmp_path / "b")])
     assert result.exit_code == 2
     assert result.output == (f"kg: error: {(ontology / 'context.jsonld').as_posix()}: a JSON-LD "
                              "context must be an object with an '@context' object (never a "

@@ -202,7 +202,7 @@ def test_a_json_ld_context_that_imports_is_one_line_and_fetches_nothing(loopback
     path.write_text(json.dumps(context))
     result = kg("export", "--format", "jsonld", "--seeds", str(DATA / "minimal.yaml"),
                 "--ontology", str(ontology), "--shapes", str(ROOT / "shapes"),
-                "--output", str(tmp_path / "out.jsonld"))
+                "--build", str(tmp_path / "build"), "--output", str(tmp_path / "out.jsonld"))
     refused(result, path.as_posix(), "never fetched")
     assert loopback.log == []
     assert not (tmp_path / "out.jsonld").exists()
