@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import DATA, ROOT
 from kg.cli import main
-from kg.store import GRAPH_FILE, STORE_DIR, Inputs, stale_reason
+from kg.store import GRAPH_FILE, ONTOLOGY_FILE, STORE_DIR, Inputs, stale_reason
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
 SELECT = "SELECT ?source WHERE { ?source a kgo:Source } ORDER BY ?source"
@@ -142,6 +142,7 @@ def test_leftovers_of_killed_builds_are_removed(corpus):
     (output / ".store-abc123").mkdir()
     (output / ".store-abc123" / "junk").write_bytes(b"x")
     (output / f".{GRAPH_FILE}.tmp42").write_bytes(b"half")
+    (output / f".{ONTOLOGY_FILE}.tmp43").write_bytes(b"half")
     add_more(seeds)
     assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
     assert not [p.name for p in output.iterdir() if p.name.startswith(".")]

@@ -239,7 +239,8 @@ def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
 
 BUILD_MANIFEST = "build.json"
 _LOCK = "build.lock"  # held by the build that writes the folder
-_LEFTOVERS = (".store-*", f".{GRAPH_FILE}.*", f".{REPORT_FILE}.*", f".{BUILD_MANIFEST}.*")
+_LEFTOVERS = (".store-*", *(f".{name}.*" for name in (GRAPH_FILE, ONTOLOGY_FILE, REPORT_FILE,
+                                                    BUILD_MANIFEST)))
 
 
 # The stages whose code decides what a build writes (with the modules at the top of the package,
