@@ -24,6 +24,7 @@ from kg.rdf.ntriples import ESCAPES
 
 DERIVED_DIR = "derived"  # beside the ontology's Turtle files
 LEXICON = "labels.yaml"
+ANY = "*"  # a template's parts for every language it does not list
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _LABEL = str(RDFS.label)
 
@@ -177,7 +178,8 @@ class Labeller:
         values = self.values.get(fact, {})
         date = next((values[d][0] for d in self.lexicon.dates if values.get(d)), "")
         return {language: (word + "".join(self._part(part, values, language)
-                                          for part in template.get(language, ())), date)
+                                          for part in template.get(language,
+                                                                   template.get(ANY, ()))), date)
                 for language, word in self.lexicon.words[word_class].items()}
 
     @functools.cache  # noqa: B019 (one labeller per build)
