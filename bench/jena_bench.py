@@ -11,9 +11,9 @@ quick-start ones, which would slow long runs down.
   over build/graph.ttl;
 - each named query: tdb2.tdbquery with the union of the named graphs as the default graph
   (`tdb:unionDefaultGraph`, the symbol TDB2 reads; the store answers kg's queries the same
-  way), its parameters put in place as `kg query` puts them, run once then --repeats times
-  in one JVM (`--repeat 1,N`; `--time` gives the milliseconds of each of the N runs,
-  `--results=count` the rows).
+  way), its parameters put in place as `kg query` puts them: run once in a JVM (the
+  process's figure), then warmed up and run --repeats times in another (`--repeat W,N`;
+  `--time` gives the milliseconds of each of the N runs, `--results=count` the rows).
 """
 
 from __future__ import annotations
@@ -111,8 +111,9 @@ def start(heap: str | None) -> list[str]:
     return java("tdb2.tdbquery", "--version", heap=heap)
 
 
-def query(database: Path, path: Path, repeats: int, heap: str | None) -> list[str]:
-    return java("tdb2.tdbquery", "--loc", database, *UNION, "--time", f"--repeat=1,{repeats}",
+def query(database: Path, path: Path, repeat: str, heap: str | None) -> list[str]:
+    """A query's runs: `repeat` is N (N runs timed) or W,N (W runs, then N timed)."""
+    return java("tdb2.tdbquery", "--loc", database, *UNION, "--time", f"--repeat={repeat}",
                 "--results=count", "--query", path, heap=heap)
 
 

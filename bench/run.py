@@ -13,8 +13,9 @@ each in a child process whose peak memory (max RSS) is read with wait4:
 - Apache Jena from Debian (bench/jena_bench.py), unless --no-jena or Jena is missing:
   tdb2.tdbloader of the build's store into TDB2 and Jena SHACL over build/graph.ttl, against
   `kg build` and `kg check`; after the source is added, the store loaded again and each named
-  query run --repeats times in one tdb2.tdbquery JVM (union default graph), whose rows must
-  be as many as kg's; and the start of a JVM that does nothing, against `kg --version`.
+  query (union default graph) once as a tdb2.tdbquery process, then warm (--repeats runs in
+  one JVM after --jena-warmup seconds of runs), its rows beside kg's; and the start of a JVM
+  that does nothing, against `kg --version`.
 
 A command `kg` does not have (yet) is reported as n/a. It prints a table per size and, with
 --write, writes it with the machine's description to a Markdown file. Not run in CI.
@@ -262,9 +263,9 @@ def jena_build(corpus: Corpus, args: argparse.Namespace, results: Results) -> Pa
 
 def jena_queries(corpus: Corpus, args: argparse.Namespace, params: dict[str, dict[str, str]],
                  results: Results, database: Path | None = None) -> None:
-    """Each named query in one tdb2.tdbquery JVM (a run, then `--repeats` runs timed) on the
-    database, by default the store loaded again (the held-back source is in it now); its
-    rows beside kg's; a JVM's start."""
+    """Each named query on the database (by default the store loaded again: the held-back
+    source is in it now), as a process and warm (see jena_query); its rows beside kg's; a
+    JVM's start."""
     load = None
     if database is None:
         database, _, load, _ = jena_load(corpus, args)
@@ -273,28 +274,44 @@ def jena_queries(corpus: Corpus, args: argparse.Namespace, params: dict[str, dic
     processes = []
     for name, path in texts.items():
         step = query_step(name)
-        child = load if load and load.code else run_child(
-            jena_bench.query(database, path, args.repeats, args.jena_heap),
-            args.query_timeout * (args.repeats + 1) + 60)
-        seconds, rows = jena_bench.runs(child.stdout, child.stderr)
-        results.jena[step] = jena_query(child, seconds)
-        processes.append(measured(child) if results.jena[step].value is None else
-                         Measure(child.seconds - sum(seconds), child.rss_mb))
+        process, results.jena[step], rows = (
+            (measured(load), measured(load), None) if load and load.code else
+            jena_query(database, path, args))
+        processes.append(process)
         results.answers[step] = agreement("rows", results.kg_rows.get(name), rows)
     results.jena[PROCESS] = median(processes)
     results.jena[START] = median([measured(run_child(jena_bench.start(args.jena_heap),
                                                      args.timeout)) for _ in range(STARTS)])
 
 
-def jena_query(child: Child, seconds: list[float]) -> Measure:
-    """A query's median run in milliseconds: below Jena's timer (1 ms), a ceiling."""
+def jena_query(database: Path, path: Path,
+               args: argparse.Namespace) -> tuple[Measure, Measure, int | None]:
+    """A query run once in a JVM of its own (the process: start, open, answer; the rows it
+    gave), then in another JVM warmed up for about --jena-warmup seconds (at least one run, at
+    most WARMUPS; the JIT compiler needs them) and run --repeats times: their median in
+    milliseconds, a ceiling below Jena's timer (1 ms)."""
+    first = run_child(jena_bench.query(database, path, "1", args.jena_heap),
+                      args.query_timeout + 60)
+    cold, rows = jena_bench.runs(first.stdout, first.stderr)
+    if failed := unanswered(first, cold):
+        return failed, failed, rows
+    warmups = max(1, min(WARMUPS, int(args.jena_warmup / max(cold[0], 0.001))))
+    warm = run_child(jena_bench.query(database, path, f"{warmups},{args.repeats}",
+                                      args.jena_heap),
+                     args.query_timeout * (warmups + args.repeats) + 60)
+    seconds, _ = jena_bench.runs(warm.stdout, warm.stderr)
+    if failed := unanswered(warm, seconds):
+        return measured(first), failed, rows
+    p50 = statistics.median(seconds) * 1000
+    return measured(first), Measure(max(p50, 1.0), warm.rss_mb, at_most=p50 < 1), rows
+
+
+def unanswered(child: Child, seconds: list[float]) -> Measure | None:
+    """Why a Jena query process gave no time, or None when it did."""
     failed = measured(child)
     if failed.value is None:
         return failed
-    if not seconds:
-        return Measure(note="no time in Jena's output")
-    p50 = statistics.median(seconds) * 1000
-    return Measure(max(p50, 1.0), child.rss_mb, at_most=p50 < 1)
+    return None if seconds else Measure(note="no time in Jena's output")
 
 
 def agreement(what: str, kg: object, jena: object) -> str:
@@ -405,6 +422,7 @@ BUILD_CHECK = "build + check (s)"
 PROCESS = "one query as a process (start, open, answer), median over the queries (s)"
 START = "start a process that does nothing, median of 3 (s)"
 STARTS = 3
+WARMUPS = 20  # most warm-up runs of a query in Jena's JVM
 BUILD_PEAK = "full build, peak memory (MB)"
 BUILD_CHECK_PEAK = "build + check, peak memory (MB)"
 MEDIAN_QUERY = "named queries, p50 over all (ms)"
@@ -552,8 +570,9 @@ path's processes (HermiT's Java among kg's).
 
 - *kg*: `kg build` (conversion, SHACL by unit, graph.ttl and the store), `kg check` (the
   SPARQL rules of checks/ and HermiT), `kg build` again after one source is added; each
-  named query warm on the built store (bench/warm.py, as a service built on kg would
-  answer), a whole `kg query NAME` process (start, open, answer), and `kg --version`.
+  named query warm on the built store (bench/warm.py, after one run untimed, as a service
+  built on kg would answer), a whole `kg query NAME` process (start, open, answer), and
+  `kg --version`.
 - *naive*: one rdflib graph built from the fact files, pySHACL over it whole with shapes/,
   rdflib's Turtle writer (the build); the rules across facts of checks/ with rdflib and
   HermiT as owlready2's sync_reasoner runs it (the check); rebuilt whole when a source is
@@ -564,10 +583,11 @@ path's processes (HermiT's Java among kg's).
   --format nquads` writes) into a fresh TDB2 database; "check" is Jena SHACL (`shacl.shacl
   validate`) with every file of shapes/ over build/graph.ttl. It starts from RDF kg made:
   it converts no fact files and runs neither the rules nor HermiT. Each named query runs
-  --repeats times in one `tdb2.tdbquery` JVM (`--repeat`, `--time`; Jena's timer counts
-  whole milliseconds, so "< 1.0" is a run under a millisecond) with the union of the named
-  graphs as the default graph (`tdb:unionDefaultGraph`), as kg's store answers; the query
-  process is that JVM's start, open and first run. "Jena's answer" is Jena's beside kg's:
+  with the union of the named graphs as the default graph (`tdb:unionDefaultGraph`), as
+  kg's store answers: once as a `tdb2.tdbquery` process (start, open, answer), then warm:
+  in another JVM, runs for about `--jena-warmup` seconds (1 to 20 runs: its JIT compiler
+  needs them), then --repeats runs timed (`--repeat W,N`, `--time`; Jena's timer counts
+  whole milliseconds, so "< 1.0" is under a millisecond). "Jena's answer" is Jena's beside kg's:
   the quads it loaded, the SHACL results by severity, each query's rows (in bold when they
   differ).
 - "> N": a part was stopped at its time limit (`--query-timeout` for one rule or run of a
@@ -598,6 +618,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave Apache Jena out (it runs when Java and its jars are here)")
     parser.add_argument("--jena-heap", metavar="SIZE",
                         help="Jena's JVM heap, as -Xmx takes it (default: the JVM's)")
+    parser.add_argument("--jena-warmup", type=float, default=5.0, metavar="SECONDS",
+                        help="about how long Jena's JVM runs a query before it is timed (5)")
     parser.add_argument("--queries", nargs="+", metavar="NAME",
                         help="only these named queries (all of queries/ by default)")
     parser.add_argument("--write", type=Path, help="write the tables to this Markdown file")

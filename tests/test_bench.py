@@ -168,7 +168,7 @@ def jena_table(bench_run, tmp_path_factory) -> tuple[object, str, int]:
         pytest.skip(reason)
     work = tmp_path_factory.mktemp("bench-jena")
     args = argparse.Namespace(work=work, timeout=120.0, query_timeout=60.0, repeats=1,
-                              jena_heap=None, jena_reason=None)
+                              jena_heap=None, jena_reason=None, jena_warmup=0.1)
     corpus = bench_run.Corpus.make(SOURCES, 1, work)
     results = bench_run.Results(SOURCES)
     kg = bench_run.kg_executable()
