@@ -543,18 +543,27 @@ def version(package: str) -> str:
         return "not installed"
 
 
-def markdown(sections: dict[int, str]) -> str:
-    """The whole file: what was measured how and where, then a table per size."""
+def markdown(sections: dict[int, str], appendix: str = "") -> str:
+    """The whole file: what was measured how and where, a table per size, then the appendix
+    (the file's own `## ` sections, kept as they are)."""
     lines = ["# Benchmark: kg against the naive path and Apache Jena", "",
              "Written by `bench/run.py` (`.venv/bin/python bench/run.py --sizes 1000 10000 "
              "100000 --write bench/results.md`); a run replaces the tables of the sizes it "
              "measures and keeps the others.", "", *machine(), "", NOTES, ""]
-    return "\n".join(lines + [sections[size] for size in sorted(sections)])
+    tables = "\n".join(lines + [sections[size] for size in sorted(sections)])
+    return f"{tables}\n{appendix}" if appendix else tables
+
+
+def split_results(path: Path) -> tuple[str, str]:
+    """An earlier results file's text up to its first `## ` section, and the rest."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    found = re.search(r"(?m)^## ", text)
+    return (text[:found.start()], text[found.start():]) if found else (text, "")
 
 
 def earlier_sections(path: Path) -> dict[int, str]:
     """The tables of an earlier results file, by size."""
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = split_results(path)[0]
     sections = {}
     for chunk in re.split(r"(?m)^(?=### )", text):
         found = re.match(r"### ([\d,]+) sources", chunk)
@@ -642,7 +651,8 @@ def main(argv: list[str] | None = None) -> int:
         print(section, flush=True)
         if args.write:
             sections = earlier_sections(args.write) | {size: section}
-            args.write.write_text(markdown(sections), encoding="utf-8")
+            args.write.write_text(markdown(sections, split_results(args.write)[1]),
+                                  encoding="utf-8")
     return 0
 
 

@@ -122,12 +122,16 @@ def test_a_run_replaces_the_tables_of_its_sizes_and_keeps_the_others(bench_run, 
         return "\n".join(bench_run.table(results))
 
     path = tmp_path / "results.md"
-    path.write_text(bench_run.markdown({100: section(100, 1.0), 1000: section(1000, 3.0)}))
-    merged = bench_run.earlier_sections(path) | {100: section(100, 5.0)}
-    text = bench_run.markdown(merged)
+    notes = "## Other figures\n\n| a | b |\n|---|---|\n"
+    path.write_text(bench_run.markdown({100: section(100, 1.0), 1000: section(1000, 3.0)},
+                                       notes))
+    merged = bench_run.earlier_sections(path) | {1000: section(1000, 5.0)}
+    text = bench_run.markdown(merged, bench_run.split_results(path)[1])
+    assert "| full build (s) | 1.00 | 2.00 | 2.0x |" in text
     assert "| full build (s) | 5.00 | 10.00 | 2.0x |" in text
-    assert "| full build (s) | 3.00 | 6.00 | 2.0x |" in text
+    assert "| full build (s) | 3.00 |" not in text
     assert text.index("### 100 sources") < text.index("### 1,000 sources")
+    assert text.endswith(f"\n{notes}")  # the file's own sections stay, after the tables
     assert "n/a" in bench_run.ratio(bench_run.Measure(note="n/a (no `kg check`)"),
                                     bench_run.Measure(1.0))
 
