@@ -1,4 +1,4 @@
-"""Measure `kg` against the naive path on generated corpora, in one run.
+"""Measure `kg` against the naive path and Apache Jena on generated corpora, in one run.
 
 For each size it generates a corpus (bench/generate.py) with one source held back, then times,
 each in a child process whose peak memory (max RSS) is read with wait4:
@@ -9,12 +9,18 @@ each in a child process whose peak memory (max RSS) is read with wait4:
 - the naive path (bench/naive.py): one rdflib graph, pySHACL over it whole, rdflib's Turtle
   writer; the check as rdflib runs the rules of checks/ and owlready2 runs HermiT; a full
   build again for the added source (it keeps nothing between runs), then the named queries
-  in memory (warm) after parsing its Turtle back.
+  in memory (warm) after parsing its Turtle back;
+- Apache Jena from Debian (bench/jena_bench.py), unless --no-jena or Jena is missing:
+  tdb2.tdbloader of the build's store into TDB2 and Jena SHACL over build/graph.ttl, against
+  `kg build` and `kg check`; after the source is added, the store loaded again and each named
+  query (union default graph) once as a tdb2.tdbquery process, then warm (--repeats runs in
+  one JVM after --jena-warmup seconds of runs), its rows beside kg's; and the start of a JVM
+  that does nothing, against `kg --version`.
 
 A command `kg` does not have (yet) is reported as n/a. It prints a table per size and, with
 --write, writes it with the machine's description to a Markdown file. Not run in CI.
 
-    .venv/bin/python bench/run.py --sizes 100 1000 --write bench/results.md
+    .venv/bin/python bench/run.py --sizes 1000 10000 100000 --write bench/results.md
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 import generate  # noqa: E402  (a script beside this one)
+import jena_bench  # noqa: E402
 
 # Values for the parameters a named query declares without a default: ids of generated corpora.
 FILL = {"entity": "hakan-fidan", "event": generate.ANCHOR_VISIT}
@@ -55,10 +62,12 @@ class Measure:
     rss_mb: float | None = None
     note: str = ""
     at_least: bool = False  # a part was stopped at its time limit: the value is a floor
+    at_most: bool = False  # below the timer's resolution: the value is a ceiling
 
     def cell(self, digits: int = 2) -> str:
         if self.value is not None:
-            return f"{'> ' if self.at_least else ''}{self.value:,.{digits}f}"
+            bound = "> " if self.at_least else "< " if self.at_most else ""
+            return f"{bound}{self.value:,.{digits}f}"
         return self.note[:80] or "n/a"
 
 
@@ -154,27 +163,36 @@ class Corpus:
 
 @dataclass
 class Results:
-    """The measures of one size: kg's and the naive path's, by step."""
+    """The measures of one size by step: kg's, the naive path's and Jena's; what Jena
+    answered beside kg's answer (rows, SHACL results, quads loaded), by step."""
 
     size: int
     kg: dict[str, Measure] = field(default_factory=dict)
     naive: dict[str, Measure] = field(default_factory=dict)
+    jena: dict[str, Measure] = field(default_factory=dict)
     facts: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, str] = field(default_factory=dict)
+    kg_shacl: str = ""  # violations / warnings / notes of `kg build`'s validation
+    kg_rows: dict[str, int] = field(default_factory=dict)
 
 
-def kg_build(kg: str, corpus: Corpus, timeout: float, facts: dict[str, str]) -> Measure:
-    """`kg build`; the triples it counts go to `facts`."""
-    command = [kg, "build", *corpus.source_args(), "--output", str(corpus.build)]
+def kg_build(kg: str, corpus: Corpus, timeout: float, results: Results | None = None) -> Measure:
+    """`kg build`; the triples it counts and its SHACL results go to `results`."""
+    command = [kg, "build", *corpus.source_args(), "--build", str(corpus.build)]
     child = run_child(command, timeout)
-    if counted := re.search(r"triples: (\d+)", child.stdout):
-        facts["triples"] = f"{int(counted[1]):,}"
+    if results and (counted := re.search(r"triples: (\d+)", child.stdout)):
+        results.facts["triples"] = f"{int(counted[1]):,}"
+    if results and (found := re.search(r"(\d+) violations, (\d+) warnings, (\d+) notes",
+                                       child.stdout)):
+        results.kg_shacl = " / ".join(found.groups())
     return measured(child, ok_codes=(0, 1))
 
 
 def kg_check(kg: str, corpus: Corpus, commands: set[str], timeout: float) -> Measure:
     if "check" not in commands:
         return Measure(note="n/a (no `kg check`)")
-    return measured(run_child([kg, "check", *corpus.source_args()], timeout), ok_codes=(0, 1))
+    command = [kg, "check", *corpus.source_args(), "--build", str(corpus.build)]
+    return measured(run_child(command, timeout), ok_codes=(0, 1))
 
 
 def query_params(folder: Path) -> dict[str, dict[str, str]]:
@@ -187,15 +205,16 @@ def query_params(folder: Path) -> dict[str, dict[str, str]]:
 
 
 def kg_queries(kg: str, corpus: Corpus, params: dict[str, dict[str, str]], repeats: int,
-               timeout: float) -> dict[str, Measure]:
+               timeout: float, rows: dict[str, int]) -> dict[str, Measure]:
     """Each named query warm on the built store (the median of `repeats` runs, in one child
-    process: bench/warm.py), and the median over the queries of one `kg query NAME` process
-    each."""
+    process: bench/warm.py; the rows it gave go to `rows`), and the median over the queries
+    of one `kg query NAME` process each."""
     command = [sys.executable, str(BENCH / "warm.py"), "--build", str(corpus.build),
                "--queries", str(ROOT / "queries"), "--repeats", str(repeats),
-               "--params", json.dumps(params)]
-    child = run_child(command, timeout * len(params) * repeats)
+               "--params", json.dumps(params), "--names", *params]
+    child = run_child(command, timeout * len(params) * (repeats + 1))
     report = json.loads(child.stdout) if child.code == 0 and not child.timed_out else {}
+    rows.update(report.get("rows", {}))
     results = {query_step(name): Measure(report["queries"][name] * 1000, child.rss_mb) if report
                else measured(child) for name in params}
     processes = []
@@ -205,7 +224,102 @@ def kg_queries(kg: str, corpus: Corpus, params: dict[str, dict[str, str]], repea
             [kg, "query", name, *options, "--build", str(corpus.build), "--format", "csv",
              "--timeout", "0", *corpus.source_args()], timeout)))
     results[PROCESS] = median(processes)
+    results[START] = median([measured(run_child([kg, "--version"], timeout))
+                             for _ in range(STARTS)])
     return results
+
+
+# -- Apache Jena (bench/jena_bench.py) ------------------------------------------------------------
+
+
+def jena_load(corpus: Corpus, args: argparse.Namespace) -> tuple[Path, Path, Child, int]:
+    """The build's store loaded by tdb2.tdbloader into a fresh TDB2 database: the database,
+    the shapes merged into one file, the loader's process and the quads kg's store holds."""
+    folder = args.work / f"jena-{corpus.size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    quads, shapes, count = jena_bench.write_inputs(corpus.build, ROOT / "shapes", folder)
+    database = folder / "tdb2"
+    return database, shapes, run_child(jena_bench.load(database, quads, args.jena_heap),
+                                       args.timeout), count
+
+
+def jena_build(corpus: Corpus, args: argparse.Namespace, results: Results) -> Path:
+    """Jena's load of the build's store, and Jena SHACL over graph.ttl with every shapes
+    file; their answers beside kg's (the quads, the SHACL results by severity); the TDB2
+    database's folder."""
+    database, shapes, load, count = jena_load(corpus, args)
+    results.jena[BUILD] = measured(load)
+    results.answers[BUILD] = agreement("quads", count, jena_bench.loaded(load.stderr))
+    shacl = run_child(jena_bench.shacl(shapes, corpus.build / "graph.ttl", args.jena_heap),
+                      args.timeout)
+    results.jena[CHECK] = measured(shacl)
+    found = jena_bench.shacl_results(shacl.stdout) if shacl.code == 0 else None
+    results.answers[BUILD_CHECK] = agreement(
+        "SHACL results (violations / warnings / notes)", results.kg_shacl or None,
+        None if found is None else " / ".join(str(found[s]) for s in jena_bench.SEVERITIES))
+    results.jena[BUILD_CHECK] = total([results.jena[BUILD], results.jena[CHECK]])
+    return database
+
+
+def jena_queries(corpus: Corpus, args: argparse.Namespace, params: dict[str, dict[str, str]],
+                 results: Results, database: Path | None = None) -> None:
+    """Each named query on the database (by default the store loaded again: the held-back
+    source is in it now), as a process and warm (see jena_query); its rows beside kg's; a
+    JVM's start."""
+    load = None
+    if database is None:
+        database, _, load, _ = jena_load(corpus, args)
+    texts = jena_bench.write_queries(jena_bench.query_texts(ROOT / "queries", params),
+                                     database.parent / "queries")
+    processes = []
+    for name, path in texts.items():
+        step = query_step(name)
+        process, results.jena[step], rows = (
+            (measured(load), measured(load), None) if load and load.code else
+            jena_query(database, path, args))
+        processes.append(process)
+        results.answers[step] = agreement("rows", results.kg_rows.get(name), rows)
+    results.jena[PROCESS] = median(processes)
+    results.jena[START] = median([measured(run_child(jena_bench.start(args.jena_heap),
+                                                     args.timeout)) for _ in range(STARTS)])
+
+
+def jena_query(database: Path, path: Path,
+               args: argparse.Namespace) -> tuple[Measure, Measure, int | None]:
+    """A query run once in a JVM of its own (the process: start, open, answer; the rows it
+    gave), then in another JVM warmed up for about --jena-warmup seconds (at least one run, at
+    most WARMUPS; the JIT compiler needs them) and run --repeats times: their median in
+    milliseconds, a ceiling below Jena's timer (1 ms)."""
+    first = run_child(jena_bench.query(database, path, "1", args.jena_heap),
+                      args.query_timeout + 60)
+    cold, rows = jena_bench.runs(first.stdout, first.stderr)
+    if failed := unanswered(first, cold):
+        return failed, failed, rows
+    warmups = max(1, min(WARMUPS, int(args.jena_warmup / max(cold[0], 0.001))))
+    warm = run_child(jena_bench.query(database, path, f"{warmups},{args.repeats}",
+                                      args.jena_heap),
+                     args.query_timeout * (warmups + args.repeats) + 60)
+    seconds, _ = jena_bench.runs(warm.stdout, warm.stderr)
+    if failed := unanswered(warm, seconds):
+        return measured(first), failed, rows
+    p50 = statistics.median(seconds) * 1000
+    return measured(first), Measure(max(p50, 1.0), warm.rss_mb, at_most=p50 < 1), rows
+
+
+def unanswered(child: Child, seconds: list[float]) -> Measure | None:
+    """Why a Jena query process gave no time, or None when it did."""
+    failed = measured(child)
+    if failed.value is None:
+        return failed
+    return None if seconds else Measure(note="no time in Jena's output")
+
+
+def agreement(what: str, kg: object, jena: object) -> str:
+    """Jena's answer beside kg's: the same, or both in bold."""
+    if kg is not None and kg == jena:
+        return f"{what}: {kg:,}" if isinstance(kg, int) else f"{what}: {kg}"
+    return f"**{what} differ: kg {kg if kg is not None else 'none'}, " \
+           f"Jena {jena if jena is not None else 'none'}**"
 
 
 def naive_child(corpus: Corpus, args: argparse.Namespace, repeats: int,
@@ -223,14 +337,19 @@ def naive_child(corpus: Corpus, args: argparse.Namespace, repeats: int,
 
 def measure_size(size: int, args: argparse.Namespace, kg: str, commands: set[str],
                  params: dict[str, dict[str, str]]) -> Results:
-    """Every step of both paths on one corpus size (kg's alone above --naive-up-to)."""
+    """Every step of each path on one corpus size (the naive path's only up to
+    --naive-up-to, Jena's unless --no-jena)."""
     corpus = Corpus.make(size, args.seed, args.work)
     results = Results(size)
     naive = size <= args.naive_up_to
     say(f"{size} sources: kg build")
-    results.kg[BUILD] = kg_build(kg, corpus, args.timeout, results.facts)
+    results.kg[BUILD] = kg_build(kg, corpus, args.timeout, results)
     results.kg[CHECK] = kg_check(kg, corpus, commands, args.timeout)
     results.kg[BUILD_CHECK] = total([results.kg[BUILD], results.kg[CHECK]])
+    jena = args.jena and results.kg[BUILD].value is not None
+    if jena:
+        say(f"{size} sources: Jena's load and SHACL")
+        jena_build(corpus, args, results)
     if naive:
         say(f"{size} sources: naive build and check")
         first, report = naive_child(corpus, args, 0, {}, check=True)
@@ -240,8 +359,12 @@ def measure_size(size: int, args: argparse.Namespace, kg: str, commands: set[str
         results.naive[BUILD_CHECK] = total([results.naive[BUILD], results.naive[CHECK]])
     corpus.add_held()
     say(f"{size} sources: kg build after adding one source, kg query")
-    results.kg[REBUILD] = kg_build(kg, corpus, args.timeout, {})
-    results.kg.update(kg_queries(kg, corpus, params, args.repeats, args.query_timeout))
+    results.kg[REBUILD] = kg_build(kg, corpus, args.timeout)
+    results.kg.update(kg_queries(kg, corpus, params, args.repeats, args.query_timeout,
+                                 results.kg_rows))
+    if jena:
+        say(f"{size} sources: Jena's queries")
+        jena_queries(corpus, args, params, results)
     if naive:
         say(f"{size} sources: naive build after adding one source, queries")
         second, report = naive_child(corpus, args, args.repeats, params)
@@ -255,18 +378,53 @@ def measure_size(size: int, args: argparse.Namespace, kg: str, commands: set[str
         results.naive[PEAK] = peak([measured(first), measured(second)])
     else:
         results.facts["naive path"] = f"not run (over --naive-up-to {args.naive_up_to:,})"
-    for path in (results.kg, results.naive):
+    summarize(results, params, args)
+    return results
+
+
+def summarize(results: Results, params: dict[str, dict[str, str]],
+              args: argparse.Namespace) -> None:
+    """The lines made of the others (the queries' sum and median, peak memory) and what the
+    heading says of Jena."""
+    for path in (results.kg, results.naive, results.jena):
         if path:
             path[ALL_QUERIES] = total([path[query_step(name)] for name in params])
             path[MEDIAN_QUERY] = median([path[query_step(name)] for name in params])
-    results.kg[PEAK] = peak(results.kg.values())
-    return results
+    for path in (results.kg, results.jena):
+        if path:
+            path[PEAK] = peak(path.values())
+            path[BUILD_PEAK] = Measure(path[BUILD].rss_mb, note="n/a")
+            path[BUILD_CHECK_PEAK] = Measure(path[BUILD_CHECK].rss_mb, note="n/a")
+    results.facts |= jena_facts(results, params, args)
+
+
+def jena_facts(results: Results, params: dict[str, dict[str, str]],
+               args: argparse.Namespace) -> dict[str, str]:
+    """What the heading says of Jena: why it did not run, or whether its answers agreed
+    and on how many lines kg is behind."""
+    if not results.jena:
+        return {"Jena": "not run (--no-jena)" if args.jena_reason is None
+                else f"not run ({args.jena_reason})"}
+    differ = [step for step, text in results.answers.items() if "differ" in text]
+    others = [step for step in differ if not step.startswith("query ")]
+    behind = [step for step, m in results.jena.items()
+              if m.value is not None and (kg := results.kg.get(step)) and kg.value is not None
+              and m.value < kg.value]
+    same = len([name for name in params if query_step(name) not in differ])
+    return {"Jena's rows": f"as kg's on {same} of {len(params)} queries"
+            + (f", other answers differ on {len(others)} line(s)" if others else ""),
+            "kg behind Jena": f"on {len(behind)} of {len(results.jena)} lines"}
 
 
 BUILD = "full build (s)"
 CHECK = "check (s)"
 BUILD_CHECK = "build + check (s)"
-PROCESS = "a `kg query NAME` process, median over the queries (s)"
+PROCESS = "one query as a process (start, open, answer), median over the queries (s)"
+START = "start a process that does nothing, median of 3 (s)"
+STARTS = 3
+WARMUPS = 20  # most warm-up runs of a query in Jena's JVM
+BUILD_PEAK = "full build, peak memory (MB)"
+BUILD_CHECK_PEAK = "build + check, peak memory (MB)"
 MEDIAN_QUERY = "named queries, p50 over all (ms)"
 REBUILD = "build after adding one source (s)"
 OPEN = "open the built graph (s)"
@@ -292,10 +450,12 @@ def from_report(child: Child, report: dict, step: str) -> Measure:
 
 
 def total(measures: list[Measure]) -> Measure:
-    """The sum of the measures (a floor when one is), n/a when one is missing."""
+    """The sum of the measures (a floor when one is, with their largest peak memory), n/a
+    when one is missing."""
     if not measures or any(m.value is None for m in measures):
         return Measure(note="n/a")
     return Measure(sum(m.value for m in measures),  # type: ignore[misc]
+                   max((m.rss_mb for m in measures if m.rss_mb is not None), default=None),
                    at_least=any(m.at_least for m in measures))
 
 
@@ -316,26 +476,42 @@ def peak(measures) -> Measure:
 # -- the report -----------------------------------------------------------------------------------
 
 
-def ratio(naive: Measure, kg: Measure) -> str:
-    """How many times the naive path's figure is kg's (above 1: kg is faster or smaller)."""
-    if naive.value is None or not kg.value:
+def ratio(other: Measure, kg: Measure) -> str:
+    """How many times the other path's figure is kg's (above 1: kg is faster or smaller;
+    below 1, in bold: kg is behind)."""
+    if other.value is None or not kg.value:
         return "n/a"
-    times = naive.value / kg.value
+    times = other.value / kg.value
     shown = f"{times:.0f}x" if times >= 10 else f"{times:.1f}x" if times >= 1 else f"{times:.2g}x"
-    return f"> {shown}" if naive.at_least and not kg.at_least else shown
+    bound = ("> " if other.at_least and not kg.at_least else
+             "< " if other.at_most and not kg.at_most else "")
+    return f"**{bound}{shown}**" if times < 1 else f"{bound}{shown}"
 
 
 def table(results: Results) -> list[str]:
+    """The size's heading and its table: a column (and a ratio to kg) per path that ran,
+    and Jena's answers beside kg's when Jena ran."""
     facts = ", ".join(f"{key}: {value}" for key, value in results.facts.items())
-    lines = [f"### {results.size:,} sources ({facts})", "",
-             "| step | kg | naive | naive / kg |", "|---|---:|---:|---:|"]
-    steps = list(dict.fromkeys([*results.kg, *results.naive]))
-    steps.sort(key=lambda step: (step.startswith("query "), step == PEAK))
+    others = [(name, path) for name, path in (("naive", results.naive), ("Jena", results.jena))
+              if path]
+    header = ["step", "kg", *(f"{name}{part}" for name, _ in others for part in ("", " / kg"))]
+    if results.jena:
+        header.append("Jena's answer")
+    lines = [f"### {results.size:,} sources ({facts})", "", "| " + " | ".join(header) + " |",
+             "|---|" + "---:|" * (len(header) - 1 - bool(results.jena))
+             + ("---|" if results.jena else "")]
+    steps = list(dict.fromkeys([*results.kg, *(step for _, path in others for step in path)]))
+    steps.sort(key=lambda step: (step.startswith("query "), step.endswith("(MB)")))
     for step in steps:
-        kg, naive = (paths.get(step, Measure(note="—")) for paths in (results.kg, results.naive))
-        digits = 0 if step == PEAK else 1 if step.endswith("(ms)") else 2
-        lines.append(f"| {step} | {kg.cell(digits)} | {naive.cell(digits)} | "
-                     f"{ratio(naive, kg)} |")
+        kg = results.kg.get(step, Measure(note="—"))
+        digits = 0 if step.endswith("(MB)") else 1 if step.endswith("(ms)") else 2
+        cells = [step, kg.cell(digits)]
+        for _, path in others:
+            other = path.get(step, Measure(note="—"))
+            cells += [other.cell(digits), ratio(other, kg)]
+        if results.jena:
+            cells.append(results.answers.get(step, ""))
+        lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
@@ -350,7 +526,7 @@ def machine() -> list[str]:
             f"{int(memory) / 1024 / 1024:.1f} GiB memory, {cpu}" if memory else
             f"- machine: {os.cpu_count()} CPUs, {cpu}",
             f"- Python {platform.python_version()} on {platform.system()} {platform.release()}",
-            f"- packages: {versions}"]
+            f"- packages: {versions}", *jena_bench.versions()]
 
 
 def read_lines(path: str) -> list[str]:
@@ -367,18 +543,27 @@ def version(package: str) -> str:
         return "not installed"
 
 
-def markdown(sections: dict[int, str]) -> str:
-    """The whole file: what was measured how and where, then a table per size."""
-    lines = ["# Benchmark: kg against the naive path", "",
-             "Written by `bench/run.py` (`.venv/bin/python bench/run.py --sizes 100 1000 "
-             "--write bench/results.md`); a run replaces the tables of the sizes it measures "
-             "and keeps the others.", "", *machine(), "", NOTES, ""]
-    return "\n".join(lines + [sections[size] for size in sorted(sections)])
+def markdown(sections: dict[int, str], appendix: str = "") -> str:
+    """The whole file: what was measured how and where, a table per size, then the appendix
+    (the file's own `## ` sections, kept as they are)."""
+    lines = ["# Benchmark: kg against the naive path and Apache Jena", "",
+             "Written by `bench/run.py` (`.venv/bin/python bench/run.py --sizes 1000 10000 "
+             "100000 --write bench/results.md`); a run replaces the tables of the sizes it "
+             "measures and keeps the others.", "", *machine(), "", NOTES, ""]
+    tables = "\n".join(lines + [sections[size] for size in sorted(sections)])
+    return f"{tables}\n{appendix}" if appendix else tables
+
+
+def split_results(path: Path) -> tuple[str, str]:
+    """An earlier results file's text up to its first `## ` section, and the rest."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    found = re.search(r"(?m)^## ", text)
+    return (text[:found.start()], text[found.start():]) if found else (text, "")
 
 
 def earlier_sections(path: Path) -> dict[int, str]:
     """The tables of an earlier results file, by size."""
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = split_results(path)[0]
     sections = {}
     for chunk in re.split(r"(?m)^(?=### )", text):
         found = re.match(r"### ([\d,]+) sources", chunk)
@@ -387,23 +572,37 @@ def earlier_sections(path: Path) -> dict[int, str]:
     return sections
 
 
-NOTES = """Each figure is the wall-clock seconds of a child process (`kg` commands) or of a
-step inside one (the naive path, bench/naive.py); queries are the median (p50) of the
-repeats; peak memory is the largest max RSS of the path's processes (HermiT's Java among
-them).
+NOTES = """Each figure is the wall-clock seconds of a child process (`kg` commands, Jena's
+commands) or of a step inside one (the naive path, bench/naive.py; a query run in Jena's
+JVM); queries are the median (p50) of the repeats; peak memory is the largest max RSS of the
+path's processes (HermiT's Java among kg's).
 
 - *kg*: `kg build` (conversion, SHACL by unit, graph.ttl and the store), `kg check` (the
-  SPARQL rules of checks/ and HermiT; the shapes ran in the build), `kg build` again after
-  one source is added; each named query warm on the built store (bench/warm.py, as a service
-  built on kg would answer), and a whole `kg query NAME` process (start, open, answer).
+  SPARQL rules of checks/ and HermiT), `kg build` again after one source is added; each
+  named query warm on the built store (bench/warm.py, after one run untimed, as a service
+  built on kg would answer), a whole `kg query NAME` process (start, open, answer), and
+  `kg --version`.
 - *naive*: one rdflib graph built from the fact files, pySHACL over it whole with shapes/,
   rdflib's Turtle writer (the build); the rules across facts of checks/ with rdflib and
   HermiT as owlready2's sync_reasoner runs it (the check); rebuilt whole when a source is
   added; the named queries with rdflib in memory (warm), after parsing the Turtle back ("open
-  the built graph").
+  the built graph"). Its build and check are one process: both show its peak memory.
+- *Jena* (Apache Jena from Debian, the JVM's default options, bench/jena_bench.py): "full
+  build" is `tdb2.tdbloader` of kg's store (its named graphs as N-Quads, what `kg export
+  --format nquads` writes) into a fresh TDB2 database; "check" is Jena SHACL (`shacl.shacl
+  validate`) with every file of shapes/ over build/graph.ttl. It starts from RDF kg made:
+  it converts no fact files and runs neither the rules nor HermiT. Each named query runs
+  with the union of the named graphs as the default graph (`tdb:unionDefaultGraph`), as
+  kg's store answers: once as a `tdb2.tdbquery` process (start, open, answer), then warm:
+  in another JVM, runs for about `--jena-warmup` seconds (1 to 20 runs: its JIT compiler
+  needs them), then --repeats runs timed (`--repeat W,N`, `--time`; Jena's timer counts
+  whole milliseconds, so "< 1.0" is under a millisecond). "Jena's answer" is Jena's beside kg's:
+  the quads it loaded, the SHACL results by severity, each query's rows (in bold when they
+  differ).
 - "> N": a part was stopped at its time limit (`--query-timeout` for one rule or run of a
   query), so the figure is a floor; timeout: the whole step ran longer than `--timeout` and
-  was stopped. naive / kg above 1 means kg is faster (or smaller)."""
+  was stopped. A ratio is the other path's figure over kg's: above 1 kg is faster (or
+  smaller); below 1, in bold, kg is behind by that factor."""
 
 
 def say(text: str) -> None:
@@ -424,21 +623,36 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the naive path only up to this many sources (1000)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kg-bench"),
                         help="folder for the corpora and builds (/tmp/kg-bench)")
+    parser.add_argument("--no-jena", dest="jena", action="store_false",
+                        help="leave Apache Jena out (it runs when Java and its jars are here)")
+    parser.add_argument("--jena-heap", metavar="SIZE",
+                        help="Jena's JVM heap, as -Xmx takes it (default: the JVM's)")
+    parser.add_argument("--jena-warmup", type=float, default=5.0, metavar="SECONDS",
+                        help="about how long Jena's JVM runs a query before it is timed (5)")
+    parser.add_argument("--queries", nargs="+", metavar="NAME",
+                        help="only these named queries (all of queries/ by default)")
     parser.add_argument("--write", type=Path, help="write the tables to this Markdown file")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    args.jena_reason = jena_bench.missing() if args.jena else None
+    args.jena = args.jena and args.jena_reason is None
     kg = kg_executable()
     commands = kg_commands(kg)
     params = query_params(ROOT / "queries") if "query" in commands else {}
+    params = {name: given for name, given in params.items()
+              if not args.queries or name in args.queries}
     for size in args.sizes:
+        load = f"{os.getloadavg()[0]:.1f}"  # the machine may be shared: how busy it was
         results = measure_size(size, args, kg, commands, params)
         results.facts |= {"query repeats": str(args.repeats), "seed": str(args.seed),
-                          "measured": f"{datetime.now(UTC):%Y-%m-%d}"}
+                          "measured": f"{datetime.now(UTC):%Y-%m-%d}",
+                          "load average at start": load}
         section = "\n".join(table(results))
         print(section, flush=True)
         if args.write:
             sections = earlier_sections(args.write) | {size: section}
-            args.write.write_text(markdown(sections), encoding="utf-8")
+            args.write.write_text(markdown(sections, split_results(args.write)[1]),
+                                  encoding="utf-8")
     return 0
 
 

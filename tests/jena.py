@@ -1,5 +1,6 @@
-"""Apache Jena (Debian's libapache-jena-java, 4.5) for the tests: the classpath made from the
-jars Debian installs, and Jena's command classes run as processes with a timeout.
+"""Apache Jena (Debian's libapache-jena-java, 4.5) for the tests and the benchmark
+(bench/jena_bench.py imports this module): the classpath made from the jars Debian installs,
+Jena's command lines, and its command classes run as processes with a timeout.
 
 Debian's Jena needs two things to run (see the project's issue 13): its jena-core moved the
 shaded xerces classes to the package `xerces.*` but left their message bundles under
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 JARS = Path("/usr/share/java")
@@ -39,6 +41,7 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg-j
 MESSAGES_JAR = CACHE / "xerces-messages.jar"
 CLASS_ARCHIVE = CACHE / "jena-classes.jsa"  # Java's class data sharing: starts twice as fast
 TIMEOUT = 120.0  # seconds a Jena command may take
+QUICK = ("-XX:TieredStopAtLevel=1", "-Xmx1g")  # JVM options: quick to start (no C2), small heap
 
 
 class JenaError(Exception):
@@ -83,13 +86,20 @@ def run(command: str, *args: str | Path, timeout: float = TIMEOUT,
     """Run a Jena command class (riotcmd.riot, arq.sparql, shacl.shacl, tdb2.tdbloader,
     tdb2.tdbquery) with its arguments; a failure (when `check`) or a timeout raises
     JenaError."""
-    return _java([f"-XX:SharedArchiveFile={class_archive()}"], command, args, timeout, check)
+    return _java(command_line(command, *args), command, args, timeout, check)
 
 
-def _java(options: list[str], command: str, args: tuple[str | Path, ...], timeout: float,
+def command_line(command: str, *args: str | Path, jvm: Sequence[str] = QUICK,
+                 shared: bool = True) -> list[str]:
+    """The `java` command line of a Jena command class: JVM options (by default QUICK, which
+    suits short runs; bench/run.py gives the JVM's defaults, which suit long ones) and, when
+    `shared`, the class archive (a faster start)."""
+    archive = [f"-XX:SharedArchiveFile={class_archive()}"] if shared else []
+    return ["java", *archive, *jvm, "-cp", classpath(), command, *map(str, args)]
+
+
+def _java(line: list[str], command: str, args: tuple[str | Path, ...], timeout: float,
           check: bool) -> subprocess.CompletedProcess[str]:
-    line = ["java", *options, "-XX:TieredStopAtLevel=1", "-Xmx1g", "-cp", classpath(),
-            command, *map(str, args)]
     try:
         done = subprocess.run(line, capture_output=True, text=True, timeout=timeout,
                               check=False)
@@ -110,8 +120,10 @@ def class_archive() -> Path:
             query = Path(folder) / "query.rq"
             query.write_text("ASK { ?s ?p ?o }", encoding="utf-8")
             partial = CLASS_ARCHIVE.with_suffix(f".{os.getpid()}.part")
-            _java([f"-XX:ArchiveClassesAtExit={partial}"], "tdb2.tdbquery",
-                  ("--loc", Path(folder) / "tdb", "--query", query), TIMEOUT, True)
+            args = ("--loc", Path(folder) / "tdb", "--query", query)
+            line = command_line("tdb2.tdbquery", *args, shared=False,
+                                jvm=(f"-XX:ArchiveClassesAtExit={partial}", *QUICK))
+            _java(line, "tdb2.tdbquery", args, TIMEOUT, True)
             partial.replace(CLASS_ARCHIVE)
     return CLASS_ARCHIVE
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +21,7 @@ from kg.facts.loading import load_corpus
 from kg.facts.model import Figure
 from kg.rdf.namespaces import KGO
 from kg.rdf.ontology import load_ontology
+from kg.store import open_store
 
 SOURCES = 20
 
@@ -119,12 +122,16 @@ def test_a_run_replaces_the_tables_of_its_sizes_and_keeps_the_others(bench_run, 
         return "\n".join(bench_run.table(results))
 
     path = tmp_path / "results.md"
-    path.write_text(bench_run.markdown({100: section(100, 1.0), 1000: section(1000, 3.0)}))
-    merged = bench_run.earlier_sections(path) | {100: section(100, 5.0)}
-    text = bench_run.markdown(merged)
+    notes = "## Other figures\n\n| a | b |\n|---|---|\n"
+    path.write_text(bench_run.markdown({100: section(100, 1.0), 1000: section(1000, 3.0)},
+                                       notes))
+    merged = bench_run.earlier_sections(path) | {1000: section(1000, 5.0)}
+    text = bench_run.markdown(merged, bench_run.split_results(path)[1])
+    assert "| full build (s) | 1.00 | 2.00 | 2.0x |" in text
     assert "| full build (s) | 5.00 | 10.00 | 2.0x |" in text
-    assert "| full build (s) | 3.00 | 6.00 | 2.0x |" in text
+    assert "| full build (s) | 3.00 |" not in text
     assert text.index("### 100 sources") < text.index("### 1,000 sources")
+    assert text.endswith(f"\n{notes}")  # the file's own sections stay, after the tables
     assert "n/a" in bench_run.ratio(bench_run.Measure(note="n/a (no `kg check`)"),
                                     bench_run.Measure(1.0))
 
@@ -146,4 +153,87 @@ def test_warm_queries_answer_every_named_query_on_a_build(bench_run, tmp_path, c
     report = json.loads(capsys.readouterr().out)
     names = {path.stem for path in (ROOT / "queries").glob("*.rq")}
     assert set(report["queries"]) == names
+    assert set(report["rows"]) == names
     assert all(0 < seconds < 5 for seconds in report["queries"].values())
+
+
+# -- Apache Jena beside kg (bench/jena_bench.py): a smoke run on a small corpus ------------------
+
+JENA_QUERIES = ("cq01-visiting-officials", "single-source-facts")  # rows on a generated corpus
+
+
+@pytest.fixture(scope="module")
+def jena_table(bench_run, tmp_path_factory) -> tuple[object, str, int]:
+    """The Jena part of the bench on 20 generated sources, two queries run once: the results,
+    their table and the quads of kg's store (kg's side is what the comparison needs: its
+    build, its warm queries)."""
+    reason = bench_run.jena_bench.missing()
+    if reason:
+        pytest.skip(reason)
+    work = tmp_path_factory.mktemp("bench-jena")
+    args = argparse.Namespace(work=work, timeout=120.0, query_timeout=60.0, repeats=1,
+                              jena_heap=None, jena_reason=None, jena_warmup=0.1)
+    corpus = bench_run.Corpus.make(SOURCES, 1, work)
+    results = bench_run.Results(SOURCES)
+    kg = bench_run.kg_executable()
+    results.kg[bench_run.BUILD] = bench_run.kg_build(kg, corpus, args.timeout, results)
+    results.kg[bench_run.BUILD_CHECK] = results.kg[bench_run.BUILD]
+    database = bench_run.jena_build(corpus, args, results)
+    params = {name: given for name, given in bench_run.query_params(ROOT / "queries").items()
+              if name in JENA_QUERIES}
+    results.kg.update(bench_run.kg_queries(kg, corpus, params, 1, 60.0, results.kg_rows))
+    bench_run.jena_queries(corpus, args, params, results, database)
+    bench_run.summarize(results, params, args)
+    return results, "\n".join(bench_run.table(results)), len(open_store(corpus.build))
+
+
+def jena_cells(text: str, step: str) -> list[str]:
+    """The cells of a step's row: step, kg, Jena, Jena / kg, Jena's answer."""
+    row = next(line for line in text.splitlines() if line.startswith(f"| {step} |"))
+    return [cell.strip() for cell in row.strip("|").split("|")]
+
+
+NUMBER = re.compile(r"^(< )?\d[\d,]*(\.\d+)?$")
+
+
+def test_the_jena_columns_have_a_number_and_a_ratio_on_every_line(bench_run, jena_table):
+    results, text, _ = jena_table
+    assert "| step | kg | Jena | Jena / kg | Jena's answer |" in text
+    steps = [bench_run.BUILD, bench_run.CHECK, bench_run.BUILD_CHECK, bench_run.PROCESS,
+             bench_run.START, bench_run.ALL_QUERIES, bench_run.MEDIAN_QUERY, bench_run.PEAK,
+             bench_run.BUILD_PEAK, *map(bench_run.query_step, JENA_QUERIES)]
+    for step in steps:
+        _, kg, jena, ratio, _ = jena_cells(text, step)
+        assert NUMBER.match(jena), (step, jena)
+        if step == bench_run.CHECK:  # (kg check is not run here)
+            continue
+        assert NUMBER.match(kg), (step, kg)
+        assert re.fullmatch(r"(\*\*)?[<>]? ?[\d.e+-]+x(\*\*)?", ratio), (step, ratio)
+        # the ratio is Jena's figure over kg's: bold when kg is behind
+        assert ratio.startswith("**") == (results.jena[step].value < results.kg[step].value)
+
+
+def test_jena_answers_as_kg_does_in_the_bench_run(bench_run, jena_table):
+    results, text, quads = jena_table
+    assert "differ" not in text, text
+    for name in JENA_QUERIES:
+        rows = results.kg_rows[name]
+        assert rows > 0  # the comparison compares something
+        assert jena_cells(text, bench_run.query_step(name))[-1] == f"rows: {rows:,}"
+    assert jena_cells(text, bench_run.BUILD)[-1] == f"quads: {quads:,}"  # all loaded
+    assert jena_cells(text, bench_run.BUILD_CHECK)[-1] == (
+        f"SHACL results (violations / warnings / notes): {results.kg_shacl}")
+    assert f"as kg's on {len(JENA_QUERIES)} of {len(JENA_QUERIES)} queries" in text
+
+
+def test_a_different_answer_is_shown_in_bold_and_counted(bench_run):
+    results = bench_run.Results(10, kg={bench_run.query_step("q"): bench_run.Measure(2.0)},
+                                jena={bench_run.query_step("q"): bench_run.Measure(1.0)},
+                                kg_rows={"q": 3})
+    results.answers[bench_run.query_step("q")] = bench_run.agreement("rows", 3, 2)
+    facts = bench_run.jena_facts(results, {"q": {}}, argparse.Namespace(jena_reason=None))
+    assert facts["Jena's rows"] == "as kg's on 0 of 1 queries"
+    assert facts["kg behind Jena"] == "on 1 of 1 lines"
+    results.facts = facts
+    row = jena_cells("\n".join(bench_run.table(results)), bench_run.query_step("q"))
+    assert row[1:] == ["2.0", "1.0", "**0.5x**", "**rows differ: kg 3, Jena 2**"]
