@@ -94,17 +94,18 @@ def read_graphs(build_dir: Path) -> dict[str, bytes]:
 
 
 def prepare(build_dir: Path, graphs: Mapping[str, bytes],
-            diffed: Collection[str] = ()) -> Path:
+            diffed: Collection[str] = (), later: Collection[str] = ()) -> Path:
     """A new store beside the current one holding exactly `graphs` (IRI -> N-Triples lines),
     not yet in place (see swap_in). The graphs named in `diffed` (large ones that change a
     little at each build: the registry) are kept as lines beside the database, so that the
-    next build changes only the triples that changed."""
+    next build changes only the triples that changed. The graphs named in `later` (made from
+    the prepared store: the derived graph) keep their current triples until add_graph."""
     build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".store-", dir=build_dir))
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes the folder private (0700)
     manifest = {iri: digest(lines) for iri, lines in graphs.items()}
     try:
-        if not _updated_copy(build_dir, staging, graphs, manifest):
+        if not _updated_copy(build_dir, staging, graphs, manifest, later):
             _bulk_load(staging / _DATABASE, graphs)
         for iri in diffed:
             (staging / f"{manifest[iri]}.nt").write_bytes(graphs[iri])
@@ -116,17 +117,26 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     return staging
 
 
-def add_graph(staging: Path, iri: str, lines: bytes) -> None:
-    """Add a graph made from the prepared store (the derived graph) to it, and to its
-    manifest."""
+def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> None:
+    """Put a graph made from the prepared store (named in prepare's `later`) in it: changed
+    by the lines that differ from the current store's, else loaded whole; its lines are kept
+    beside the database for the next build."""
+    current = store_path(build_dir)
+    try:
+        before = json.loads((current / _MANIFEST).read_text(encoding="utf-8")).get(iri)
+    except (OSError, ValueError, AttributeError):
+        before = None
     store = pyoxigraph.Store(str(staging / _DATABASE))
     graph = pyoxigraph.NamedNode(iri)
-    store.remove_graph(graph)
-    store.load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
+    if not (store.contains_named_graph(graph) and _diff(store, current, iri, before, lines)):
+        store.remove_graph(graph)
+        store.bulk_load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
     store.flush()
     del store
+    key = digest(lines)
+    (staging / f"{key}.nt").write_bytes(lines)
     manifest = json.loads((staging / _MANIFEST).read_text(encoding="utf-8"))
-    manifest[iri] = digest(lines)
+    manifest[iri] = key
     (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
                                      encoding="utf-8")
 
@@ -179,18 +189,18 @@ class _Chunks(io.RawIOBase):
 
 
 def _updated_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
-                  manifest: Mapping[str, str]) -> bool:
+                  manifest: Mapping[str, str], later: Collection[str]) -> bool:
     """_update_copy, or False when the current store cannot be read (a damaged store is
     not copied: the new one is loaded whole)."""
     try:
-        return _update_copy(build_dir, staging, graphs, manifest)
+        return _update_copy(build_dir, staging, graphs, manifest, later)
     except (OSError, RuntimeError, ValueError, SyntaxError):
         shutil.rmtree(staging / _DATABASE, ignore_errors=True)
         return False
 
 
 def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
-                 manifest: Mapping[str, str]) -> bool:
+                 manifest: Mapping[str, str], later: Collection[str]) -> bool:
     """Copy the current store and replace the graphs that changed; False when there is no
     usable store or when most graphs changed (a bulk load is then faster)."""
     current = store_path(build_dir)
@@ -201,7 +211,7 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
     if not isinstance(before, dict):
         return False
     changed = [iri for iri, key in manifest.items() if before.get(iri) != key]
-    gone = [iri for iri in before if iri not in manifest]
+    gone = [iri for iri in before if iri not in manifest and iri not in later]
     if 2 * (len(changed) + len(gone)) > len(manifest):
         return False
     pyoxigraph.Store.read_only(str(current / _DATABASE)).backup(str(staging / _DATABASE))

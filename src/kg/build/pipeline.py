@@ -371,10 +371,11 @@ def _build(inputs: Inputs, progress: Progress) -> Built:
     check_files(indexes)
     converted = typing.cast(list[Converted], conversion.results)
     graph = Assembled.of(converted, vocabulary)
-    staging = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)})
+    staging = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
+                      later={str(DERIVED_GRAPH)})
     try:
         derived = derive(open_store_at(staging), rules)
-        add_graph(staging, str(DERIVED_GRAPH), derived)
+        add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived)
         where = _locator(staging, vocabulary)
         checking = check_graph(converted, sources, vocabulary, inputs.shapes, shapes, cache,
                                where, progress)
