@@ -4,9 +4,11 @@ incremental build as after a cold one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 import yaml
 from rdflib import Graph, Literal
@@ -14,7 +16,7 @@ from rdflib.namespace import RDFS
 
 from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
-from kg.build.derive import ANY, DERIVED_DIR, LEXICON
+from kg.build.derive import ANY, DERIVED_DIR, LEXICON, derive, load_rules
 from kg.facts.states import LANGUAGES
 from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR
 from kg.store import read_graphs
@@ -98,3 +100,18 @@ def test_a_broken_label_lexicon_is_one_line(tmp_path):
                 str(ROOT / "shapes"), "--build", str(tmp_path / "build"))
     refused(result, f"{LEXICON}", "malformed label lexicon")
     assert not Path(tmp_path / "build" / "graph.ttl").exists()
+
+
+def test_labels_escape_what_n_triples_escapes():
+    """A name with quotes, a backslash and a line break makes a label that parses back."""
+    store = pyoxigraph.Store()
+    name = 'Ali "the \\ Lion"\nKhan'
+    store.load(f"""@prefix kgo: <{KGO}> . @prefix rdfs: <{RDFS}> .
+        <{KGR["fact/m"]}> a kgo:Meeting ; kgo:modality kgo:Reported ;
+            kgo:participant <{KGR["ali"]}> , <{KGR["PAK"]}> .
+        <{KGR["ali"]}> rdfs:label {json.dumps(name)}@en .
+        <{KGR["PAK"]}> rdfs:label "Pakistan"@en .""", format=pyoxigraph.RdfFormat.TURTLE)
+    lines = derive(store, load_rules(ROOT / "ontology"))
+    graph = Graph().parse(data=lines, format="nt")
+    assert Literal(f"Meeting of {name} and Pakistan", lang="en") in set(
+        graph.objects(KGR["fact/m"], RDFS.label))

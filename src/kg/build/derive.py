@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ LEXICON = "labels.yaml"
 ANY = "*"  # a template's parts for every language it does not list
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _LABEL = str(RDFS.label)
+_ESCAPED = re.compile(r'[\\"\n\r]')  # what N-Triples escapes (see ntriples.ESCAPES)
 
 
 @dataclass(frozen=True)
@@ -204,10 +205,14 @@ class Labeller:
         """A template's part with its values named, or "" when a property has none."""
         if not all(values.get(role) for role in part.roles):
             return ""
-        return "".join(piece if i % 2 == 0 else self._list(values[piece], language)
+        if len(part.pieces) == 3:  # one property: most parts
+            before, role, after = part.pieces
+            return before + self._list(tuple(values[role]), language) + after
+        return "".join(piece if i % 2 == 0 else self._list(tuple(values[piece]), language)
                        for i, piece in enumerate(part.pieces))
 
-    def _list(self, values: Iterable[str], language: str) -> str:
+    @functools.cache  # noqa: B019 (one labeller per build; many facts name the same agents)
+    def _list(self, values: tuple[str, ...], language: str) -> str:
         names = sorted({self._name(v, language) for v in values})
         if len(names) == 1:
             return names[0]
@@ -225,7 +230,9 @@ class Labeller:
 
 
 def _label_line(node: str, text: str, language: str) -> str:
-    return f'<{node}> <{_LABEL}> "{text.translate(ESCAPES)}"@{language} .\n'
+    if _ESCAPED.search(text):
+        text = text.translate(ESCAPES)
+    return f'<{node}> <{_LABEL}> "{text}"@{language} .\n'
 
 
 def _dated(base: str, dates: list[str]) -> str:
