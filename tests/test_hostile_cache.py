@@ -122,3 +122,31 @@ def test_every_table_round_trips_through_the_cache(built):
 def test_the_cache_refuses_to_store_what_is_not_a_record():
     with pytest.raises(TypeError, match="cannot hold"):
         records.dumps(object())
+
+
+AWKWARD_BYTES = [b"", b"\n", b"a\nb", b"\x00\xff", "é".encode(), b"<x> <y> \"1\" .\n"]
+
+
+@pytest.mark.parametrize("value", [
+    tuple(AWKWARD_BYTES), list(AWKWARD_BYTES), frozenset(AWKWARD_BYTES),
+    (b"<a>", b"<b>", b""), frozenset({b"<a>", b"_:b1"}), (b"",), (b"\n",),
+    tuple((item, item[::-1]) for item in AWKWARD_BYTES),
+    {item: item + b"!" for item in AWKWARD_BYTES},
+    (("id", 3), ("other", 4), [1.5, None, True]),
+    Location("x.yaml", 2, "f"),
+], ids=repr)
+def test_bytes_round_trip_as_they_are(value):
+    """Bytes go after the JSON unencoded (one place for many): every kind of bytes and
+    collection of bytes reads back as itself."""
+    entry = records.dumps(value)
+    assert records.loads(entry) == value
+    assert type(records.loads(entry)) is type(value)
+
+
+def test_a_place_outside_the_entry_is_a_miss():
+    entry = records.dumps((b"<a>", b"<b>"))
+    header = entry[32:].partition(b"\n")[0]
+    for bad in (b'{"tb":[0,999,"\\n"]}', b'{"s":[5,9]}', b'{"tb":[0,7,[1,1]]}',
+                b'{"s":[-1,2]}'):
+        with pytest.raises(records.BadEntry):
+            records.loads(sealed(bad + b"\n" + entry[32 + len(header) + 1:]))
