@@ -132,7 +132,7 @@ AWKWARD_BYTES = [b"", b"\n", b"a\nb", b"\x00\xff", "é".encode(), b"<x> <y> \"1\
     (b"<a>", b"<b>", b""), frozenset({b"<a>", b"_:b1"}), (b"",), (b"\n",),
     tuple((item, item[::-1]) for item in AWKWARD_BYTES),
     {item: item + b"!" for item in AWKWARD_BYTES},
-    (("id", 3), ("other", 4), [1.5, None, True]),
+    (("id", 3), ("other", 4), [1.5, None, True]), (("id", 3), ("other", 4, None)), ((),),
     Location("x.yaml", 2, "f"),
 ], ids=repr)
 def test_bytes_round_trip_as_they_are(value):
@@ -150,3 +150,19 @@ def test_a_place_outside_the_entry_is_a_miss():
                 b'{"s":[-1,2]}'):
         with pytest.raises(records.BadEntry):
             records.loads(sealed(bad + b"\n" + entry[32 + len(header) + 1:]))
+
+
+@pytest.mark.parametrize(("value", "hint", "expected"), [
+    ((("a", 1), ("b", 2)), tuple[tuple[str, int], ...], True),
+    ((("a", True),), tuple[tuple[str, int], ...], False),  # a bool is not an int
+    ((["a", 1],), tuple[tuple[str, int], ...], False),  # a list is not a tuple
+    ((("a", 1, 2),), tuple[tuple[str, int], ...], False),
+    (frozenset({b"a", b"b"}), frozenset[bytes], True),
+    (frozenset({b"a", "b"}), frozenset[bytes], False),
+    ({b"a": b"b"}, dict[bytes, bytes], True),
+    ({b"a": "b"}, dict[bytes, bytes], False),
+    ((1, 2.5), tuple[float, ...], True),  # an int is a float here
+    ((1, None), tuple[int | None, ...], True),
+])
+def test_types_are_checked_item_by_item(value, hint, expected):
+    assert records.fits(value, hint) is expected

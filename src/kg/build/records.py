@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import hashlib
 import importlib
+import itertools
 import json
 import types
 import typing
@@ -52,12 +53,14 @@ def loads(entry: object, expected: Any = Any) -> Any:
     entry is damaged or holds anything else."""
     if not isinstance(entry, bytes) or len(entry) < _DIGEST:
         raise BadEntry("not an entry")
-    digest, payload = entry[:_DIGEST], entry[_DIGEST:]
-    if hashlib.sha256(payload).digest() != digest:
+    payload = memoryview(entry)[_DIGEST:]  # the bytes are sliced, never copied whole
+    if hashlib.sha256(payload).digest() != entry[:_DIGEST]:
         raise BadEntry("digest mismatch")
-    header, _, blob = payload.partition(b"\n")  # JSON escapes every newline in its strings
+    end = entry.find(b"\n", _DIGEST)  # JSON escapes every newline in its strings
+    end = len(entry) if end < 0 else end
+    blob = payload[end + 1 - _DIGEST:]
     try:
-        value = json.loads(header, object_hook=functools.partial(_value, blob))
+        value = json.loads(entry[_DIGEST:end], object_hook=functools.partial(_value, blob))
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise BadEntry(str(exc)) from None
     if not fits(value, expected):
@@ -88,15 +91,15 @@ class _Blob:
         return [self.add(b"".join(items)), sum(map(len, items)), [len(i) for i in items]]
 
 
-def _slice(blob: bytes, place: Any) -> bytes:
+def _slice(blob: memoryview, place: Any) -> bytes:
     """The bytes at [start, size] of the blob."""
     if not (isinstance(place, list) and len(place) == 2 and all(
             type(n) is int and n >= 0 for n in place) and place[0] + place[1] <= len(blob)):
         raise ValueError("not a place in the entry")
-    return blob[place[0]:place[0] + place[1]]
+    return blob[place[0]:place[0] + place[1]].tobytes()
 
 
-def _split(blob: bytes, spec: Any) -> list[bytes]:
+def _split(blob: memoryview, spec: Any) -> list[bytes]:
     """The bytes items stored by _Blob.items."""
     if not (isinstance(spec, list) and len(spec) == 3):
         raise ValueError("not a list of bytes")
@@ -123,6 +126,14 @@ def _plain(value: Any, blob: _Blob | None = None) -> Any:
         return value
     if type(value) in (tuple, list) and all(type(item) in _SCALARS for item in value):
         return {"t" if type(value) is tuple else "l": list(value)}
+    if type(value) is tuple and value and all(  # ids and lines, references: one object
+            type(item) is tuple and all(type(v) in _SCALARS for v in item) for item in value):
+        return {"tt": [list(item) for item in value]}
+    fields = _record_fields(type(value))
+    if fields is not None:
+        return {"c": type(value).__name__, "v": [
+            [name, item if type(item) in _SCALARS else _plain(item, blob)]
+            for name in fields for item in (getattr(value, name),)]}
     if isinstance(value, bytes):
         if blob is not None:
             return {"s": [blob.add(value), len(value)]}
@@ -151,14 +162,25 @@ def _plain(value: Any, blob: _Blob | None = None) -> Any:
                                               for k, v in value.items()):
             return {"db": [blob.items(list(value)), blob.items(list(value.values()))]}
         return {"d": [[_plain(k, blob), _plain(v, blob)] for k, v in value.items()]}
-    name = type(value).__name__
-    if dataclasses.is_dataclass(value) and RECORDS.get(name) == type(value).__module__:
-        return {"c": name, "v": [[f.name, _plain(getattr(value, f.name), blob)]
-                                 for f in dataclasses.fields(value)]}
     raise TypeError(f"the build cache cannot hold a {type(value).__qualname__}")
 
 
-def _pairs(blob: bytes, specs: Any) -> list[tuple[bytes, bytes]]:
+@functools.cache
+def _record_fields(cls: type) -> tuple[str, ...] | None:
+    """The field names of a record type of the allowlist (None for any other type)."""
+    if not (dataclasses.is_dataclass(cls) and RECORDS.get(cls.__name__) == cls.__module__):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _scalar_tuples(items: list) -> tuple:
+    if not (set(map(type, items)) <= {list} and set(map(type, itertools.chain(*items)))
+            <= _SCALARS):
+        raise ValueError("not tuples of scalars")
+    return tuple(map(tuple, items))
+
+
+def _pairs(blob: memoryview, specs: Any) -> list[tuple[bytes, bytes]]:
     if not (isinstance(specs, list) and len(specs) == 2):
         raise ValueError("not pairs")
     firsts, seconds = _split(blob, specs[0]), _split(blob, specs[1])
@@ -174,6 +196,7 @@ _KINDS: dict[str, Any] = {
     "r": lambda blob, parts: Literal(parts[0], datatype=parts[1], lang=parts[2]),
     "t": lambda blob, items: tuple(items), "l": lambda blob, items: items,
     "f": lambda blob, items: frozenset(items),
+    "tt": lambda blob, items: _scalar_tuples(items),
     "d": lambda blob, pairs: {k: v for k, v in pairs},
     "s": _slice,
     "tb": lambda blob, spec: tuple(_split(blob, spec)), "lb": _split,
@@ -184,7 +207,7 @@ _KINDS: dict[str, Any] = {
 _TEXTS = {"x", "u", "n", "p"}
 
 
-def _value(blob: bytes, obj: dict[str, Any]) -> Any:
+def _value(blob: memoryview, obj: dict[str, Any]) -> Any:
     """One JSON object of an entry back as the value it stands for (see _plain)."""
     if len(obj) == 2 and isinstance(obj.get("c"), str):
         return _record(obj["c"], obj.get("v"))
@@ -253,15 +276,38 @@ def _checker(hint: Any) -> Check:
         return _class_checker(hint)
     if origin is tuple and args and args[-1] is not Ellipsis:
         parts = [_checker(arg) for arg in args]
-        return lambda value: (isinstance(value, tuple) and len(value) == len(parts)
-                              and all(check(v) for check, v in zip(parts, value, strict=True)))
+        exact = tuple(map(_exact, args))
+        return lambda value: (isinstance(value, tuple) and len(value) == len(parts) and (
+            tuple(map(type, value)) == exact  # the common case, at C speed
+            or all(check(v) for check, v in zip(parts, value, strict=True))))
     if origin is dict:
         key, item = (_checker(args[0]), _checker(args[1])) if args else (None, None)
-        return lambda value: isinstance(value, dict) and (key is None or all(
+        keys, items = ({_exact(args[0])}, {_exact(args[1])}) if args else (set(), set())
+        return lambda value: isinstance(value, dict) and (key is None or (
+            set(map(type, value)) <= keys and set(map(type, value.values())) <= items) or all(
             key(k) and item(v) for k, v in value.items()))  # type: ignore[misc]
     each = _checker(args[0]) if args else None
+    exact = {_exact(args[0])} if args else set()
+    shape = {_shape(args[0])} if args else set()
     return lambda value: isinstance(value, origin) and (
-        each is None or all(map(each, value)))
+        each is None or set(map(type, value)) <= exact or (
+            set(map(type, value)) <= {tuple} and {tuple(map(type, v)) for v in value} <= shape)
+        or all(map(each, value)))
+
+
+def _shape(hint: Any) -> tuple | None:
+    """The classes of the items of a tuple of this type (None when they may have others)."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is not tuple or not args or args[-1] is Ellipsis:
+        return None
+    exact = tuple(map(_exact, args))
+    return None if None in exact else exact
+
+
+def _exact(hint: Any) -> type | None:
+    """The class a value of this type has (None when it may have several)."""
+    return hint if isinstance(hint, type) and typing.get_origin(hint) is None and hint not in (
+        type(None), object) else None
 
 
 def _class_checker(hint: type) -> Check:
