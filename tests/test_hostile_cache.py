@@ -166,3 +166,29 @@ def test_a_place_outside_the_entry_is_a_miss():
 ])
 def test_types_are_checked_item_by_item(value, hint, expected):
     assert records.fits(value, hint) is expected
+
+
+def test_staged_entries_are_written_only_by_commit(tmp_path):
+    first = Cache(tmp_path)
+    first.put("misc", "a", (b"<a>", 1))
+    first.commit()
+    failed = Cache(tmp_path)  # a build that fails stages entries and never commits them
+    failed.get_many("misc", ["a"])
+    failed.put("misc", "b", (b"<b>", 2))
+    del failed
+    assert Cache(tmp_path).get_many("misc", ["a", "b"]) == {"a": (b"<a>", 1)}
+    pruning = Cache(tmp_path)  # a build that used only "b": "a" is dropped
+    pruning.put("misc", "b", (b"<b>", 2))
+    pruning.commit()
+    assert Cache(tmp_path).get_many("misc", ["a", "b"]) == {"b": (b"<b>", 2)}
+
+
+def test_a_damaged_cache_file_is_started_afresh_with_the_staged_entries(tmp_path):
+    path = tmp_path / CACHE_FILE
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a database, " * 512)
+    cache = Cache(tmp_path)
+    assert cache.get_many("misc", ["a"]) == {}
+    cache.put("misc", "a", {b"<s>": b"<s> <p> <o> .\n"})
+    cache.commit()
+    assert Cache(tmp_path).get("misc", "a") == {b"<s>": b"<s> <p> <o> .\n"}

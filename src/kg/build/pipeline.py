@@ -443,15 +443,15 @@ class Assembled:
         return cls(graphs, [b for c in converted for b in c.turtle], shared,
                    own + len(registry), own + len(shared))
 
-    def turtle(self) -> bytes:
-        """graph.ttl: every triple, in sorted order."""
+    def turtle(self) -> Iterator[bytes]:
+        """graph.ttl: every triple, in sorted order (in pieces, written as they come)."""
         return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS)], PREFIX_IRIS)
 
 
 
 
 
-def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes],
+def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],
           validation: Validation) -> list[Path]:
     """Write the files (graph.ttl, ontology.rdf) and the report (or remove an old one) beside
     their places, then put them and the prepared store in place, and last the build's
