@@ -59,7 +59,7 @@ from kg.store import (
     swap_in,
     write_manifest,
 )
-from kg.workers import run_all
+from kg.workers import few_collections, run_all
 
 PARALLEL_FROM = 64  # files to convert before it pays to start worker processes
 
@@ -347,7 +347,7 @@ def build(inputs: Inputs, progress: Progress = silent) -> Built:
     graph does not conform) the SHACL report. Bad input raises InputError, writing nothing;
     inputs unchanged since the last good build (in every byte, its outputs intact) change
     nothing either. One build at a time writes to a build folder."""
-    with build_lock(inputs.output):
+    with build_lock(inputs.output), few_collections():
         return _build(inputs, progress)
 
 
