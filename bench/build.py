@@ -18,6 +18,7 @@ It prints one line per step and the ratio of the cold build to the bulk load. No
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -35,19 +36,22 @@ print(len(store))
 """
 
 
-def kg_step(kg: str, command: str, corpus: Corpus, timeout: float) -> Measure:
-    """A `kg` command on the corpus and its build folder (exit 1, findings, is a success)."""
+def kg_step(kg: str, command: str, corpus: Corpus, timeout: float) -> tuple[Measure, str]:
+    """A `kg` command on the corpus and its build folder (exit 1, findings, is a success),
+    and the number of triples it printed."""
     child = run_child([kg, command, *corpus.source_args(), "--build", str(corpus.build)],
                       timeout)
-    return measured(child, ok_codes=(0, 1))
+    counted = re.search(r"triples: (\d+)", child.stdout)
+    return measured(child, ok_codes=(0, 1)), counted[1] if counted else "?"
 
 
-def bulk_load(graph: Path, folder: Path, timeout: float) -> Measure:
-    """pyoxigraph's bulk load of a Turtle file into a fresh store in `folder`."""
+def bulk_load(graph: Path, folder: Path, timeout: float) -> tuple[Measure, str]:
+    """pyoxigraph's bulk load of a Turtle file into a fresh store in `folder`, and the
+    number of triples it loaded."""
     shutil.rmtree(folder, ignore_errors=True)
     child = run_child([sys.executable, "-c", BULK_LOAD, str(graph), str(folder)], timeout)
     shutil.rmtree(folder, ignore_errors=True)
-    return measured(child)
+    return measured(child), child.stdout.strip() or "?"
 
 
 def line(name: str, measure: Measure) -> str:
@@ -70,17 +74,17 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(corpus.build, ignore_errors=True)
     kg = kg_executable()
     print(f"{args.sources:,} sources (seed {args.seed})", flush=True)
-    cold = kg_step(kg, "build", corpus, args.timeout)
-    print(line("kg build, cold", cold), flush=True)
-    loaded = bulk_load(corpus.build / "graph.ttl", args.work / "bulk-store", args.timeout)
-    print(line("pyoxigraph bulk_load of graph.ttl", loaded), flush=True)
+    cold, triples = kg_step(kg, "build", corpus, args.timeout)
+    print(line(f"kg build, cold ({triples} triples)", cold), flush=True)
+    loaded, count = bulk_load(corpus.build / "graph.ttl", args.work / "bulk-store", args.timeout)
+    print(line(f"pyoxigraph bulk_load of graph.ttl ({count})", loaded), flush=True)
     if cold.value is not None and loaded.value:
         print(f"{'ratio (kg build / bulk load)':<42} {cold.value / loaded.value:8.2f} x")
     corpus.add_held()
-    print(line("kg build after adding one source", kg_step(kg, "build", corpus, args.timeout)),
+    print(line("kg build after adding one source", kg_step(kg, "build", corpus, args.timeout)[0]),
           flush=True)
     if args.check:
-        print(line("kg check", kg_step(kg, "check", corpus, args.timeout)), flush=True)
+        print(line("kg check", kg_step(kg, "check", corpus, args.timeout)[0]), flush=True)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -147,3 +148,17 @@ def test_warm_queries_answer_every_named_query_on_a_build(bench_run, tmp_path, c
     names = {path.stem for path in (ROOT / "queries").glob("*.rq")}
     assert set(report["queries"]) == names
     assert all(0 < seconds < 5 for seconds in report["queries"].values())
+
+
+def test_the_build_bench_prints_the_build_the_loader_their_ratio_and_the_rebuild(tmp_path,
+                                                                               capsys):
+    bench_build = load_script("build")
+    assert bench_build.main(["--sources", "3", "--work", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "3 sources (seed 1)"
+    cold, loaded, ratio, again = lines[1:]
+    triples = re.search(r"kg build, cold \((\d+) triples\) +[\d.]+ s +\d+ MB max RSS", cold)
+    assert triples, cold
+    assert re.search(rf"pyoxigraph bulk_load of graph.ttl \({triples[1]}\) +[\d.]+ s", loaded)
+    assert re.search(r"ratio \(kg build / bulk load\) +[\d.]+ x", ratio)
+    assert re.search(r"kg build after adding one source +[\d.]+ s +\d+ MB max RSS", again)
