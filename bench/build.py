@@ -10,7 +10,9 @@ times, each in a child process whose peak memory (max RSS) is read with wait4:
 - `kg build` again after the held-back source is added (the incremental build);
 - with --check, `kg check` on that build.
 
-It prints one line per step and the ratio of the cold build to the bulk load. Not run in CI.
+It prints one line per step (wall-clock seconds; processor seconds, user and system, of the
+process and the children it waited for, which a machine loaded by others does not inflate;
+max RSS) and the ratio of the cold build to the bulk load. Not run in CI.
 
     .venv/bin/python bench/build.py --sources 1000 --work /tmp/bench-build
 """
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -36,28 +40,45 @@ print(len(store))
 """
 
 
-def kg_step(kg: str, command: str, corpus: Corpus, timeout: float) -> tuple[Measure, str]:
-    """A `kg` command on the corpus and its build folder (exit 1, findings, is a success),
-    and the number of triples it printed."""
+@dataclass
+class Step:
+    """A child's figures (wall-clock seconds and max RSS), the processor seconds it and the
+    children it waited for used (user + system: what a loaded machine does not inflate),
+    and the triples it counted."""
+
+    measure: Measure
+    cpu: float
+    triples: str = "?"
+
+    def line(self, name: str) -> str:
+        if self.measure.value is None:
+            return f"{name:<42} {self.measure.note}"
+        return (f"{name:<42} {self.measure.value:8.2f} s  {self.cpu:8.2f} s cpu  "
+                f"{self.measure.rss_mb:6.0f} MB max RSS")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def kg_step(kg: str, command: str, corpus: Corpus, timeout: float) -> Step:
+    """A `kg` command on the corpus and its build folder (exit 1, findings, is a success)."""
+    before = children_cpu()
     child = run_child([kg, command, *corpus.source_args(), "--build", str(corpus.build)],
                       timeout)
     counted = re.search(r"triples: (\d+)", child.stdout)
-    return measured(child, ok_codes=(0, 1)), counted[1] if counted else "?"
+    return Step(measured(child, ok_codes=(0, 1)), children_cpu() - before,
+                counted[1] if counted else "?")
 
 
-def bulk_load(graph: Path, folder: Path, timeout: float) -> tuple[Measure, str]:
-    """pyoxigraph's bulk load of a Turtle file into a fresh store in `folder`, and the
-    number of triples it loaded."""
+def bulk_load(graph: Path, folder: Path, timeout: float) -> Step:
+    """pyoxigraph's bulk load of a Turtle file into a fresh store in `folder`."""
     shutil.rmtree(folder, ignore_errors=True)
+    before = children_cpu()
     child = run_child([sys.executable, "-c", BULK_LOAD, str(graph), str(folder)], timeout)
     shutil.rmtree(folder, ignore_errors=True)
-    return measured(child), child.stdout.strip() or "?"
-
-
-def line(name: str, measure: Measure) -> str:
-    if measure.value is None:
-        return f"{name:<42} {measure.note}"
-    return f"{name:<42} {measure.value:8.2f} s  {measure.rss_mb:8.0f} MB max RSS"
+    return Step(measured(child), children_cpu() - before, child.stdout.strip() or "?")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,17 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(corpus.build, ignore_errors=True)
     kg = kg_executable()
     print(f"{args.sources:,} sources (seed {args.seed})", flush=True)
-    cold, triples = kg_step(kg, "build", corpus, args.timeout)
-    print(line(f"kg build, cold ({triples} triples)", cold), flush=True)
-    loaded, count = bulk_load(corpus.build / "graph.ttl", args.work / "bulk-store", args.timeout)
-    print(line(f"pyoxigraph bulk_load of graph.ttl ({count})", loaded), flush=True)
-    if cold.value is not None and loaded.value:
-        print(f"{'ratio (kg build / bulk load)':<42} {cold.value / loaded.value:8.2f} x")
+    cold = kg_step(kg, "build", corpus, args.timeout)
+    print(cold.line(f"kg build, cold ({cold.triples} triples)"), flush=True)
+    loaded = bulk_load(corpus.build / "graph.ttl", args.work / "bulk-store", args.timeout)
+    print(loaded.line(f"pyoxigraph bulk_load of graph.ttl ({loaded.triples})"), flush=True)
+    if cold.measure.value is not None and loaded.measure.value:
+        print(f"{'ratio (kg build / bulk load)':<42} "
+              f"{cold.measure.value / loaded.measure.value:8.2f} x  "
+              f"{cold.cpu / max(loaded.cpu, 1e-9):8.2f} x cpu")
     corpus.add_held()
-    print(line("kg build after adding one source", kg_step(kg, "build", corpus, args.timeout)[0]),
+    print(kg_step(kg, "build", corpus, args.timeout).line("kg build after adding one source"),
           flush=True)
     if args.check:
-        print(line("kg check", kg_step(kg, "check", corpus, args.timeout)[0]), flush=True)
+        print(kg_step(kg, "check", corpus, args.timeout).line("kg check"), flush=True)
     return 0
 
 
