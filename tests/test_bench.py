@@ -237,3 +237,17 @@ def test_a_different_answer_is_shown_in_bold_and_counted(bench_run):
     results.facts = facts
     row = jena_cells("\n".join(bench_run.table(results)), bench_run.query_step("q"))
     assert row[1:] == ["2.0", "1.0", "**0.5x**", "**rows differ: kg 3, Jena 2**"]
+
+
+def test_the_build_bench_prints_the_build_the_loader_their_ratio_and_the_rebuild(tmp_path,
+                                                                               capsys):
+    bench_build = load_script("build")
+    assert bench_build.main(["--sources", "3", "--work", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "3 sources (seed 1)"
+    cold, loaded, ratio, again = lines[1:]
+    triples = re.search(r"kg build, cold \((\d+) triples\) +[\d.]+ s +[\d.]+ s cpu +\d+ MB", cold)
+    assert triples, cold
+    assert re.search(rf"pyoxigraph bulk_load of graph.ttl \({triples[1]}\) +[\d.]+ s", loaded)
+    assert re.search(r"ratio \(kg build / bulk load\) +[\d.]+ x +[\d.]+ x cpu", ratio)
+    assert re.search(r"kg build after adding one source +[\d.]+ s +[\d.]+ s cpu +\d+ MB", again)

@@ -122,3 +122,73 @@ def test_every_table_round_trips_through_the_cache(built):
 def test_the_cache_refuses_to_store_what_is_not_a_record():
     with pytest.raises(TypeError, match="cannot hold"):
         records.dumps(object())
+
+
+AWKWARD_BYTES = [b"", b"\n", b"a\nb", b"\x00\xff", "é".encode(), b"<x> <y> \"1\" .\n"]
+
+
+@pytest.mark.parametrize("value", [
+    tuple(AWKWARD_BYTES), list(AWKWARD_BYTES), frozenset(AWKWARD_BYTES),
+    (b"<a>", b"<b>", b""), frozenset({b"<a>", b"_:b1"}), (b"",), (b"\n",),
+    tuple((item, item[::-1]) for item in AWKWARD_BYTES),
+    {item: item + b"!" for item in AWKWARD_BYTES},
+    (("id", 3), ("other", 4), [1.5, None, True]), (("id", 3), ("other", 4, None)), ((),),
+    Location("x.yaml", 2, "f"),
+], ids=repr)
+def test_bytes_round_trip_as_they_are(value):
+    """Bytes go after the JSON unencoded (one place for many): every kind of bytes and
+    collection of bytes reads back as itself."""
+    entry = records.dumps(value)
+    assert records.loads(entry) == value
+    assert type(records.loads(entry)) is type(value)
+
+
+def test_a_place_outside_the_entry_is_a_miss():
+    entry = records.dumps((b"<a>", b"<b>"))
+    header = entry[32:].partition(b"\n")[0]
+    for bad in (b'{"tb":[0,999,"\\n"]}', b'{"s":[5,9]}', b'{"tb":[0,7,[1,1]]}',
+                b'{"s":[-1,2]}'):
+        with pytest.raises(records.BadEntry):
+            records.loads(sealed(bad + b"\n" + entry[32 + len(header) + 1:]))
+
+
+@pytest.mark.parametrize(("value", "hint", "expected"), [
+    ((("a", 1), ("b", 2)), tuple[tuple[str, int], ...], True),
+    ((("a", True),), tuple[tuple[str, int], ...], False),  # a bool is not an int
+    ((["a", 1],), tuple[tuple[str, int], ...], False),  # a list is not a tuple
+    ((("a", 1, 2),), tuple[tuple[str, int], ...], False),
+    (frozenset({b"a", b"b"}), frozenset[bytes], True),
+    (frozenset({b"a", "b"}), frozenset[bytes], False),
+    ({b"a": b"b"}, dict[bytes, bytes], True),
+    ({b"a": "b"}, dict[bytes, bytes], False),
+    ((1, 2.5), tuple[float, ...], True),  # an int is a float here
+    ((1, None), tuple[int | None, ...], True),
+])
+def test_types_are_checked_item_by_item(value, hint, expected):
+    assert records.fits(value, hint) is expected
+
+
+def test_staged_entries_are_written_only_by_commit(tmp_path):
+    first = Cache(tmp_path)
+    first.put("misc", "a", (b"<a>", 1))
+    first.commit()
+    failed = Cache(tmp_path)  # a build that fails stages entries and never commits them
+    failed.get_many("misc", ["a"])
+    failed.put("misc", "b", (b"<b>", 2))
+    del failed
+    assert Cache(tmp_path).get_many("misc", ["a", "b"]) == {"a": (b"<a>", 1)}
+    pruning = Cache(tmp_path)  # a build that used only "b": "a" is dropped
+    pruning.put("misc", "b", (b"<b>", 2))
+    pruning.commit()
+    assert Cache(tmp_path).get_many("misc", ["a", "b"]) == {"b": (b"<b>", 2)}
+
+
+def test_a_damaged_cache_file_is_started_afresh_with_the_staged_entries(tmp_path):
+    path = tmp_path / CACHE_FILE
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a database, " * 512)
+    cache = Cache(tmp_path)
+    assert cache.get_many("misc", ["a"]) == {}
+    cache.put("misc", "a", {b"<s>": b"<s> <p> <o> .\n"})
+    cache.commit()
+    assert Cache(tmp_path).get("misc", "a") == {b"<s>": b"<s> <p> <o> .\n"}

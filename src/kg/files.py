@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from kg.errors import InputError
@@ -20,6 +21,16 @@ def digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()
 
 
+def file_digest(path: Path, chunk: int = 1 << 20) -> str:
+    """digest(the file's bytes), read a piece at a time (graph.ttl may be gigabytes)."""
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        hasher.update(os.fstat(handle.fileno()).st_size.to_bytes(8, "big"))
+        while piece := handle.read(chunk):
+            hasher.update(piece)
+    return hasher.hexdigest()
+
+
 def write_atomically(path: Path, content: bytes) -> None:
     """Write a file whole or not at all: a temporary file beside it, renamed into place."""
     staged = stage_file(path, content)
@@ -30,14 +41,18 @@ def write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
-def stage_file(path: Path, content: bytes) -> Path:
-    """The content in a temporary file beside `path`, for os.replace to put in place."""
+def stage_file(path: Path, content: bytes | Iterable[bytes]) -> Path:
+    """The content (bytes, or pieces of bytes written as they come) in a temporary file
+    beside `path`, for os.replace to put in place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes the file private (0600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                handle.writelines(content)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -28,7 +28,7 @@ from pathlib import Path
 import pyoxigraph
 
 from kg.errors import InputError, Location
-from kg.files import current_umask, digest, write_atomically
+from kg.files import current_umask, digest, file_digest, write_atomically
 from kg.rdf.ntriples import in_graph
 
 GRAPH_FILE = "graph.ttl"
@@ -285,7 +285,7 @@ def input_files(inputs: Inputs) -> dict[str, Path]:
 def _fingerprint(path: Path) -> list:
     """A file's size, modification time and content digest."""
     stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns, digest(path.read_bytes())]
+    return [stat.st_size, stat.st_mtime_ns, file_digest(path)]
 
 
 def write_manifest(inputs: Inputs) -> None:
@@ -352,7 +352,7 @@ def _same(path: Path, fingerprint: list, deep: bool) -> bool:
             return False
         if stat.st_mtime_ns == mtime and not deep:
             return True
-        return digest(path.read_bytes()) == content
+        return file_digest(path) == content
     except (OSError, ValueError, TypeError):
         return False
 

@@ -3,10 +3,11 @@ starting them."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -48,3 +49,16 @@ def run_all(function: Callable[[T], R], tasks: Sequence[T], start: Callable[...,
     finally:
         gc.unfreeze()
     return results
+
+
+@contextlib.contextmanager
+def few_collections(first: int = 100_000) -> Iterator[None]:
+    """Fewer runs of the cyclic garbage collector while a step makes millions of objects
+    that are no garbage (a build's records, lines and sets: each run would walk them all
+    again), then the usual thresholds back."""
+    before = gc.get_threshold()
+    gc.set_threshold(first, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

@@ -1,11 +1,12 @@
 """The build's cache: what was computed from some content, under a key made from that content
 (and from the code and settings that computed it), in one SQLite file.
 
-A build reads the entries it can use, computes the rest, and only once it has succeeded
-writes the new entries and drops those it did not use; so the cache holds what the last
-build used, a failed build changes nothing, and an entry is never stale (another content
-gives another key). Values are stored as data, never as code: JSON with a digest per entry
-(see kg.build.records); an entry that does not read back as what its table holds is a miss.
+A build reads the entries it can use, computes the rest (written in a transaction meanwhile),
+and only once it has succeeded commits the new entries and drops those it did not use; so the
+cache holds what the last build used, a failed build changes nothing, and an entry is never
+stale (another content gives another key). Values are stored as data, never as code: JSON
+and bytes with a digest per entry (see kg.build.records); an entry that does not read back
+as what its table holds is a miss.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ _BATCH = 500  # keys per SELECT (SQLite limits the number of parameters)
 
 
 class Cache:
-    """Entries by table and key; new entries wait in memory until `commit`."""
+    """Entries by table and key. New entries go straight into the cache file, in one
+    transaction that only `commit` ends: a build that fails (or is killed) leaves the file as
+    it was, and a build of 100,000 files never holds its entries in memory."""
 
     def __init__(self, build_dir: Path) -> None:
         self.path = build_dir / CACHE_FILE
-        self.staged: dict[str, dict[str, bytes]] = {}
+        self.db: sqlite3.Connection | None = None  # the writing connection, once an entry is put
         self.used: dict[str, set[str]] = {}
 
     def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
@@ -35,10 +38,12 @@ class Cache:
         wanted = list(dict.fromkeys(keys))
         self.used.setdefault(table, set()).update(wanted)
         found: dict[str, Any] = {}
-        if not self.path.is_file():
+        if self.db is None and not self.path.is_file():
             return found
         try:
-            with contextlib.closing(sqlite3.connect(self.path)) as db:
+            with contextlib.ExitStack() as stack:
+                db = self.db or stack.enter_context(contextlib.closing(
+                    sqlite3.connect(self.path)))
                 for start in range(0, len(wanted), _BATCH):
                     batch = wanted[start:start + _BATCH]
                     marks = ",".join("?" * len(batch))
@@ -56,35 +61,60 @@ class Cache:
         return self.get_many(table, [key]).get(key)
 
     def put(self, table: str, key: str, value: Any) -> None:
-        """Stage an entry (marked as used); `commit` writes it."""
-        self.staged.setdefault(table, {})[key] = dumps(value)
+        """Write an entry (marked as used) in the build's transaction; `commit` ends it."""
+        entry = dumps(value)
+        if self.db is None:
+            self.db = self._open()
+        self.db.execute(f"INSERT OR REPLACE INTO {self._ensure(table)} VALUES (?, ?)",
+                        (key, entry))
         self.used.setdefault(table, set()).add(key)
 
-    def commit(self, prune: bool = True) -> None:
-        """Write the staged entries and (pruning) drop every entry this build did not use,
-        in one transaction; a cache that cannot be written is started afresh."""
+    def _open(self) -> sqlite3.Connection:
+        """The cache file opened for this build's writes; one that cannot be is started
+        afresh."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._write(prune)
+            return _begin(self.path)
         except sqlite3.DatabaseError:
             self.path.unlink(missing_ok=True)
-            self._write(prune)
+            return _begin(self.path)
 
-    def _write(self, prune: bool) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(sqlite3.connect(self.path)) as db, db:
+    def _ensure(self, table: str) -> str:
+        name = _table(table)
+        assert self.db is not None
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS {name} "
+                        "(key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        return name
+
+    def commit(self, prune: bool = True) -> None:
+        """Drop (pruning) every entry this build did not use, and end the transaction."""
+        if self.db is None:
+            self.db = self._open()
+        db, self.db = self.db, None
+        with contextlib.closing(db), db:
             for table, keys in self.used.items():
                 name = _table(table)
                 db.execute(f"CREATE TABLE IF NOT EXISTS {name} "
                            "(key TEXT PRIMARY KEY, value BLOB NOT NULL)")
-                db.executemany(f"INSERT OR REPLACE INTO {name} VALUES (?, ?)",
-                               self.staged.get(table, {}).items())
                 if not prune:
                     continue
                 db.execute("CREATE TEMP TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY)")
                 db.execute("DELETE FROM kept")
                 db.executemany("INSERT INTO kept VALUES (?)", ((k,) for k in keys))
                 db.execute(f"DELETE FROM {name} WHERE key NOT IN (SELECT key FROM kept)")
-        self.staged.clear()
+
+
+def _begin(path: Path) -> sqlite3.Connection:
+    """A connection to the file in a write transaction (a file that is no SQLite database
+    fails here, not at the first entry)."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def expected_type(table: str) -> Any:

@@ -62,7 +62,7 @@ from kg.store import (
     swap_in,
     write_manifest,
 )
-from kg.workers import run_all
+from kg.workers import few_collections, run_all
 
 PARALLEL_FROM = 64  # files to convert before it pays to start worker processes
 
@@ -350,7 +350,7 @@ def build(inputs: Inputs, progress: Progress = silent) -> Built:
     graph does not conform) the SHACL report. Bad input raises InputError, writing nothing;
     inputs unchanged since the last good build (in every byte, its outputs intact) change
     nothing either. One build at a time writes to a build folder."""
-    with build_lock(inputs.output):
+    with build_lock(inputs.output), few_collections():
         return _build(inputs, progress)
 
 
@@ -451,8 +451,9 @@ class Assembled:
         return cls(graphs, [b for c in converted for b in c.turtle], shared,
                    own + len(registry), own + len(shared))
 
-    def turtle(self, derived: bytes) -> bytes:
-        """graph.ttl: every triple, in sorted order (the derived graph's last)."""
+    def turtle(self, derived: bytes) -> Iterator[bytes]:
+        """graph.ttl: every triple, in sorted order (the derived graph's last), in pieces,
+        written as they come."""
         return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS),
                        *turtle_blocks(derived.splitlines(True), PREFIX_IRIS)], PREFIX_IRIS)
 
@@ -460,7 +461,7 @@ class Assembled:
 
 
 
-def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes],
+def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],
           validation: Validation) -> list[Path]:
     """Write the files (graph.ttl, ontology.rdf) and the report (or remove an old one) beside
     their places, then put them and the prepared store in place, and last the build's

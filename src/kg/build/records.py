@@ -1,5 +1,7 @@
 """The build cache's values as data: JSON that names only the project's own record types
-(dataclasses on an allowlist), bytes, tuples, sets, dicts, paths and RDF terms, never code.
+(dataclasses on an allowlist), bytes, tuples, sets, dicts, paths and RDF terms, never code;
+bytes (most of an entry: N-Triples, Turtle) follow the JSON as they are, which holds where
+each piece starts and how long it is, so an entry is written and read without encoding them.
 
 Each entry is stored with the SHA-256 of its JSON; an entry whose digest, JSON, tags or types
 (checked against each record's annotations and the table's expected type) do not hold is read
@@ -13,6 +15,7 @@ import dataclasses
 import functools
 import hashlib
 import importlib
+import itertools
 import json
 import types
 import typing
@@ -37,8 +40,11 @@ class BadEntry(Exception):
 
 
 def dumps(value: Any) -> bytes:
-    """A value as a cache entry: the digest of its JSON, then the JSON."""
-    payload = json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":")).encode()
+    """A value as a cache entry: the digest of the rest, then its JSON, a newline and the
+    bytes the JSON points into (bytes are stored as they are, never encoded)."""
+    blob = _Blob()
+    header = json.dumps(_plain(value, blob), ensure_ascii=False, separators=(",", ":"))
+    payload = b"".join([header.encode(), b"\n", *blob.parts])
     return hashlib.sha256(payload).digest() + payload
 
 
@@ -47,11 +53,14 @@ def loads(entry: object, expected: Any = Any) -> Any:
     entry is damaged or holds anything else."""
     if not isinstance(entry, bytes) or len(entry) < _DIGEST:
         raise BadEntry("not an entry")
-    digest, payload = entry[:_DIGEST], entry[_DIGEST:]
-    if hashlib.sha256(payload).digest() != digest:
+    payload = memoryview(entry)[_DIGEST:]  # the bytes are sliced, never copied whole
+    if hashlib.sha256(payload).digest() != entry[:_DIGEST]:
         raise BadEntry("digest mismatch")
+    end = entry.find(b"\n", _DIGEST)  # JSON escapes every newline in its strings
+    end = len(entry) if end < 0 else end
+    blob = payload[end + 1 - _DIGEST:]
     try:
-        value = json.loads(payload, object_hook=_value)
+        value = json.loads(entry[_DIGEST:end], object_hook=functools.partial(_value, blob))
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise BadEntry(str(exc)) from None
     if not fits(value, expected):
@@ -59,13 +68,76 @@ def loads(entry: object, expected: Any = Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    """The value in JSON's terms, each non-scalar an object with one key saying its kind."""
+class _Blob:
+    """The bytes of an entry, appended piece by piece; the JSON holds their places."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, data: bytes) -> int:
+        """Append bytes; where they start."""
+        start = self.size
+        self.parts.append(data)
+        self.size += len(data)
+        return start
+
+    def items(self, items: list[bytes]) -> list:
+        """Many bytes at once: [start, size, how to split]: a newline when none holds one
+        (terms), else each one's length (lines, Turtle)."""
+        joined = b"\n".join(items)
+        if joined.count(b"\n") == len(items) - 1:
+            return [self.add(joined), len(joined), "\n"]
+        return [self.add(b"".join(items)), sum(map(len, items)), [len(i) for i in items]]
+
+
+def _slice(blob: memoryview, place: Any) -> bytes:
+    """The bytes at [start, size] of the blob."""
+    if not (isinstance(place, list) and len(place) == 2 and all(
+            type(n) is int and n >= 0 for n in place) and place[0] + place[1] <= len(blob)):
+        raise ValueError("not a place in the entry")
+    return blob[place[0]:place[0] + place[1]].tobytes()
+
+
+def _split(blob: memoryview, spec: Any) -> list[bytes]:
+    """The bytes items stored by _Blob.items."""
+    if not (isinstance(spec, list) and len(spec) == 3):
+        raise ValueError("not a list of bytes")
+    data, how = _slice(blob, spec[:2]), spec[2]
+    if how == "\n":
+        return data.split(b"\n")
+    if not (isinstance(how, list) and all(type(n) is int and n >= 0 for n in how)
+            and sum(how) == len(data)):
+        raise ValueError("not lengths")
+    items, start = [], 0
+    for size in how:
+        items.append(data[start:start + size])
+        start += size
+    return items
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any, blob: _Blob | None = None) -> Any:
+    """The value in JSON's terms, each non-scalar an object with one key saying its kind;
+    bytes go to the blob (the JSON holds where), or as text without one."""
+    if type(value) in _SCALARS:  # most values: the exact types first, without the checks below
+        return value
+    if type(value) in (tuple, list) and all(type(item) in _SCALARS for item in value):
+        return {"t" if type(value) is tuple else "l": list(value)}
+    if type(value) is tuple and value and all(  # ids and lines, references: one object
+            type(item) is tuple and all(type(v) in _SCALARS for v in item) for item in value):
+        return {"tt": [list(item) for item in value]}
+    fields = _record_fields(type(value))
+    if fields is not None:
+        return {"c": type(value).__name__, "v": [
+            [name, item if type(item) in _SCALARS else _plain(item, blob)]
+            for name in fields for item in (getattr(value, name),)]}
     if isinstance(value, bytes):
-        try:
-            return {"b": value.decode("utf-8")}
-        except UnicodeDecodeError:
-            return {"x": base64.b64encode(value).decode("ascii")}
+        if blob is not None:
+            return {"s": [blob.add(value), len(value)]}
+        return {"x": base64.b64encode(value).decode("ascii")}
     if isinstance(value, URIRef):
         return {"u": str(value)}
     if isinstance(value, BNode):
@@ -78,66 +150,64 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, tuple | list | frozenset | set):
         kind = {tuple: "t", list: "l"}.get(type(value), "f")
-        texts = _texts(value)  # many bytes at once: one JSON object, not one each
-        if texts is not None:
-            return {kind + "b": texts}
-        pairs = _texts(p for pair in value for p in pair) if kind == "t" and all(
-            isinstance(pair, tuple) and len(pair) == 2 for pair in value) else None
-        if pairs is not None:
-            return {"tp": [pairs[i:i + 2] for i in range(0, len(pairs), 2)]}
-        return {kind: [_plain(item) for item in value]}
+        if blob is not None and value and all(isinstance(item, bytes) for item in value):
+            return {kind + "b": blob.items(list(value))}  # one place, not one each
+        if blob is not None and kind == "t" and value and all(
+                isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], bytes)
+                and isinstance(pair[1], bytes) for pair in value):
+            return {"tp": [blob.items([p[0] for p in value]), blob.items([p[1] for p in value])]}
+        return {kind: [_plain(item, blob) for item in value]}
     if isinstance(value, dict):
-        pairs = _texts(p for pair in value.items() for p in pair)
-        if pairs is not None and value:
-            return {"db": [pairs[i:i + 2] for i in range(0, len(pairs), 2)]}
-        return {"d": [[_plain(k), _plain(v)] for k, v in value.items()]}
-    name = type(value).__name__
-    if dataclasses.is_dataclass(value) and RECORDS.get(name) == type(value).__module__:
-        return {"c": name, "v": [[f.name, _plain(getattr(value, f.name))]
-                                 for f in dataclasses.fields(value)]}
+        if blob is not None and value and all(isinstance(k, bytes) and isinstance(v, bytes)
+                                              for k, v in value.items()):
+            return {"db": [blob.items(list(value)), blob.items(list(value.values()))]}
+        return {"d": [[_plain(k, blob), _plain(v, blob)] for k, v in value.items()]}
     raise TypeError(f"the build cache cannot hold a {type(value).__qualname__}")
 
 
-def _texts(items: Any) -> list[str] | None:
-    """The items as text when every one is bytes of UTF-8 (None otherwise)."""
-    texts = []
-    for item in items:
-        if not isinstance(item, bytes):
-            return None
-        try:
-            texts.append(item.decode("utf-8"))
-        except UnicodeDecodeError:
-            return None
-    return texts
+@functools.cache
+def _record_fields(cls: type) -> tuple[str, ...] | None:
+    """The field names of a record type of the allowlist (None for any other type)."""
+    if not (dataclasses.is_dataclass(cls) and RECORDS.get(cls.__name__) == cls.__module__):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
-def _bytes_of(texts: list[Any]) -> list[bytes]:
-    if not all(isinstance(text, str) for text in texts):
-        raise ValueError("not text")
-    return [text.encode("utf-8") for text in texts]
+def _scalar_tuples(items: list) -> tuple:
+    if not (set(map(type, items)) <= {list} and set(map(type, itertools.chain(*items)))
+            <= _SCALARS):
+        raise ValueError("not tuples of scalars")
+    return tuple(map(tuple, items))
 
 
-def _byte_pairs(pairs: list[Any]) -> list[tuple[bytes, bytes]]:
-    if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
+def _pairs(blob: memoryview, specs: Any) -> list[tuple[bytes, bytes]]:
+    if not (isinstance(specs, list) and len(specs) == 2):
         raise ValueError("not pairs")
-    return [tuple(_bytes_of(pair)) for pair in pairs]  # type: ignore[misc]
+    firsts, seconds = _split(blob, specs[0]), _split(blob, specs[1])
+    if len(firsts) != len(seconds):
+        raise ValueError("not pairs")
+    return list(zip(firsts, seconds, strict=True))
 
 
 _KINDS: dict[str, Any] = {
-    "b": lambda text: text.encode("utf-8"),
-    "x": lambda text: base64.b64decode(text, validate=True),
-    "u": URIRef, "n": BNode, "p": Path,
-    "r": lambda parts: Literal(parts[0], datatype=parts[1], lang=parts[2]),
-    "t": tuple, "l": list, "f": frozenset,
-    "d": lambda pairs: {k: v for k, v in pairs},
-    "tb": lambda texts: tuple(_bytes_of(texts)), "lb": _bytes_of,
-    "fb": lambda texts: frozenset(_bytes_of(texts)),
-    "tp": lambda pairs: tuple(_byte_pairs(pairs)), "db": lambda pairs: dict(_byte_pairs(pairs)),
+    "x": lambda blob, text: base64.b64decode(text, validate=True),
+    "u": lambda blob, text: URIRef(text), "n": lambda blob, text: BNode(text),
+    "p": lambda blob, text: Path(text),
+    "r": lambda blob, parts: Literal(parts[0], datatype=parts[1], lang=parts[2]),
+    "t": lambda blob, items: tuple(items), "l": lambda blob, items: items,
+    "f": lambda blob, items: frozenset(items),
+    "tt": lambda blob, items: _scalar_tuples(items),
+    "d": lambda blob, pairs: {k: v for k, v in pairs},
+    "s": _slice,
+    "tb": lambda blob, spec: tuple(_split(blob, spec)), "lb": _split,
+    "fb": lambda blob, spec: frozenset(_split(blob, spec)),
+    "tp": lambda blob, specs: tuple(_pairs(blob, specs)),
+    "db": lambda blob, specs: dict(_pairs(blob, specs)),
 }
-_TEXTS = {"b", "x", "u", "n", "p"}
+_TEXTS = {"x", "u", "n", "p"}
 
 
-def _value(obj: dict[str, Any]) -> Any:
+def _value(blob: memoryview, obj: dict[str, Any]) -> Any:
     """One JSON object of an entry back as the value it stands for (see _plain)."""
     if len(obj) == 2 and isinstance(obj.get("c"), str):
         return _record(obj["c"], obj.get("v"))
@@ -150,7 +220,7 @@ def _value(obj: dict[str, Any]) -> Any:
     if kind == "r" and not (len(data) == 3 and isinstance(data[0], str)
                             and all(v is None or isinstance(v, str) for v in data[1:])):
         raise ValueError("bad literal")
-    return _KINDS[kind](data)
+    return _KINDS[kind](blob, data)
 
 
 def _record(name: str, pairs: object) -> Any:
@@ -206,15 +276,38 @@ def _checker(hint: Any) -> Check:
         return _class_checker(hint)
     if origin is tuple and args and args[-1] is not Ellipsis:
         parts = [_checker(arg) for arg in args]
-        return lambda value: (isinstance(value, tuple) and len(value) == len(parts)
-                              and all(check(v) for check, v in zip(parts, value, strict=True)))
+        exact = tuple(map(_exact, args))
+        return lambda value: (isinstance(value, tuple) and len(value) == len(parts) and (
+            tuple(map(type, value)) == exact  # the common case, at C speed
+            or all(check(v) for check, v in zip(parts, value, strict=True))))
     if origin is dict:
         key, item = (_checker(args[0]), _checker(args[1])) if args else (None, None)
-        return lambda value: isinstance(value, dict) and (key is None or all(
+        keys, items = ({_exact(args[0])}, {_exact(args[1])}) if args else (set(), set())
+        return lambda value: isinstance(value, dict) and (key is None or (
+            set(map(type, value)) <= keys and set(map(type, value.values())) <= items) or all(
             key(k) and item(v) for k, v in value.items()))  # type: ignore[misc]
     each = _checker(args[0]) if args else None
+    exact = {_exact(args[0])} if args else set()
+    shape = {_shape(args[0])} if args else set()
     return lambda value: isinstance(value, origin) and (
-        each is None or all(map(each, value)))
+        each is None or set(map(type, value)) <= exact or (
+            set(map(type, value)) <= {tuple} and {tuple(map(type, v)) for v in value} <= shape)
+        or all(map(each, value)))
+
+
+def _shape(hint: Any) -> tuple | None:
+    """The classes of the items of a tuple of this type (None when they may have others)."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is not tuple or not args or args[-1] is Ellipsis:
+        return None
+    exact = tuple(map(_exact, args))
+    return None if None in exact else exact
+
+
+def _exact(hint: Any) -> type | None:
+    """The class a value of this type has (None when it may have several)."""
+    return hint if isinstance(hint, type) and typing.get_origin(hint) is None and hint not in (
+        type(None), object) else None
 
 
 def _class_checker(hint: type) -> Check:

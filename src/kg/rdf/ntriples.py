@@ -4,7 +4,7 @@ and is several times slower, and the build writes every triple as a line."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import pyoxigraph
 from rdflib import BNode, Literal, URIRef
@@ -92,12 +92,15 @@ def turtle_blocks(lines: Sequence[bytes], prefixes: Mapping[str, str]) -> list[B
 _BLOCK_START = re.compile(rb"(?<=\n)(?=[^\t])")
 
 
-def turtle(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> bytes:
+def turtle(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[bytes]:
     """A Turtle document of blocks (of distinct subjects), in the order of their subjects,
     which is the order of the sorted lines: the same triples always give the same bytes.
-    The prefixes are declared in sorted order."""
+    The prefixes are declared in sorted order. The document comes in pieces (to be written
+    as they come: it is never one copy in memory)."""
     header = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in sorted(prefixes.items()))
-    return header.encode() + b"\n" + b"".join(block for _, block in sorted(blocks))
+    yield header.encode() + b"\n"
+    for _, block in sorted(blocks):
+        yield block
 
 
 def distinct_sorted(lines: bytes) -> list[bytes]:

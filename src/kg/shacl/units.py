@@ -22,6 +22,7 @@ graph instead.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -131,10 +132,34 @@ class Summary:
     its source and facts, the nodes their triples point to, its rdf:type and rdfs:subClassOf
     triples, and its triples along the predicates the shapes follow backwards."""
 
-    own: frozenset[bytes] = frozenset()
-    refs: frozenset[bytes] = frozenset()
-    types: dict[bytes, bytes] = field(default_factory=dict)  # node -> its lines, sorted
-    incoming: tuple[bytes, ...] = ()
+    own_nodes: bytes = b""  # each set as one piece of text (a build holds 100,000 of them):
+    ref_nodes: bytes = b""  # the nodes sorted, one a line
+    type_lines: bytes = b""  # N-Triples lines, sorted
+    incoming_lines: bytes = b""
+
+    @property
+    def own(self) -> frozenset[bytes]:
+        return _nodes(self.own_nodes)
+
+    @property
+    def refs(self) -> frozenset[bytes]:
+        return _nodes(self.ref_nodes)
+
+    @property
+    def types(self) -> dict[bytes, bytes]:
+        """Each node's lines, sorted (a node's sorted lines are a run of all the lines)."""
+        found: dict[bytes, bytes] = {}
+        for node, lines in itertools.groupby(self.type_lines.splitlines(True), subject_of):
+            found[node] = b"".join(lines)
+        return found
+
+    @property
+    def incoming(self) -> tuple[bytes, ...]:
+        return tuple(self.incoming_lines.splitlines(True))
+
+
+def _nodes(text: bytes) -> frozenset[bytes]:
+    return frozenset(text.split(b"\n")) if text else frozenset()
 
 
 def split(line: bytes) -> tuple[bytes, bytes, bytes]:
@@ -151,19 +176,20 @@ def subject_of(line: bytes) -> bytes:
 def summarize(registry: bytes, own: bytes, incoming: frozenset[bytes]) -> Summary:
     """The summary of a file from its two parts (N-Triples)."""
     subjects, refs, links = set(), set(), []
-    types: dict[bytes, set[bytes]] = defaultdict(set)
+    types: set[bytes] = set()
     for part, lines in ((False, registry), (True, own)):
         for line in lines.splitlines(True):
             subject, predicate, obj = split(line)
             if predicate in (TYPE, SUBCLASS):
-                types[subject].add(line)
+                types.add(line)
             if predicate in incoming:
                 links.append(line)
             if part:
                 subjects.add(subject)
                 if obj[:1] in (b"<", b"_"):
                     refs.add(obj)
-    return Summary(frozenset(subjects), frozenset(refs - subjects), _joined(types), tuple(links))
+    return Summary(b"\n".join(sorted(subjects)), b"\n".join(sorted(refs - subjects)),
+                   b"".join(sorted(types)), b"".join(links))
 
 
 def _joined(lines: dict[bytes, set[bytes]]) -> dict[bytes, bytes]:
@@ -253,15 +279,17 @@ def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes
     for part in parts:
         for line in part.registry.splitlines(True):
             about[subject_of(line)].append(line)
-        if moved & part.summary.own:
+        if moved and not moved.isdisjoint(part.summary.own):
             for line in part.own.splitlines(True):
                 if split(line)[0] in moved:
                     about[split(line)[0]].append(line)
     pointing: dict[bytes, list[bytes]] = defaultdict(list)
     for part in parts:
-        for line in part.summary.incoming:
+        links = part.summary.incoming
+        own = part.summary.own if links else frozenset()
+        for line in links:
             target = split(line)[2]
-            if target not in part.summary.own or target in moved:
+            if target not in own or target in moved:
                 pointing[target].append(line)
     nodes = sorted(set(about) | set(pointing))
     count = 1 << max(0, (len(nodes) // _BUCKET_SIZE).bit_length())
