@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -65,16 +66,22 @@ class Cache:
         entry = dumps(value)
         if self.db is None:
             self.db = self._open()
+            # a build that fails drops its Cache: the transaction is rolled back at once (the
+            # connection, held in a cycle by sqlite3's statement cache, would wait for the
+            # garbage collector and keep the file locked)
+            weakref.finalize(self, self.db.close)
         self.db.execute(f"INSERT OR REPLACE INTO {self._ensure(table)} VALUES (?, ?)",
                         (key, entry))
         self.used.setdefault(table, set()).add(key)
 
     def _open(self) -> sqlite3.Connection:
-        """The cache file opened for this build's writes; one that cannot be is started
-        afresh."""
+        """The cache file opened for this build's writes; a file that is no SQLite database
+        is started afresh."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             return _begin(self.path)
+        except sqlite3.OperationalError:
+            raise  # locked by another writer, or unwritable: not to be thrown away
         except sqlite3.DatabaseError:
             self.path.unlink(missing_ok=True)
             return _begin(self.path)
