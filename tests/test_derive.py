@@ -59,6 +59,17 @@ def test_states_a_fact_involves_come_through_its_agents(derived):
     assert derived.value(KGR["event/fidan-visit-pak-2025-07"], KGO.sourceCount).toPython() == 2
 
 
+@pytest.mark.parametrize(("agent", "states"), [
+    ("hakan-fidan", {"TUR"}),  # through his post
+    ("gov-PAK", {"PAK"}),  # the government of the state
+    ("islamabad", {"PAK"}),  # a place of the state
+    ("PAK", {"PAK"}),  # the state stands for itself
+    ("hlscc", {"PAK", "TUR"}),  # the joint council of a relation of both
+])
+def test_the_state_an_agent_is_of_comes_through_its_posts_and_registry(derived, agent, states):
+    assert set(derived.objects(KGR[agent], KGO.ofState)) == {KGR[s] for s in states}
+
+
 def test_every_fact_class_has_a_word_in_every_language():
     lexicon = yaml.safe_load((ROOT / "ontology" / DERIVED_DIR / LEXICON).read_text("utf-8"))
     ontology = Graph().parse(ROOT / "ontology" / "kg.ttl")

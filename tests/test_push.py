@@ -172,11 +172,11 @@ def test_push_sends_exactly_the_stores_triples_graph_by_graph(virtuoso, first_pu
 @needs_virtuoso
 def test_push_loads_every_named_graph_with_its_triples(virtuoso, first_push, built):
     assert first_push.exit_code == 0, first_push.output
-    assert len(built) == 4  # two sources, the registry, the ontology
+    assert len(built) == 5  # two sources, the registry, the derived graph, the ontology
     counts = served(virtuoso)
     assert {name: counts.get(name) for name in built} == built
     total = sum(built.values())
-    assert re.match(rf"pushed 4 graphs, {total} triples to {virtuoso}/sparql-graph-crud-auth "
+    assert re.match(rf"pushed 5 graphs, {total} triples to {virtuoso}/sparql-graph-crud-auth "
                     r"in \d+\.\d s$", first_push.stdout.strip())
 
 
