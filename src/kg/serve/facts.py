@@ -25,10 +25,6 @@ DATE, START, END = KGO.date, URIRef(SCHEMA + "startDate"), URIRef(SCHEMA + "endD
 ARRIVAL, DEPARTURE, SIGNED = KGO.arrivalDate, KGO.departureDate, KGO.signingDate
 AS_OF, PERIOD = KGO.asOf, KGO.refPeriod
 DATE_KEYS = (DATE, START, END, ARRIVAL, DEPARTURE, SIGNED, AS_OF, PERIOD)
-# The state an agent belongs to (as the timeline query says: a government, an organisation,
-# a post, a place, a national, the holder of a post of the state, a council of its relation).
-STATE_PATH = ("kgo:nationality|kgo:state|kgo:governmentOf|kgo:basedIn|kgo:country"
-              "|^org:member/kgo:post/kgo:state|^kgo:institutionalisedThrough/kgo:party")
 FACT_LIMIT = 2000  # most facts one page reads
 # Codes every event carries (CAMEO, PLOVER) and its dates (shown as `when`): left out of the
 # short account of a fact.

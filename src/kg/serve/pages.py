@@ -19,7 +19,6 @@ from kg.serve.facts import (
     NOT_SUMMARISED,
     ORG_MEMBER,
     SCHEMA,
-    STATE_PATH,
     STRENGTH,
     Fact,
     event_kinds,
@@ -71,13 +70,11 @@ class Site:
 
     @functools.cached_property
     def owners(self) -> dict[Node, set[Node]]:
-        """Each state, with everything that stands for it or belongs to it (see STATE_PATH)."""
+        """Each state, with everything that stands for it or belongs to it (kgo:ofState,
+        derived at build time: ontology/derived/of-state.rq), itself included."""
         found: dict[Node, set[Node]] = defaultdict(set)
-        for row in self.graph.rows(f"""SELECT DISTINCT ?x ?state WHERE {{
-                ?state a kgo:State . ?x {STATE_PATH} ?state }}"""):
+        for row in self.graph.rows("SELECT ?x ?state WHERE { ?x kgo:ofState ?state }"):
             found[row["state"]].add(row["x"])
-        for row in self.graph.rows("SELECT ?state WHERE { ?state a kgo:State }"):
-            found[row["state"]].add(row["state"])
         return dict(found)
 
     def agents(self, state: URIRef) -> set[Node]:
