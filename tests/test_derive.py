@@ -103,10 +103,16 @@ def test_an_incremental_build_derives_what_a_cold_build_does(tmp_path):
         tmp_path / "cold" / "graph.ttl").read_bytes()
 
 
-def test_a_broken_label_lexicon_is_one_line(tmp_path):
+@pytest.mark.parametrize("broken", [
+    "languages: [en]\nclasses: 3\n",
+    # a placeholder with an unknown prefix
+    "languages: [en]\nand: {en: ' and '}\ndates: []\nclasses: {kgo:Visit: {en: Visit}}\n"
+    "templates: {kgo:Visit: {en: [' of {nope:visitor}']}}\n",
+])
+def test_a_broken_label_lexicon_is_one_line(tmp_path, broken):
     ontology = tmp_path / "ontology"
     shutil.copytree(ROOT / "ontology", ontology)
-    (ontology / DERIVED_DIR / LEXICON).write_text("languages: [en]\nclasses: 3\n", "utf-8")
+    (ontology / DERIVED_DIR / LEXICON).write_text(broken, "utf-8")
     result = kg("build", "--seeds", str(CORPUS), "--ontology", str(ontology), "--shapes",
                 str(ROOT / "shapes"), "--build", str(tmp_path / "build"))
     refused(result, f"{LEXICON}", "malformed label lexicon")

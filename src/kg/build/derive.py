@@ -2,7 +2,8 @@
 the CONSTRUCT rules' relations (the states a fact involves, how many sources report an
 occurrence) and the labels of facts and occurrences, made from their class, main participants
 and date in each language of the label lexicon (labels.yaml). It is computed from the prepared
-store, which holds every graph but this one."""
+store, which still holds the last build's derived graph (see add_graph): no rule reads what the
+rules derive."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from rdflib.namespace import RDFS
 
 from kg.errors import InputError, Location
 from kg.files import digest
-from kg.rdf.namespaces import PREFIX_IRIS
+from kg.rdf.namespaces import PREFIX_IRIS, expand
 from kg.rdf.ntriples import ESCAPES
 
 DERIVED_DIR = "derived"  # beside the ontology's Turtle files
@@ -41,10 +42,10 @@ class Lexicon:
     words: dict[str, dict[str, str]]
     templates: dict[str, dict[str, tuple[str, ...]]]
 
-    @property
+    @functools.cached_property
     def roles(self) -> list[str]:
         """Every property a label reads: the templates' and the dates'."""
-        found = {_iri(role) for parts in self.templates.values() for texts in parts.values()
+        found = {expand(role) for parts in self.templates.values() for texts in parts.values()
                  for text in texts for role in _PLACEHOLDER.findall(text)}
         return sorted(found | set(self.dates))
 
@@ -77,22 +78,15 @@ def _lexicon(raw: bytes, path: Path) -> Lexicon:
     where = Location(path.as_posix())
     try:
         data = yaml.safe_load(raw)
-        languages = tuple(data["languages"])
-        return Lexicon(languages, dict(data["and"]), tuple(_iri(d) for d in data["dates"]),
-                       {_iri(c): dict(w) for c, w in data["classes"].items()},
-                       {_iri(c): {lang: tuple(parts) for lang, parts in t.items()}
-                        for c, t in data["templates"].items()})
+        lexicon = Lexicon(tuple(data["languages"]), dict(data["and"]),
+                          tuple(expand(d) for d in data["dates"]),
+                          {expand(c): dict(w) for c, w in data["classes"].items()},
+                          {expand(c): {lang: tuple(parts) for lang, parts in t.items()}
+                           for c, t in data["templates"].items()})
+        _ = lexicon.roles  # every placeholder names a property of a known prefix
+        return lexicon
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"malformed label lexicon: {exc}", where) from None
-
-
-@functools.cache
-def _iri(name: str) -> str:
-    """A prefixed name of the project's prefixes as its IRI."""
-    prefix, _, local = name.partition(":")
-    if prefix not in PREFIX_IRIS:
-        raise ValueError(f"unknown prefix in '{name}'")
-    return PREFIX_IRIS[prefix] + local
 
 
 def derive(store: pyoxigraph.Store, rules: Rules) -> bytes:
@@ -123,8 +117,8 @@ class Part:
     @classmethod
     def of(cls, text: str) -> Part:
         pieces = _PLACEHOLDER.split(text)
-        roles = tuple(_iri(role) for role in pieces[1::2])
-        return cls(roles, tuple(piece if i % 2 == 0 else _iri(piece)
+        roles = tuple(expand(role) for role in pieces[1::2])
+        return cls(roles, tuple(piece if i % 2 == 0 else expand(piece)
                                 for i, piece in enumerate(pieces)))
 
 

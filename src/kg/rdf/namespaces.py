@@ -1,5 +1,6 @@
 """The project's namespaces and the minting of IRIs from validated ids."""
 
+import functools
 import re
 
 from rdflib import Namespace, URIRef
@@ -80,6 +81,16 @@ def bind_prefixes(graph) -> None:
 # Turtle); the other characters SPARQL allows escaped (PN_LOCAL_ESC) get a backslash.
 _PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 _ESCAPABLE = set("_~.-!$&'()*+,;=/?#@%")
+
+
+@functools.cache
+def expand(name: str) -> str:
+    """The IRI of a prefixed name of the project's prefixes (`kgo:visitor`); ValueError for
+    an unknown prefix."""
+    prefix, _, local = name.partition(":")
+    if prefix not in PREFIX_IRIS:
+        raise ValueError(f"unknown prefix in '{name}'")
+    return PREFIX_IRIS[prefix] + local
 
 
 def prefixed_name(iri: str) -> str | None:
