@@ -224,6 +224,7 @@ def kg_queries(kg: str, corpus: Corpus, params: dict[str, dict[str, str]], repea
             [kg, "query", name, *options, "--build", str(corpus.build), "--format", "csv",
              "--timeout", "0", *corpus.source_args()], timeout)))
     results[PROCESS] = median(processes)
+    results[SLOWEST_PROCESS] = slowest(processes)
     results[START] = median([measured(run_child([kg, "--version"], timeout))
                              for _ in range(STARTS)])
     return results
@@ -280,6 +281,7 @@ def jena_queries(corpus: Corpus, args: argparse.Namespace, params: dict[str, dic
         processes.append(process)
         results.answers[step] = agreement("rows", results.kg_rows.get(name), rows)
     results.jena[PROCESS] = median(processes)
+    results.jena[SLOWEST_PROCESS] = slowest(processes)
     results.jena[START] = median([measured(run_child(jena_bench.start(args.jena_heap),
                                                      args.timeout)) for _ in range(STARTS)])
 
@@ -420,6 +422,7 @@ BUILD = "full build (s)"
 CHECK = "check (s)"
 BUILD_CHECK = "build + check (s)"
 PROCESS = "one query as a process (start, open, answer), median over the queries (s)"
+SLOWEST_PROCESS = "one query as a process, the slowest query (s)"
 START = "start a process that does nothing, median of 3 (s)"
 STARTS = 3
 WARMUPS = 20  # most warm-up runs of a query in Jena's JVM
@@ -466,6 +469,13 @@ def median(measures: list[Measure]) -> Measure:
         return Measure(note="n/a")
     return Measure(statistics.median(m.value for m in measures),  # type: ignore[misc]
                    max((m.rss_mb for m in measures if m.rss_mb is not None), default=None))
+
+
+def slowest(measures: list[Measure]) -> Measure:
+    """The largest of the measures (with its peak memory), n/a when one is missing."""
+    if not measures or any(m.value is None for m in measures):
+        return Measure(note="n/a")
+    return max(measures, key=lambda m: m.value)  # type: ignore[arg-type, return-value]
 
 
 def peak(measures) -> Measure:

@@ -200,6 +200,7 @@ def test_the_jena_columns_have_a_number_and_a_ratio_on_every_line(bench_run, jen
     results, text, _ = jena_table
     assert "| step | kg | Jena | Jena / kg | Jena's answer |" in text
     steps = [bench_run.BUILD, bench_run.CHECK, bench_run.BUILD_CHECK, bench_run.PROCESS,
+             bench_run.SLOWEST_PROCESS,
              bench_run.START, bench_run.ALL_QUERIES, bench_run.MEDIAN_QUERY, bench_run.PEAK,
              bench_run.BUILD_PEAK, *map(bench_run.query_step, JENA_QUERIES)]
     for step in steps:
