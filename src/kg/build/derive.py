@@ -20,7 +20,7 @@ from rdflib.namespace import RDFS
 
 from kg.errors import InputError, Location
 from kg.files import digest
-from kg.rdf.namespaces import PREFIX_IRIS, expand
+from kg.rdf.namespaces import DERIVED_GRAPH, PREFIX_IRIS, expand
 from kg.rdf.ntriples import ESCAPES
 
 DERIVED_DIR = "derived"  # beside the ontology's Turtle files
@@ -106,6 +106,22 @@ def _rows(store: pyoxigraph.Store, text: str) -> Iterator[tuple[str, ...]]:
         yield tuple(term.value for term in solution)
 
 
+def _names(store: pyoxigraph.Store) -> dict[str, dict[str, str]]:
+    """Each node's rdfs:label by language ("" untagged), from every graph but the derived one
+    (read graph by graph: the last build's million labels are never scanned, nor taken as a
+    name)."""
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    label = pyoxigraph.NamedNode(_LABEL)
+    graphs = sorted((g for g in store.named_graphs() if g.value != str(DERIVED_GRAPH)),
+                    key=lambda g: g.value)
+    for graph in [pyoxigraph.DefaultGraph(), *graphs]:
+        for quad in store.quads_for_pattern(None, label, None, graph):
+            text = quad.object
+            if isinstance(text, pyoxigraph.Literal):
+                names[quad.subject.value].setdefault(text.language or "", text.value)
+    return names
+
+
 @dataclass(frozen=True)
 class Part:
     """A template's part: the properties it names, and its text cut at their places (text,
@@ -127,10 +143,7 @@ class Labeller:
 
     def __init__(self, store: pyoxigraph.Store, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.names: dict[str, dict[str, str]] = defaultdict(dict)
-        for node, label, language in _rows(store, "SELECT ?n ?l (LANG(?l) AS ?t) "
-                                                  "WHERE { ?n rdfs:label ?l }"):
-            self.names[node].setdefault(language, label)
+        self.names = _names(store)
         self.parents: dict[str, list[str]] = defaultdict(list)
         for child, parent in _rows(store, "SELECT ?c ?p WHERE { ?c rdfs:subClassOf ?p }"):
             self.parents[child].append(parent)
