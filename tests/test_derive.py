@@ -16,10 +16,10 @@ from rdflib.namespace import RDFS
 
 from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
-from kg.build.derive import ANY, DERIVED_DIR, LEXICON, derive, load_rules
+from kg.build.derive import ANY, DERIVED_DIR, LEXICON, Before, derive, load_rules
 from kg.facts.states import LANGUAGES
 from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR
-from kg.store import read_graphs
+from kg.store import open_store, read_graphs
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
 
@@ -103,6 +103,69 @@ def test_an_incremental_build_derives_what_a_cold_build_does(tmp_path):
         tmp_path / "cold" / "graph.ttl").read_bytes()
 
 
+# A source added later: it reports the visit another source reports (the same event key), a
+# day later, and a visit of its own.
+LATER_SOURCE = """\
+source: {id: later-report, file: later-report.txt, title: A later report, language: en,
+         date: "2025-07-20"}
+facts:
+  - {id: later-fidan-visit, type: Visit, para: 1, modality: reported,
+     event: fidan-visit-pak-2025-07, visitor: hakan-fidan, host: PAK, arrival: "2025-07-09"}
+  - {id: later-own-visit, type: Visit, para: 2, modality: planned, visitor: hakan-fidan,
+     host: PAK, arrival: "2025-09-01"}
+"""
+
+
+def test_a_build_after_a_new_source_derives_what_a_cold_build_does(tmp_path):
+    """Only the new source's facts and the occurrence it shares are labelled again; the
+    result is the cold build's, byte for byte."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    inputs = ["--seeds", str(seeds), *SCHEMA]
+    assert kg("build", *inputs, "--build", str(tmp_path / "warm")).exit_code == 0
+    (seeds / "sources" / "later-report.yaml").write_text(LATER_SOURCE, encoding="utf-8")
+    for name in ("warm", "cold"):
+        result = kg("build", *inputs, "--build", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+    warm, cold = (read_graphs(tmp_path / name)[str(DERIVED_GRAPH)] for name in ("warm", "cold"))
+    assert warm == cold
+    occurrence = KGR["event/fidan-visit-pak-2025-07"]
+    labels = Graph().parse(data=warm, format="nt")
+    assert Literal("Visit of Hakan Fidan to Pakistan, 2025-07-08 / 2025-07-09",
+                   lang="en") in set(labels.objects(occurrence, RDFS.label))
+    assert Literal("Visit of Hakan Fidan to Pakistan, 2025-09-01", lang="en") in set(
+        labels.objects(KGR["fact/later-own-visit"], RDFS.label))
+
+
+def test_labels_of_unchanged_facts_are_kept_not_made_again(tmp_path):
+    """With the last build at hand and one source graph changed, the kept labels of the other
+    facts are taken as they are (a label that only the kept lines hold survives), those of
+    the changed graph's facts made again."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    folder = tmp_path / "build"
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(folder)).exit_code == 0
+    rules = load_rules(ROOT / "ontology")
+    old = open_store(folder)
+    graphs = read_graphs(folder)
+    kept = b"".join(line for line in graphs[str(DERIVED_GRAPH)].splitlines(True)
+                     if str(RDFS.label).encode() in line)
+    marker = f'<{KGR["fact/s004-fidan-visit"]}> <{RDFS.label}> "kept"@en .\n'.encode()
+    new = pyoxigraph.Store()
+    later = KGR["source/later-report"]
+    for iri, lines in graphs.items():
+        if iri != str(DERIVED_GRAPH):
+            new.load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES,
+                     to_graph=pyoxigraph.NamedNode(iri))
+    new.load(f'<{KGR["fact/x"]}> a <{KGO.Visit}> ; <{KGO.modality}> <{KGO.Reported}> ; '
+             f'<{KGO.visitor}> <{KGR["hakan-fidan"]}> .',
+             format=pyoxigraph.RdfFormat.TURTLE, to_graph=pyoxigraph.NamedNode(later))
+    before = Before(old, kept + marker, frozenset({str(later)}))
+    lines = derive(new, rules, before).labels
+    assert marker in lines
+    assert f'<{KGR["fact/x"]}> <{RDFS.label}> "Visit of Hakan Fidan"@en .'.encode() in lines
+
+
 @pytest.mark.parametrize("broken", [
     "languages: [en]\nclasses: 3\n",
     # a placeholder with an unknown prefix
@@ -128,7 +191,7 @@ def test_labels_escape_what_n_triples_escapes():
             kgo:participant <{KGR["ali"]}> , <{KGR["PAK"]}> .
         <{KGR["ali"]}> rdfs:label {json.dumps(name)}@en .
         <{KGR["PAK"]}> rdfs:label "Pakistan"@en .""", format=pyoxigraph.RdfFormat.TURTLE)
-    lines = derive(store, load_rules(ROOT / "ontology"))
+    lines = derive(store, load_rules(ROOT / "ontology")).lines
     graph = Graph().parse(data=lines, format="nt")
     assert Literal(f"Meeting of {name} and Pakistan", lang="en") in set(
         graph.objects(KGR["fact/m"], RDFS.label))

@@ -93,8 +93,18 @@ def read_graphs(build_dir: Path) -> dict[str, bytes]:
     return {name: graph_lines(store, name) for name in graph_names(store)}
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A store prepared beside the current one (its folder), and the graphs whose triples
+    differ from the current store's (changed, added or gone), or None when it was loaded
+    whole."""
+
+    path: Path
+    changed: frozenset[str] | None
+
+
 def prepare(build_dir: Path, graphs: Mapping[str, bytes],
-            diffed: Collection[str] = (), later: Collection[str] = ()) -> Path:
+            diffed: Collection[str] = (), later: Collection[str] = ()) -> Prepared:
     """A new store beside the current one holding exactly `graphs` (IRI -> N-Triples lines),
     not yet in place (see swap_in). The graphs named in `diffed` (large ones that change a
     little at each build: the registry) are kept as lines beside the database, so that the
@@ -105,7 +115,8 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes the folder private (0700)
     manifest = {iri: digest(lines) for iri, lines in graphs.items()}
     try:
-        if not _updated_copy(build_dir, staging, graphs, manifest, later):
+        changed = _updated_copy(build_dir, staging, graphs, manifest, later)
+        if changed is None:
             _bulk_load(staging / _DATABASE, graphs)
         for iri in diffed:
             (staging / f"{manifest[iri]}.nt").write_bytes(graphs[iri])
@@ -114,7 +125,20 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return staging
+    return Prepared(staging, changed)
+
+
+def keep(staging: Path, name: str, lines: bytes) -> None:
+    """Keep lines a later build reads back (kept_lines) beside a prepared store's database."""
+    (staging / name).write_bytes(lines)
+
+
+def kept_lines(build_dir: Path, name: str) -> bytes | None:
+    """What the current store's build kept under that name, or None."""
+    try:
+        return (store_path(build_dir) / name).read_bytes()
+    except OSError:
+        return None
 
 
 def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> None:
@@ -189,31 +213,32 @@ class _Chunks(io.RawIOBase):
 
 
 def _updated_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
-                  manifest: Mapping[str, str], later: Collection[str]) -> bool:
-    """_update_copy, or False when the current store cannot be read (a damaged store is
+                  manifest: Mapping[str, str], later: Collection[str]) -> frozenset[str] | None:
+    """_update_copy, or None when the current store cannot be read (a damaged store is
     not copied: the new one is loaded whole)."""
     try:
         return _update_copy(build_dir, staging, graphs, manifest, later)
     except (OSError, RuntimeError, ValueError, SyntaxError):
         shutil.rmtree(staging / _DATABASE, ignore_errors=True)
-        return False
+        return None
 
 
 def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
-                 manifest: Mapping[str, str], later: Collection[str]) -> bool:
-    """Copy the current store and replace the graphs that changed; False when there is no
-    usable store or when most graphs changed (a bulk load is then faster)."""
+                 manifest: Mapping[str, str], later: Collection[str]) -> frozenset[str] | None:
+    """Copy the current store and replace the graphs that changed (returned, with those
+    gone); None when there is no usable store or when most graphs changed (a bulk load is
+    then faster)."""
     current = store_path(build_dir)
     try:
         before = json.loads((current / _MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
+        return None
     if not isinstance(before, dict):
-        return False
+        return None
     changed = [iri for iri, key in manifest.items() if before.get(iri) != key]
     gone = [iri for iri in before if iri not in manifest and iri not in later]
     if 2 * (len(changed) + len(gone)) > len(manifest):
-        return False
+        return None
     pyoxigraph.Store.read_only(str(current / _DATABASE)).backup(str(staging / _DATABASE))
     store = pyoxigraph.Store(str(staging / _DATABASE))
     replaced = [iri for iri in changed if not _diff(store, current, iri, before.get(iri),
@@ -224,7 +249,7 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
                format=pyoxigraph.RdfFormat.N_QUADS)
     store.flush()
     del store
-    return True
+    return frozenset(changed + gone)
 
 
 def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,

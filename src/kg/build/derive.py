@@ -8,9 +8,11 @@ rules derive."""
 from __future__ import annotations
 
 import functools
+import heapq
 import re
+import typing
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +22,23 @@ from rdflib.namespace import RDFS
 
 from kg.errors import InputError, Location
 from kg.files import digest
-from kg.rdf.namespaces import DERIVED_GRAPH, PREFIX_IRIS, expand
+from kg.rdf.namespaces import (
+    DERIVED_GRAPH,
+    ONTOLOGY_GRAPH,
+    PREFIX_IRIS,
+    REGISTRY_GRAPH,
+    expand,
+)
 from kg.rdf.ntriples import ESCAPES
+from kg.store import code_digest
 
 DERIVED_DIR = "derived"  # beside the ontology's Turtle files
 LEXICON = "labels.yaml"
 ANY = "*"  # a template's parts for every language it does not list
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _LABEL = str(RDFS.label)
+_MODALITY = pyoxigraph.NamedNode(expand("kgo:modality"))
+_OCCURRENCE = pyoxigraph.NamedNode(expand("kgo:occurrence"))
 _ESCAPED = re.compile(r'[\\"\n\r]')  # what N-Triples escapes (see ntriples.ESCAPES)
 
 
@@ -89,21 +100,104 @@ def _lexicon(raw: bytes, path: Path) -> Lexicon:
         raise InputError(f"malformed label lexicon: {exc}", where) from None
 
 
-def derive(store: pyoxigraph.Store, rules: Rules) -> bytes:
-    """The derived graph's triples as sorted N-Triples lines."""
-    lines = [f"{t.subject} {t.predicate} {t.object} .\n"
-             for _, text in rules.constructs
-             for t in store.query(text, use_default_graph_as_union=True)]
-    lines.extend(Labeller(store, rules.lexicon).lines())
+@dataclass(frozen=True)
+class Before:
+    """The last build, for a derivation that redoes only what changed: its store (read-only),
+    the label lines it derived, and the graphs that changed since (see store.prepare)."""
+
+    store: pyoxigraph.Store
+    labels: bytes
+    changed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """The derived graph as sorted N-Triples lines, and its labels' lines among them (kept for
+    the next build: see Before)."""
+
+    lines: bytes
+    labels: bytes
+
+
+def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) -> Derived:
+    """The derived graph of the store: the CONSTRUCT rules run on the whole graph, and the
+    labels, made again only for the facts and occurrences that changed since `before`."""
+    found = sorted({f"{t.subject} {t.predicate} {t.object} .\n".encode()
+                    for _, text in rules.constructs
+                    for t in store.query(text, use_default_graph_as_union=True)})
+    labels = _labels(store, rules.lexicon, before)
+    # (two sorted lists, merged: the rules never make an rdfs:label)
+    return Derived(b"".join(heapq.merge(found, labels.splitlines(True))), labels)
+
+
+def labels_name(rules: Rules) -> str:
+    """The name the labels are kept under beside the store: another lexicon or another code
+    of kg never reads back what this one derived."""
+    return f"labels-{digest(rules.key, code_digest())[:16]}.nt"
+
+
+def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) -> bytes:
+    """The label lines: all made anew, or (when only source graphs changed and none names a
+    node) the last build's with those of the changed graphs' facts and of their occurrences
+    made again."""
+    if before is None or not _only_sources(store, before):
+        return _sorted(Labeller(store, lexicon).lines())
+    old_facts, old_occurrences = _facts_in(before.store, before.changed)
+    new_facts, new_occurrences = _facts_in(store, before.changed)
+    occurrences = old_occurrences | new_occurrences
+    facts = new_facts | {row[0] for row in _rows(store, "SELECT ?f WHERE { "
+                                                 f"{_values('o', occurrences)} "
+                                                 "?f kgo:occurrence ?o }")}
+    redone = {f"<{node}>".encode() for node in old_facts | facts | occurrences}
+    kept = (line for line in before.labels.splitlines(True)
+            if line[:line.index(b" ")] not in redone)
+    made = "".join(Labeller(store, lexicon, facts).lines()).encode("utf-8")
+    return b"".join(sorted({*kept, *made.splitlines(True)}))
+
+
+def _only_sources(store: pyoxigraph.Store, before: Before) -> bool:
+    """Whether the graphs that changed are sources' graphs none of which (then or now) gives
+    a node a name (rdfs:label): the labels of the other facts cannot have changed."""
+    if before.changed & {str(REGISTRY_GRAPH), str(ONTOLOGY_GRAPH)}:
+        return False
+    label = pyoxigraph.NamedNode(_LABEL)
+    return not any(next(s.quads_for_pattern(None, label, None, pyoxigraph.NamedNode(g)), None)
+                   for s in (store, before.store) for g in before.changed)
+
+
+def _facts_in(store: pyoxigraph.Store, graphs: frozenset[str]) -> tuple[set[str], set[str]]:
+    """The facts of these graphs, and the occurrences they share."""
+    facts: set[str] = set()
+    occurrences: set[str] = set()
+    for graph in map(pyoxigraph.NamedNode, graphs):
+        facts.update(q.subject.value for q in store.quads_for_pattern(None, _MODALITY, None,
+                                                                      graph))
+        occurrences.update(q.object.value for q in store.quads_for_pattern(None, _OCCURRENCE,
+                                                                           None, graph))
+    return facts, occurrences
+
+
+def _values(variable: str, iris: Collection[str]) -> str:
+    """A VALUES clause binding the variable to each IRI."""
+    return f"VALUES ?{variable} {{ {' '.join(f'<{iri}>' for iri in sorted(iris))} }}"
+
+
+def _sorted(lines: Iterator[str]) -> bytes:
     return b"".join(sorted(set("".join(lines).encode("utf-8").splitlines(True))))
 
 
-def _rows(store: pyoxigraph.Store, text: str) -> Iterator[tuple[str, ...]]:
-    """The rows of a SELECT on the store's union graph, each term as its value (a language
-    tag after a literal's value, as a second item, when the query asks with LANG)."""
+def _prefixed_query(store: pyoxigraph.Store, text: str) -> typing.Any:
+    """A query on the store's union graph, with the project's prefixes declared."""
     prefixes = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIX_IRIS.items())
-    for solution in store.query(prefixes + text, use_default_graph_as_union=True):
-        yield tuple(term.value for term in solution)
+    return store.query(prefixes + text, use_default_graph_as_union=True)
+
+
+def _rows(store: pyoxigraph.Store, text: str) -> Iterator[tuple[str, ...]]:
+    """The rows of a SELECT on the store's union graph, each term as its value ("" when
+    unbound; a language tag after a literal's value, as a second item, when the query asks
+    with LANG)."""
+    for solution in _prefixed_query(store, text):
+        yield tuple("" if term is None else term.value for term in solution)
 
 
 def _names(store: pyoxigraph.Store) -> dict[str, dict[str, str]]:
@@ -141,22 +235,28 @@ class Part:
 class Labeller:
     """The labels of the facts and occurrences of a store, by the lexicon."""
 
-    def __init__(self, store: pyoxigraph.Store, lexicon: Lexicon) -> None:
+    def __init__(self, store: pyoxigraph.Store, lexicon: Lexicon,
+                 facts: Collection[str] | None = None) -> None:
+        """Labels of every fact of the store, or only of these facts (and their occurrences:
+        then every fact of those must be among them)."""
         self.lexicon = lexicon
+        only = "" if facts is None else _values("f", facts)
         self.names = _names(store)
         self.parents: dict[str, list[str]] = defaultdict(list)
         for child, parent in _rows(store, "SELECT ?c ?p WHERE { ?c rdfs:subClassOf ?p }"):
             self.parents[child].append(parent)
         self.classes: dict[str, list[str]] = defaultdict(list)
-        for fact, kind in _rows(store, "SELECT ?f ?c WHERE { ?f kgo:modality ?m ; a ?c }"):
+        for fact, kind in _rows(store, f"SELECT ?f ?c WHERE {{ {only} ?f kgo:modality ?m ; "
+                                               "a ?c }"):
             self.classes[fact].append(kind)
         roles = " ".join(f"<{role}>" for role in lexicon.roles)
         self.values: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for fact, role, value in _rows(store, f"SELECT ?f ?r ?v WHERE {{ VALUES ?r {{ {roles} }} "
-                                               "?f ?r ?v }"):
+        for fact, role, value in _rows(store, f"SELECT ?f ?r ?v WHERE {{ {only} "
+                                               f"VALUES ?r {{ {roles} }} ?f ?r ?v }}"):
             self.values[fact][role].append(value)
         self.occurrences: dict[str, list[str]] = defaultdict(list)
-        for fact, occurrence in _rows(store, "SELECT ?f ?o WHERE { ?f kgo:occurrence ?o }"):
+        for fact, occurrence in _rows(store, f"SELECT ?f ?o WHERE {{ {only} "
+                                                   "?f kgo:occurrence ?o }"):
             self.occurrences[occurrence].append(fact)
         self.templates = {kind: {language: tuple(map(Part.of, parts))
                                  for language, parts in template.items()}

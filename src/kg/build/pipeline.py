@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from kg.build.cache import Cache
 from kg.build.convert import Converter
-from kg.build.derive import derive, load_rules
+from kg.build.derive import Before, Rules, derive, labels_name, load_rules
 from kg.errors import InputError, Location
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
 from kg.facts.states import STATES_FILE, states_text
@@ -51,11 +51,15 @@ from kg.store import (
     REPORT_FILE,
     STORE_DIR,
     Inputs,
+    Prepared,
     add_graph,
     build_lock,
     code_digest,
     discard,
     drop_manifest,
+    keep,
+    kept_lines,
+    open_store,
     open_store_at,
     prepare,
     stale_reason,
@@ -371,26 +375,39 @@ def _build(inputs: Inputs, progress: Progress) -> Built:
     check_files(indexes)
     converted = typing.cast(list[Converted], conversion.results)
     graph = Assembled.of(converted, vocabulary)
-    staging = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
-                      later={str(DERIVED_GRAPH)})
+    prepared = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
+                       later={str(DERIVED_GRAPH)})
+    staging = prepared.path
     try:
-        derived = derive(open_store_at(staging), rules)
-        add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived)
+        derived = derive(open_store_at(staging), rules, _before(inputs, rules, prepared))
+        add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived.lines)
+        keep(staging, labels_name(rules), derived.labels)
         where = _locator(staging, vocabulary)
         checking = check_graph(converted, sources, vocabulary, inputs.shapes, shapes, cache,
                                where, progress)
-        files = {GRAPH_FILE: graph.turtle(derived), ONTOLOGY_FILE: vocabulary.rdfxml}
+        files = {GRAPH_FILE: graph.turtle(derived.lines), ONTOLOGY_FILE: vocabulary.rdfxml}
         written = write(inputs, staging, files, checking.validation)
     except BaseException:
         discard(staging)
         raise
     counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
-    size = derived.count(b"\n")
+    size = derived.lines.count(b"\n")
     outcome = Built(counts, graph.triples + size, graph.data + size,  # type: ignore[arg-type]
                       len(indexes), conversion.converted, checking, written, key)
     cache.put("builds", key, _record(outcome))
     cache.commit()
     return outcome
+
+
+def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
+    """The last build, when the new store is a copy of its store with some graphs changed and
+    it kept the labels this build would derive from its graphs."""
+    if prepared.changed is None:
+        return None
+    labels = kept_lines(inputs.output, labels_name(rules))
+    if labels is None:
+        return None
+    return Before(open_store(inputs.output), labels, prepared.changed)
 
 
 def _record(outcome: Built) -> tuple:
