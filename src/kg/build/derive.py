@@ -151,8 +151,7 @@ def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) ->
     redone = {f"<{node}>".encode() for node in old_facts | facts | occurrences}
     kept = (line for line in before.labels.splitlines(True)
             if line[:line.index(b" ")] not in redone)
-    made = "".join(Labeller(store, lexicon, facts).lines()).encode("utf-8")
-    return b"".join(sorted({*kept, *made.splitlines(True)}))
+    return b"".join(sorted({*kept, *_encoded(Labeller(store, lexicon, facts).lines())}))
 
 
 def _only_sources(store: pyoxigraph.Store, before: Before) -> bool:
@@ -183,7 +182,13 @@ def _values(variable: str, iris: Collection[str]) -> str:
 
 
 def _sorted(lines: Iterator[str]) -> bytes:
-    return b"".join(sorted(set("".join(lines).encode("utf-8").splitlines(True))))
+    return b"".join(sorted(set(_encoded(lines))))
+
+
+def _encoded(lines: Iterator[str]) -> Iterator[bytes]:
+    """Each line as UTF-8, one at a time (never a whole text of ten million labels: in Python
+    a text holding one Arabic letter takes two or four bytes per character)."""
+    return (line.encode("utf-8") for line in lines)
 
 
 def _prefixed_query(store: pyoxigraph.Store, text: str) -> typing.Any:
