@@ -38,7 +38,7 @@ from rdflib.term import Node
 from kg.build.cache import Cache
 from kg.build.pipeline import Progress, build, load_vocabulary, silent
 from kg.check import reason
-from kg.check.reason import ReasoningError, ReasoningResult, check_consistency
+from kg.check.reason import ReasoningError, ReasoningResult, check_triples
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.facts.loading import display_path
 from kg.files import digest
@@ -176,6 +176,7 @@ class RuleStore:
 
     def __exit__(self, *exc: object) -> None:
         self.copy = None
+        self.__dict__.pop("graph", None)  # the graph in memory, freed before HermiT runs
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -407,7 +408,7 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
         ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
         with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
             extra = _run_rules(rules, store, where, timings)
-        reasoning, found = _reason(inputs.output, outcome.key, where, timings) if (
+        reasoning, found = _reason(inputs.output, outcome.key, ontology, where, timings) if (
             checks.reasoning) else ("HermiT: skipped (--no-reasoning)", [])
     return CheckReport(outcome.validation,
                        sort_findings([*outcome.validation.findings, *extra, *found]),
@@ -445,7 +446,7 @@ def _kind(rule: Rule) -> str:
     return "ontology" if rule.name.startswith("ontology-") else "rules"
 
 
-def _reason(build_dir: Path, key: str, where: Where,
+def _reason(build_dir: Path, key: str, ontology: bytes, where: Where,
             timings: dict[str, float]) -> tuple[str, list[Finding]]:
     """HermiT's verdict in a few words, and its findings; the verdict on a graph is kept in
     the build's cache, so a check of an unchanged build does not run HermiT again."""
@@ -454,7 +455,7 @@ def _reason(build_dir: Path, key: str, where: Where,
     with _timed(timings, "hermit"):
         result = cache.get("reasoning", cache_key) if reason.java_executable() else None
         if result is None:
-            result = _hermit(build_dir / GRAPH_FILE)
+            result = _hermit(build_dir / GRAPH_FILE, ontology)
             if not isinstance(result, str) and not result.java_missing:
                 cache.put("reasoning", cache_key, result)
                 cache.commit(prune=False)
@@ -462,13 +463,14 @@ def _reason(build_dir: Path, key: str, where: Where,
     return status, reasoning_findings(result, where)
 
 
-def _hermit(path: Path) -> ReasoningResult | str:
-    """HermiT over the built graph (its Turtle read by Oxigraph into N-Triples)."""
+def _hermit(path: Path, ontology: bytes) -> ReasoningResult | str:
+    """HermiT over the built graph (its Turtle read by Oxigraph, streamed), given only the
+    triples that can bear on consistency (see reason.matters)."""
     try:
-        lines = pyoxigraph.serialize(pyoxigraph.parse(path=str(path),
-                                                      format=pyoxigraph.RdfFormat.TURTLE),
-                                     format=pyoxigraph.RdfFormat.N_TRIPLES)
-        return check_consistency(lines)
+        terms = reason.logical_terms(pyoxigraph.parse(ontology,
+                                                      format=pyoxigraph.RdfFormat.N_TRIPLES))
+        return check_triples(lambda: pyoxigraph.parse(path=str(path),
+                                                      format=pyoxigraph.RdfFormat.TURTLE), terms)
     except ReasoningError as exc:
         return str(exc)
     except Exception as exc:  # owlready2 or Java failing otherwise: report, do not crash
