@@ -277,8 +277,10 @@ def term_locations(folder: Path) -> dict[URIRef, Location]:
 def where_function(graph: Graph, terms: dict[URIRef, Location],
                    lookup: Lookup | None = None) -> Where:
     """Locate a node: an ontology term in its Turtle file, anything else in its fact file
-    (read from `lookup`, by default the graph)."""
+    (read from `lookup`, by default the graph); each node is looked up once (a figure may be
+    the focus of many findings)."""
 
+    @functools.cache
     def where(node: Node) -> Location:
         if isinstance(node, URIRef) and node in terms:
             return terms[node]
