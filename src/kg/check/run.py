@@ -24,6 +24,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,8 +395,8 @@ class CheckReport:
 
 
 def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent) -> CheckReport:
-    """Build (incrementally, into inputs.output), then run the rules over the build's store and
-    HermiT over its graph; the SHACL findings are the build's."""
+    """Build (incrementally, into inputs.output), then run the rules over the build's store and,
+    at the same time, HermiT over its graph; the SHACL findings are the build's."""
     timings: dict[str, float] = {}
     with _timed(timings, "total"):
         with _timed(timings, "parse"):
@@ -408,10 +409,13 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
         reader = StoreReader(open_store(inputs.output))
         where = where_function(_names(), term_locations(inputs.ontology), reader)
         ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
-        with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
-            extra = _run_rules(rules, store, where, timings)
-        reasoning, found = _reason(inputs.output, outcome.key, ontology, where, timings) if (
-            checks.reasoning) else ("HermiT: skipped (--no-reasoning)", [])
+        with ThreadPoolExecutor(max_workers=1) as beside:  # HermiT's Java beside the rules
+            hermit = beside.submit(_reason, inputs.output, outcome.key, ontology, where,
+                                   timings) if checks.reasoning else None
+            with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
+                extra = _run_rules(rules, store, where, timings)
+            reasoning, found = hermit.result() if hermit else (
+                "HermiT: skipped (--no-reasoning)", [])
     return CheckReport(outcome.validation,
                        sort_findings([*outcome.validation.findings, *extra, *found]),
                        sort_findings([*extra, *found]), reasoning, timings)
