@@ -209,8 +209,12 @@ def java_heap(path: Path) -> int:
     """HermiT's heap in MB: owlready2's setting, or more for a large input (about 10 bytes of
     heap a byte of N-Triples), but at most half the machine's memory."""
     needed = 10 * path.stat().st_size // 2**20
-    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
-    return max(int(owlready2.reasoning.JAVA_MEMORY), min(needed, machine // 2))
+    return max(int(owlready2.reasoning.JAVA_MEMORY), min(needed, machine_memory() // 2**21))
+
+
+def machine_memory() -> int:
+    """The machine's memory, in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def _hermit(java: str, path: Path) -> tuple[bytes, str]:

@@ -39,7 +39,7 @@ from rdflib.term import Node
 from kg.build.cache import Cache
 from kg.build.pipeline import Progress, build, load_vocabulary, silent
 from kg.check import reason
-from kg.check.reason import ReasoningError, ReasoningResult, check_triples
+from kg.check.reason import ReasoningError, ReasoningResult, check_triples, machine_memory
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.facts.loading import display_path
 from kg.files import digest
@@ -157,11 +157,12 @@ def header(text: str) -> str:
 class RuleStore:
     """The dataset rules run over, in Oxigraph. A rule that names none of the kgg: graphs
     runs on the built graph (graph.ttl: the data and the ontology) loaded into memory, where
-    Oxigraph answers several times faster than from its on-disk store (a million triples:
-    about 3 s to load, 0.6 GB). A rule that names them runs on a copy of the build's store (a
-    RocksDB checkpoint beside it: hard links, nothing copied) with kgg:ontology, kgg:shapes
-    and kgg:queries added, the default graph listed graph by graph, and `GRAPH kgg:data
-    { ... }` read over the build's graphs (see rows)."""
+    Oxigraph answers about three times faster than from its on-disk store (a million
+    triples: about 3 s to load, 0.5 GB); a graph too large for that (see fits_in_memory) is
+    read from the build's store, the union of its graphs. A rule that names them runs on a
+    copy of the build's store (a RocksDB checkpoint beside it: hard links, nothing copied)
+    with kgg:ontology, kgg:shapes and kgg:queries added, the default graph listed graph by
+    graph, and `GRAPH kgg:data { ... }` read over the build's graphs (see rows)."""
 
     def __init__(self, build_dir: Path, ontology: bytes, shapes: Graph, queries: Graph) -> None:
         self.build_dir = build_dir
@@ -182,18 +183,22 @@ class RuleStore:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     @functools.cached_property
-    def graph(self) -> pyoxigraph.Store:
-        """The built graph, in memory (loaded when a rule first needs it)."""
+    def graph(self) -> tuple[pyoxigraph.Store, dict[str, bool]]:
+        """The built graph, in memory when it fits (loaded when a rule first needs it), else
+        the build's store; and how to query it."""
+        path = self.build_dir / GRAPH_FILE
+        if not fits_in_memory(path):
+            return open_store(self.build_dir), {"use_default_graph_as_union": True}
         store = pyoxigraph.Store()
-        store.bulk_load(path=str(self.build_dir / GRAPH_FILE),
-                        format=pyoxigraph.RdfFormat.TURTLE)
-        return store
+        store.bulk_load(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)
+        return store, {}
 
     def rows(self, rule: Rule) -> list[dict[str, Node]]:
         """The rule's rows, each a mapping of its variables to rdflib terms."""
         try:
             if str(KGG) not in rule.text:
-                return select(self.graph, rule.text)
+                store, options = self.graph
+                return select(store, rule.text, **options)
             copy = self._copied()
             return select(copy, self._data_graph(copy, rule.text), default_graph=self.default)
         except (SyntaxError, RuntimeError, OSError, ValueError) as exc:
@@ -221,6 +226,16 @@ class RuleStore:
                         f'GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{KGR}")) }}')
             self.data_copied = True
         return rewritten or text
+
+
+# The share of the machine's memory the built graph may take in memory (Oxigraph's memory store
+# takes about ten bytes for each byte of graph.ttl).
+MEMORY_SHARE = 0.25
+
+
+def fits_in_memory(path: Path) -> bool:
+    """Whether the graph of a Turtle file fits in MEMORY_SHARE of the machine's memory."""
+    return 10 * path.stat().st_size <= MEMORY_SHARE * machine_memory()
 
 
 _PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>\s]*)>", re.IGNORECASE)
