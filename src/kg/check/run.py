@@ -7,9 +7,9 @@ query), optionally `?source1 ?source2 ?value1 ?value2` (what it compared). Each 
 over the whole dataset: the default graph is the graph `kg build` writes (data and ontology);
 the named graphs `kgg:data`, `kgg:ontology`, `kgg:shapes` and `kgg:queries` hold the parts on
 their own. The check builds first (kg build's incremental build, into `Inputs.output`), then
-runs the rules with Oxigraph over the built graph in memory (those that name kgg: graphs over a
-copy of the build's store, see RuleStore) and HermiT over the graph; the SHACL findings are
-the build's.
+runs the rules with Oxigraph over the built graph, in memory when it fits (those that name kgg:
+graphs over a copy of the build's store, see RuleStore) and, at the same time, HermiT over
+the triples of the graph that can bear on consistency; the SHACL findings are the build's.
 """
 
 from __future__ import annotations
