@@ -2,8 +2,10 @@
 
 owlready2's own sync_reasoner loads the graph into its quadstore, writes it out again and asks
 HermiT to classify the ontology and realise every individual (-c -O -D -I); a consistency check
-needs none of that. Here the N-Triples go to owlready2's HermiT (its jar, its Java, its memory
-setting) with -k alone: a million triples take about 23 s instead of 38 s.
+needs none of that. Here the N-Triples go to owlready2's HermiT (its jar, its Java; its memory
+setting, or more for a large graph) with -k alone: a million triples take about 23 s instead of
+38 s. HermiT is given only the triples that can bear on consistency (see matters, and
+docs/checks.md), streamed into a temporary file.
 
 HermiT only says *that* an ontology is inconsistent, so when it does, a structural scan of the
 same graph names the likely culprits: individuals whose classes are disjoint, functional
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import owlready2
+import pyoxigraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
@@ -30,6 +33,7 @@ from rdflib.term import Node
 
 from kg.rdf.namespaces import bind_prefixes
 from kg.rdf.ntriples import triple_lines
+from kg.rdf.oxigraph import from_oxigraph
 from kg.shacl.screen import superclasses
 
 # The datatypes of the OWL 2 datatype map (plus RDF 1.1's rdf:langString, which parsers read
@@ -75,30 +79,84 @@ def java_executable() -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Preparing the graph and loading it into owlready2
+# What HermiT is given: the triples that can matter for consistency, ready for HermiT
 # ---------------------------------------------------------------------------------------------
+
+# Annotations carry no meaning in OWL 2's Direct Semantics (HermiT ignores them, even a
+# malformed literal in one): OWL 2's own annotation properties, and those the ontology declares.
+_BUILTIN_ANNOTATIONS = frozenset(str(term) for term in (
+    RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy, OWL.versionInfo, OWL.deprecated,
+    OWL.priorVersion, OWL.backwardCompatibleWith, OWL.incompatibleWith))
+# Declarations say what kind of term a term is, and constrain nothing.
+_DECLARATIONS = frozenset(str(term) for term in (
+    OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
+    OWL.NamedIndividual, OWL.Ontology, RDFS.Class, RDF.Property, RDFS.Datatype))
+_BUILTIN = (str(RDF), str(RDFS), str(OWL))  # OWL's own vocabulary: always kept (but imports)
+_TYPE = str(RDF.type)
+_IMPORTS = str(OWL.imports)
+_OWL2_TEXTS = {str(datatype) for datatype in _OWL2_DATATYPES}
+_STRING = pyoxigraph.NamedNode(str(XSD.string))
+
+
+def logical_terms(ontology: Iterable[pyoxigraph.Triple]) -> frozenset[str]:
+    """The IRIs the ontology's axioms mention: those of its triples that neither annotate
+    (an annotation property) nor declare (`a owl:Class`...). A property or class outside
+    them is constrained by nothing (docs/checks.md, "What HermiT is given")."""
+    triples = list(ontology)
+    annotations = _BUILTIN_ANNOTATIONS | {
+        t.subject.value for t in triples if t.predicate.value == _TYPE
+        and t.object.value == str(OWL.AnnotationProperty)}
+    terms: set[str] = set()
+    for triple in triples:
+        if triple.predicate.value in annotations or (
+                triple.predicate.value == _TYPE and triple.object.value in _DECLARATIONS):
+            continue
+        terms.update(term.value for term in (triple.subject, triple.predicate, triple.object)
+                     if isinstance(term, pyoxigraph.NamedNode))
+    return frozenset(terms)
+
+
+def matters(triple: pyoxigraph.Triple, terms: frozenset[str]) -> bool:
+    """Whether a triple can bear on consistency: its property (or, for `a`, its class) is one
+    the ontology's axioms mention, or OWL's own vocabulary (owl:sameAs, owl:Nothing...) but
+    an annotation."""
+    predicate = triple.predicate.value
+    if predicate == _TYPE:
+        kind = triple.object
+        return isinstance(kind, pyoxigraph.NamedNode) and (
+            kind.value in terms or kind.value.startswith(_BUILTIN))
+    return predicate in terms or (predicate.startswith(_BUILTIN)
+                                  and predicate not in _BUILTIN_ANNOTATIONS)
+
+
+def ready(triple: pyoxigraph.Triple) -> pyoxigraph.Triple | None:
+    """A triple as HermiT gets it: no owl:imports (nothing may be fetched), and a literal
+    outside the OWL 2 datatype map (a date) as a plain string (no date property has a
+    datatype range, so nothing is lost)."""
+    if triple.predicate.value == _IMPORTS:
+        return None
+    value = triple.object
+    if isinstance(value, pyoxigraph.Literal) and value.datatype.value not in _OWL2_TEXTS:
+        return pyoxigraph.Triple(triple.subject, triple.predicate,
+                                 pyoxigraph.Literal(value.value, datatype=_STRING))
+    return triple
 
 
 def reasoning_lines(lines: bytes) -> bytes:
-    """N-Triples ready for HermiT: no owl:imports (nothing may be fetched), and literals
-    outside the OWL 2 datatype map (dates) as plain strings (no date property has a
-    datatype range, so nothing is lost)."""
-    ready = []
-    for line in lines.splitlines(True):
-        subject, rest = line.split(b" ", 1)
-        predicate, obj = rest.split(b" ", 1)
-        if predicate == _IMPORTS:
-            continue
-        text, marker, datatype = obj.rpartition(b'"^^<')
-        if marker and datatype[:-4].decode() not in _OWL2_TEXTS:
-            line = b"%s %s %s\"^^<%s> .\n" % (subject, predicate, text, _STRING_TEXT)
-        ready.append(line)
-    return b"".join(ready)
+    """N-Triples ready for HermiT (see ready), every triple kept."""
+    triples = pyoxigraph.parse(lines, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return pyoxigraph.serialize((t for t in map(ready, triples) if t is not None),
+                                format=pyoxigraph.RdfFormat.N_TRIPLES) or b""
 
 
-_IMPORTS = f"<{OWL.imports}>".encode()
-_OWL2_TEXTS = {str(datatype) for datatype in _OWL2_DATATYPES}
-_STRING_TEXT = str(XSD.string).encode()
+def write_input(triples: Iterable[pyoxigraph.Triple], terms: frozenset[str] | None,
+                path: Path) -> None:
+    """Write, streamed, what HermiT is given of the triples (those that matter, or every one
+    when `terms` is None, each made ready) to an N-Triples file."""
+    kept = (prepared for triple in triples if terms is None or matters(triple, terms)
+            if (prepared := ready(triple)) is not None)
+    with path.open("wb") as file:
+        pyoxigraph.serialize(kept, output=file, format=pyoxigraph.RdfFormat.N_TRIPLES)
 
 
 _HERMIT = Path(owlready2.__file__).parent / "hermit"
@@ -111,21 +169,32 @@ _CONSISTENT = b"#Thing is satisfiable"
 
 
 def check_consistency(source: Graph | bytes) -> ReasoningResult:
-    """Run HermiT over the graph (ontology and data, or their N-Triples lines) and say
-    whether it is consistent."""
+    """Run HermiT over the graph (ontology and data, or their N-Triples lines), every triple
+    given, and say whether it is consistent."""
+    lines = source if isinstance(source, bytes) else triple_lines(source)
+    return check_triples(lambda: pyoxigraph.parse(lines, format=pyoxigraph.RdfFormat.N_TRIPLES))
+
+
+def check_triples(read: Callable[[], Iterable[pyoxigraph.Triple]],
+                  terms: frozenset[str] | None = None) -> ReasoningResult:
+    """Run HermiT over the triples `read` gives (only those that matter for the ontology's
+    `terms`, when given), streamed through a temporary file, and say whether they are
+    consistent; when not, the structural scan reads the same triples again."""
     java = java_executable()
     if java is None:
         return _no_java()
     started = time.perf_counter()
-    lines = source if isinstance(source, bytes) else triple_lines(source)
-    try:
-        stdout, stderr = _hermit(java, reasoning_lines(lines))
-    except FileNotFoundError:
-        return _no_java()
+    with tempfile.TemporaryDirectory(prefix="kg-reason-") as folder:
+        path = Path(folder) / "input.nt"
+        write_input(read(), terms, path)
+        try:
+            stdout, stderr = _hermit(java, path)
+        except FileNotFoundError:
+            return _no_java()
     if _CONSISTENT in stdout:
         return ReasoningResult(True, message="HermiT: consistent",
                                seconds=time.perf_counter() - started)
-    graph = source if isinstance(source, Graph) else _LazyGraph(lines)
+    graph = _LazyGraph(read, terms)
     if "MalformedLiteralException" in stderr:
         culprits = _culprits(graph)
         message = "HermiT: a literal is not valid for its datatype"
@@ -138,23 +207,28 @@ def check_consistency(source: Graph | bytes) -> ReasoningResult:
     raise ReasoningError(_java_message(stderr))
 
 
-def _hermit(java: str, lines: bytes) -> tuple[bytes, str]:
-    """HermiT's consistency check (-k) over N-Triples in a temporary file: its output and
-    its error text. (The parallel collector: at a million triples as fast as any, and 1.3 GB
-    of memory where the default G1 takes 2 GB.)"""
-    handle, name = tempfile.mkstemp(suffix=".nt", prefix="kg-reason-")
-    path = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(lines)
-        done = subprocess.run(
-            [java, f"-Xmx{owlready2.reasoning.JAVA_MEMORY}M", "-XX:+UseParallelGC", "-cp",
-             os.pathsep.join((str(_HERMIT), str(_HERMIT / "HermiT.jar"))),
-             "org.semanticweb.HermiT.cli.CommandLine", "-k", path.as_uri()],
-            capture_output=True, check=False)
-        return done.stdout, done.stderr.decode("utf-8", errors="replace")
-    finally:
-        path.unlink(missing_ok=True)
+def java_heap(path: Path) -> int:
+    """HermiT's heap in MB: owlready2's setting, or more for a large input (about 10 bytes of
+    heap a byte of N-Triples), but at most half the machine's memory."""
+    needed = 10 * path.stat().st_size // 2**20
+    return max(int(owlready2.reasoning.JAVA_MEMORY), min(needed, machine_memory() // 2**21))
+
+
+def machine_memory() -> int:
+    """The machine's memory, in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _hermit(java: str, path: Path) -> tuple[bytes, str]:
+    """HermiT's consistency check (-k) over an N-Triples file: its output and its error
+    text. (The parallel collector: at a million triples as fast as any, and 1.3 GB of
+    memory where the default G1 takes 2 GB.)"""
+    done = subprocess.run(
+        [java, f"-Xmx{java_heap(path)}M", "-XX:+UseParallelGC", "-cp",
+         os.pathsep.join((str(_HERMIT), str(_HERMIT / "HermiT.jar"))),
+         "org.semanticweb.HermiT.cli.CommandLine", "-k", path.as_uri()],
+        capture_output=True, check=False)
+    return done.stdout, done.stderr.decode("utf-8", errors="replace")
 
 
 def _no_java() -> ReasoningResult:
@@ -163,13 +237,22 @@ def _no_java() -> ReasoningResult:
 
 
 class _LazyGraph:
-    """N-Triples lines parsed into a graph only when the culprits are looked for."""
+    """The triples HermiT was given (before `ready`), read into a graph only when the culprits
+    are looked for."""
 
-    def __init__(self, lines: bytes) -> None:
-        self.lines = lines
+    def __init__(self, read: Callable[[], Iterable[pyoxigraph.Triple]],
+                 terms: frozenset[str] | None) -> None:
+        self.read = read
+        self.terms = terms
 
     def graph(self) -> Graph:
-        return Graph().parse(data=self.lines, format="nt")
+        graph = Graph()
+        for triple in self.read():
+            if self.terms is None or matters(triple, self.terms):
+                graph.add((from_oxigraph(triple.subject, stable=False),
+                           from_oxigraph(triple.predicate, stable=False),
+                           from_oxigraph(triple.object, stable=False)))
+        return graph
 
 
 def _culprits(graph: Graph | _LazyGraph) -> list[Culprit]:

@@ -7,9 +7,9 @@ query), optionally `?source1 ?source2 ?value1 ?value2` (what it compared). Each 
 over the whole dataset: the default graph is the graph `kg build` writes (data and ontology);
 the named graphs `kgg:data`, `kgg:ontology`, `kgg:shapes` and `kgg:queries` hold the parts on
 their own. The check builds first (kg build's incremental build, into `Inputs.output`), then
-runs the rules with Oxigraph over the built graph in memory (those that name kgg: graphs over a
-copy of the build's store, see RuleStore) and HermiT over the graph; the SHACL findings are
-the build's.
+runs the rules with Oxigraph over the built graph, in memory when it fits (those that name kgg:
+graphs over a copy of the build's store, see RuleStore) and, at the same time, HermiT over
+the triples of the graph that can bear on consistency; the SHACL findings are the build's.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from rdflib.term import Node
 from kg.build.cache import Cache
 from kg.build.pipeline import Progress, build, load_vocabulary, silent
 from kg.check import reason
-from kg.check.reason import ReasoningError, ReasoningResult, check_consistency
+from kg.check.reason import ReasoningError, ReasoningResult, check_triples, machine_memory
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.facts.loading import display_path
 from kg.files import digest
@@ -156,11 +157,12 @@ def header(text: str) -> str:
 class RuleStore:
     """The dataset rules run over, in Oxigraph. A rule that names none of the kgg: graphs
     runs on the built graph (graph.ttl: the data and the ontology) loaded into memory, where
-    Oxigraph answers several times faster than from its on-disk store (a million triples:
-    about 3 s to load, 0.6 GB). A rule that names them runs on a copy of the build's store (a
-    RocksDB checkpoint beside it: hard links, nothing copied) with kgg:ontology, kgg:shapes
-    and kgg:queries added, the default graph listed graph by graph, and `GRAPH kgg:data
-    { ... }` read over the build's graphs (see rows)."""
+    Oxigraph answers about three times faster than from its on-disk store (a million
+    triples: about 3 s to load, 0.5 GB); a graph too large for that (see fits_in_memory) is
+    read from the build's store, the union of its graphs. A rule that names them runs on a
+    copy of the build's store (a RocksDB checkpoint beside it: hard links, nothing copied)
+    with kgg:ontology, kgg:shapes and kgg:queries added, the default graph listed graph by
+    graph, and `GRAPH kgg:data { ... }` read over the build's graphs (see rows)."""
 
     def __init__(self, build_dir: Path, ontology: bytes, shapes: Graph, queries: Graph) -> None:
         self.build_dir = build_dir
@@ -176,22 +178,27 @@ class RuleStore:
 
     def __exit__(self, *exc: object) -> None:
         self.copy = None
+        self.__dict__.pop("graph", None)  # the graph in memory, freed before HermiT runs
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     @functools.cached_property
-    def graph(self) -> pyoxigraph.Store:
-        """The built graph, in memory (loaded when a rule first needs it)."""
+    def graph(self) -> tuple[pyoxigraph.Store, dict[str, bool]]:
+        """The built graph, in memory when it fits (loaded when a rule first needs it), else
+        the build's store; and how to query it."""
+        path = self.build_dir / GRAPH_FILE
+        if not fits_in_memory(path):
+            return open_store(self.build_dir), {"use_default_graph_as_union": True}
         store = pyoxigraph.Store()
-        store.bulk_load(path=str(self.build_dir / GRAPH_FILE),
-                        format=pyoxigraph.RdfFormat.TURTLE)
-        return store
+        store.bulk_load(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)
+        return store, {}
 
     def rows(self, rule: Rule) -> list[dict[str, Node]]:
         """The rule's rows, each a mapping of its variables to rdflib terms."""
         try:
             if str(KGG) not in rule.text:
-                return select(self.graph, rule.text)
+                store, options = self.graph
+                return select(store, rule.text, **options)
             copy = self._copied()
             return select(copy, self._data_graph(copy, rule.text), default_graph=self.default)
         except (SyntaxError, RuntimeError, OSError, ValueError) as exc:
@@ -219,6 +226,16 @@ class RuleStore:
                         f'GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{KGR}")) }}')
             self.data_copied = True
         return rewritten or text
+
+
+# The share of the machine's memory the built graph may take in memory (Oxigraph's memory store
+# takes about ten bytes for each byte of graph.ttl).
+MEMORY_SHARE = 0.25
+
+
+def fits_in_memory(path: Path) -> bool:
+    """Whether the graph of a Turtle file fits in MEMORY_SHARE of the machine's memory."""
+    return 10 * path.stat().st_size <= MEMORY_SHARE * machine_memory()
 
 
 _PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>\s]*)>", re.IGNORECASE)
@@ -276,8 +293,10 @@ def term_locations(folder: Path) -> dict[URIRef, Location]:
 def where_function(graph: Graph, terms: dict[URIRef, Location],
                    lookup: Lookup | None = None) -> Where:
     """Locate a node: an ontology term in its Turtle file, anything else in its fact file
-    (read from `lookup`, by default the graph)."""
+    (read from `lookup`, by default the graph); each node is looked up once (a figure may be
+    the focus of many findings)."""
 
+    @functools.cache
     def where(node: Node) -> Location:
         if isinstance(node, URIRef) and node in terms:
             return terms[node]
@@ -391,8 +410,8 @@ class CheckReport:
 
 
 def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent) -> CheckReport:
-    """Build (incrementally, into inputs.output), then run the rules over the build's store and
-    HermiT over its graph; the SHACL findings are the build's."""
+    """Build (incrementally, into inputs.output), then run the rules over the build's store and,
+    at the same time, HermiT over its graph; the SHACL findings are the build's."""
     timings: dict[str, float] = {}
     with _timed(timings, "total"):
         with _timed(timings, "parse"):
@@ -405,10 +424,13 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
         reader = StoreReader(open_store(inputs.output))
         where = where_function(_names(), term_locations(inputs.ontology), reader)
         ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
-        with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
-            extra = _run_rules(rules, store, where, timings)
-        reasoning, found = _reason(inputs.output, outcome.key, where, timings) if (
-            checks.reasoning) else ("HermiT: skipped (--no-reasoning)", [])
+        with ThreadPoolExecutor(max_workers=1) as beside:  # HermiT's Java beside the rules
+            hermit = beside.submit(_reason, inputs.output, outcome.key, ontology, where,
+                                   timings) if checks.reasoning else None
+            with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries) as store:
+                extra = _run_rules(rules, store, where, timings)
+            reasoning, found = hermit.result() if hermit else (
+                "HermiT: skipped (--no-reasoning)", [])
     return CheckReport(outcome.validation,
                        sort_findings([*outcome.validation.findings, *extra, *found]),
                        sort_findings([*extra, *found]), reasoning, timings)
@@ -445,7 +467,7 @@ def _kind(rule: Rule) -> str:
     return "ontology" if rule.name.startswith("ontology-") else "rules"
 
 
-def _reason(build_dir: Path, key: str, where: Where,
+def _reason(build_dir: Path, key: str, ontology: bytes, where: Where,
             timings: dict[str, float]) -> tuple[str, list[Finding]]:
     """HermiT's verdict in a few words, and its findings; the verdict on a graph is kept in
     the build's cache, so a check of an unchanged build does not run HermiT again."""
@@ -454,7 +476,7 @@ def _reason(build_dir: Path, key: str, where: Where,
     with _timed(timings, "hermit"):
         result = cache.get("reasoning", cache_key) if reason.java_executable() else None
         if result is None:
-            result = _hermit(build_dir / GRAPH_FILE)
+            result = _hermit(build_dir / GRAPH_FILE, ontology)
             if not isinstance(result, str) and not result.java_missing:
                 cache.put("reasoning", cache_key, result)
                 cache.commit(prune=False)
@@ -462,13 +484,14 @@ def _reason(build_dir: Path, key: str, where: Where,
     return status, reasoning_findings(result, where)
 
 
-def _hermit(path: Path) -> ReasoningResult | str:
-    """HermiT over the built graph (its Turtle read by Oxigraph into N-Triples)."""
+def _hermit(path: Path, ontology: bytes) -> ReasoningResult | str:
+    """HermiT over the built graph (its Turtle read by Oxigraph, streamed), given only the
+    triples that can bear on consistency (see reason.matters)."""
     try:
-        lines = pyoxigraph.serialize(pyoxigraph.parse(path=str(path),
-                                                      format=pyoxigraph.RdfFormat.TURTLE),
-                                     format=pyoxigraph.RdfFormat.N_TRIPLES)
-        return check_consistency(lines)
+        terms = reason.logical_terms(pyoxigraph.parse(ontology,
+                                                      format=pyoxigraph.RdfFormat.N_TRIPLES))
+        return check_triples(lambda: pyoxigraph.parse(path=str(path),
+                                                      format=pyoxigraph.RdfFormat.TURTLE), terms)
     except ReasoningError as exc:
         return str(exc)
     except Exception as exc:  # owlready2 or Java failing otherwise: report, do not crash
