@@ -1,9 +1,10 @@
 """kg.workers: tasks shared by worker processes that start before their results are asked
-for (the build validates while it loads the store), in order, and in this process when they
-are too few."""
+for (the build validates while it loads the store) and exit once done, results in order; in
+this process when they are too few."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -34,11 +35,21 @@ def _wait_for(path: Path, seconds: float = 60) -> bool:
     return True
 
 
+def _no_workers_left(seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while multiprocessing.active_children():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_workers_run_the_tasks_before_their_results_are_asked_for(tmp_path: Path) -> None:
     tasks = list(range(40))
     with started(_mark, tasks, _start, (tmp_path,), per_worker=2) as results:
         # nothing has collected a result yet: the last task's mark shows the workers at work
         assert _wait_for(tmp_path / "39.done")
+        assert _no_workers_left()  # done, they exit (their memory freed) before collection
         advanced: list[int] = []
         done = results(advanced.append)
     assert [square for square, _ in done] == [t * t for t in tasks]

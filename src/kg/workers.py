@@ -53,6 +53,7 @@ def started(function: Callable[[T], R], tasks: Sequence[T], start: Callable[...,
     try:
         with multiprocessing.get_context(method).Pool(workers, start, start_args) as pool:
             pending = pool.imap(function, tasks, chunksize=chunk)  # sent to the workers now
+            pool.close()  # each worker exits once the tasks are done (its memory freed)
             yield functools.partial(_collect, pending)
     finally:
         gc.unfreeze()
