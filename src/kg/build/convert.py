@@ -75,8 +75,20 @@ _DATATYPES = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date, "minu
 
 def date_literal(value: PartialDate) -> Literal:
     """A typed literal at the precision the source gives: xsd:gYear, gYearMonth, date, dateTime."""
-    text = value.text + (":00" if value.precision == "minute" else "")
-    return Literal(text, datatype=_DATATYPES[value.precision])
+    return _date_literal(value.text, value.precision)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _date_literal(text: str, precision: str) -> Literal:
+    return Literal(text + (":00" if precision == "minute" else ""),
+                   datatype=_DATATYPES[precision])
+
+
+@functools.lru_cache(maxsize=1 << 14, typed=True)
+def _repeated_literal(value: str | int) -> Literal:
+    """A literal of a text or an integer that many triples hold (a file's name, line numbers,
+    paragraphs), made once: rdflib takes a while to make a literal."""
+    return Literal(value)
 
 
 def camel(name: str) -> str:
@@ -193,15 +205,15 @@ def _provenance(node: URIRef, fact: Fact, source: URIRef) -> Iterator[Triple]:
     yield node, PROV.wasDerivedFrom, source
     yield node, KGO.modality, MODALITY_IRIS[fact.modality]
     for para in fact.para:
-        yield node, KGO.paragraph, Literal(para)
+        yield node, KGO.paragraph, _repeated_literal(para)
 
 
 def _position(node: URIRef, located: Located) -> Iterator[Triple]:
     """The fact file, line and id a node was written under, for messages that point there."""
     yield node, DCTERMS.identifier, Literal(located.record.id)
-    yield node, KGO.declaredIn, Literal(located.location.file)
+    yield node, KGO.declaredIn, _repeated_literal(located.location.file)
     if located.location.line is not None:
-        yield node, KGO.line, Literal(located.location.line)
+        yield node, KGO.line, _repeated_literal(located.location.line)
 
 
 def _record_triples(located: Located, node: URIRef) -> Iterator[Triple]:

@@ -250,16 +250,22 @@ class Validated:
     report_lines: bytes | None = None  # the report's results as N-Triples (unit by unit)
 
 
-def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabulary,
-                shapes_dir: Path, shapes: Graph, cache: Cache, where: Where,
-                progress: Progress = silent) -> Validated:
+Checking = Callable[["Where", Progress], Validated]
+
+
+def start_checking(converted: list[Converted], sources: Sources, vocabulary: Vocabulary,
+                   shapes_dir: Path, shapes: Graph, cache: Cache,
+                   stack: contextlib.ExitStack) -> Checking:
     """The SHACL findings of the graph: unit by unit (see kg.units) when the shapes allow
-    it, else pySHACL over the whole graph."""
+    it, else pySHACL over the whole graph. The units are checked by worker processes that
+    start here (their pool closed with `stack`), while this one builds the store; the
+    function returned waits for their findings and locates them in the whole graph. The
+    validation's seconds are the time it adds to the build: cutting, waiting, locating."""
     started = time.perf_counter()
     plan = units.plan(shapes)
     if plan.uncut is not None:
-        graph = _rdflib_graph(converted, vocabulary)
-        return Validated(validate(graph, shapes))
+        return lambda where, progress: Validated(validate(_rdflib_graph(converted, vocabulary),
+                                                          shapes))
     parts = [units.Part(name, c.registry, c.triples, c.summary, key)
              for name, key, c in zip(sources.shown, sources.keys, converted, strict=True)]
     cut = units.cut(parts, vocabulary.lines, plan.incoming)
@@ -271,20 +277,25 @@ def check_graph(converted: list[Converted], sources: Sources, vocabulary: Vocabu
     keys = [unit.key(salt) for unit in cut]
     found = cache.get_many("units", keys)
     todo = [i for i, key in enumerate(keys) if key not in found]
-    with progress("validating", len(todo)) as advance:
-        done = units.check_units([cut[i] for i in todo], shapes_dir, subclasses,
-                                 vocabulary.namespaces, advance)
-    for i, result in zip(todo, done, strict=True):
-        found[keys[i]] = result
-        cache.put("units", keys[i], result)
-    checked = [found[key] for key in keys]
-    findings = units.relocated((f for c in checked for f in c.findings), where)
-    lines = b"".join(c.report for c in checked)
-    report = functools.partial(_report, lines, findings)
-    return Validated(Validation(sort_findings(findings), report, time.perf_counter() - started),
-                    len(cut), len(todo), lines)
+    results = stack.enter_context(units.checking_units(
+        [cut[i] for i in todo], shapes_dir, subclasses, vocabulary.namespaces))
+    cutting, count = time.perf_counter() - started, len(cut)  # (the units not kept meanwhile)
 
-
+    def finish(where: Where, progress: Progress) -> Validated:
+        waited = time.perf_counter()
+        with progress("validating", len(todo)) as advance:
+            done = results(advance)
+        for i, result in zip(todo, done, strict=True):
+            found[keys[i]] = result
+            cache.put("units", keys[i], result)
+        checked = [found[key] for key in keys]
+        findings = units.relocated((f for c in checked for f in c.findings), where)
+        lines = b"".join(c.report for c in checked)
+        report = functools.partial(_report, lines, findings)
+        seconds = cutting + time.perf_counter() - waited  # what it added to the build's time
+        return Validated(Validation(sort_findings(findings), report, seconds), count,
+                         len(todo), lines)
+    return finish
 
 
 def _subclass_lines(lines: bytes) -> list[bytes]:
@@ -354,11 +365,11 @@ def build(inputs: Inputs, progress: Progress = silent) -> Built:
     graph does not conform) the SHACL report. Bad input raises InputError, writing nothing;
     inputs unchanged since the last good build (in every byte, its outputs intact) change
     nothing either. One build at a time writes to a build folder."""
-    with build_lock(inputs.output), few_collections():
-        return _build(inputs, progress)
+    with build_lock(inputs.output), few_collections(), contextlib.ExitStack() as stack:
+        return _build(inputs, progress, stack)
 
 
-def _build(inputs: Inputs, progress: Progress) -> Built:
+def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> Built:
     cache = Cache(inputs.output)
     vocabulary = load_vocabulary(inputs.ontology, cache)
     shapes = load_shapes(inputs.shapes)
@@ -375,6 +386,8 @@ def _build(inputs: Inputs, progress: Progress) -> Built:
     check_files(indexes)
     converted = typing.cast(list[Converted], conversion.results)
     graph = Assembled.of(converted, vocabulary)
+    validating = start_checking(converted, sources, vocabulary, inputs.shapes, shapes, cache,
+                                stack)  # in worker processes, while the store is built
     prepared = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
                        later={str(DERIVED_GRAPH)})
     staging = prepared.path
@@ -383,8 +396,7 @@ def _build(inputs: Inputs, progress: Progress) -> Built:
         add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived.lines)
         keep(staging, labels_name(rules), derived.labels)
         where = _locator(staging, vocabulary)
-        checking = check_graph(converted, sources, vocabulary, inputs.shapes, shapes, cache,
-                               where, progress)
+        checking = validating(where, progress)
         files = {GRAPH_FILE: graph.turtle(derived.lines), ONTOLOGY_FILE: vocabulary.rdfxml}
         written = write(inputs, staging, files, checking.validation)
     except BaseException:

@@ -12,6 +12,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_DECIMAL, _STRING = XSD.decimal, XSD.string  # looked up once: rdflib makes them at each use
 
 
 def stable_literal(term: Node) -> Node:
@@ -20,7 +21,7 @@ def stable_literal(term: Node) -> Node:
     Turtle and TriG write decimals in short form and add the point themselves, which makes a
     term of another lexical form; with it added first, every format carries the same term.
     """
-    if isinstance(term, Literal) and term.datatype == XSD.decimal and not any(
+    if isinstance(term, Literal) and term.datatype == _DECIMAL and not any(
             mark in term for mark in ".eE"):
         return Literal(f"{term}.0", datatype=XSD.decimal)
     return term
@@ -35,7 +36,7 @@ def term_text(term: Node) -> str:
         text = str(stable_literal(term)).translate(ESCAPES)
         if term.language:
             return f'"{text}"@{term.language}'
-        if term.datatype is not None and term.datatype != XSD.string:
+        if term.datatype is not None and term.datatype != _STRING:
             return f'"{text}"^^<{term.datatype}>'
         return f'"{text}"'
     if isinstance(term, BNode):
@@ -51,7 +52,7 @@ def triple_lines(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
         found = iris.get(term)
         if found is None:
             found = term_text(term)
-            if isinstance(term, URIRef):
+            if isinstance(term, URIRef):  # not literals: rdflib takes "01" and "1" for one
                 iris[term] = found
         return found
 

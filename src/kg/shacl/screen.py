@@ -64,20 +64,37 @@ class Data:
     """Triples indexed both ways, and each class's superclasses (itself included)."""
 
     def __init__(self, triples: Iterable[Any], superclasses: dict[Term, frozenset[Term]]):
-        self.out: dict[Term, dict[Term, list[Term]]] = defaultdict(lambda: defaultdict(list))
-        self.into: dict[Term, dict[Term, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        self.out: dict[Term, dict[Term, list[Term]]] = {}
+        self.into: dict[Term, dict[Term, list[Term]]] = {}
         for t in triples:
-            self.out[t.subject][t.predicate].append(t.object)
-            self.into[t.object][t.predicate].append(t.subject)
+            subject, predicate, obj = t.subject, t.predicate, t.object
+            _index(self.out, subject, predicate, obj)
+            _index(self.into, obj, predicate, subject)
         self.superclasses = superclasses
         self.memo: dict[tuple[int, Term], Verdict] = {}  # a shape's outcome on a node
 
     def classes(self, node: Term) -> set[Term]:
         """Every class the node is an instance of (through rdfs:subClassOf)."""
         found: set[Term] = set()
-        for cls in self.out.get(node, {}).get(_TYPE, ()):
+        for cls in self.out.get(node, _EMPTY).get(_TYPE, ()):
             found |= self.superclasses.get(cls, frozenset((cls,)))
         return found
+
+
+def _index(index: dict[Term, dict[Term, list[Term]]], node: Term, predicate: Term,
+           other: Term) -> None:
+    by_predicate = index.get(node)
+    if by_predicate is None:
+        index[node] = {predicate: [other]}
+        return
+    found = by_predicate.get(predicate)
+    if found is None:
+        by_predicate[predicate] = [other]
+    else:
+        found.append(other)
+
+
+_EMPTY: dict = {}  # what a node without triples has (never changed)
 
 
 def superclasses(pairs: Iterable[tuple[Term, Term]]) -> dict[Term, frozenset[Term]]:
@@ -128,16 +145,20 @@ class Shape:
         if self.off:
             return True
         values = [focus] if self.path is None else self.path(data, focus)
-        outcome: Verdict = True
+        outcome: Verdict = True  # `both` of the checks' outcomes, written out (the hot loop)
         for check in self.sets:
-            outcome = both(outcome, check(data, focus, values))
-            if outcome is False:
+            found = check(data, focus, values)
+            if found is False:
                 return False
+            if found is None:
+                outcome = None
         for value in values:
             for value_check in self.values:
-                outcome = both(outcome, value_check(data, value))
-                if outcome is False:
+                found = value_check(data, value)
+                if found is False:
                     return False
+                if found is None:
+                    outcome = None
         return outcome
 
 
@@ -205,7 +226,7 @@ class Screen:
         """The shapes whose targets select the node."""
         classes = data.classes(node)
         found = {shape for cls in classes for shape in self.by_class.get(cls, ())}
-        out, into = data.out.get(node, {}), data.into.get(node, {})
+        out, into = data.out.get(node, _EMPTY), data.into.get(node, _EMPTY)
         found.update(shape for target, shape in self.targeted
                      if target.selects(node, classes, out, into))
         return found
@@ -270,14 +291,13 @@ def _path(g: Graph, path: Node) -> Path:
     """A SHACL property path as a function from a node to its value nodes (without repeats)."""
     if isinstance(path, URIRef):
         predicate = to_oxigraph(path)
-        return lambda data, node: list(dict.fromkeys(data.out.get(node, {}).get(predicate, ())))
+        return lambda data, node: _distinct(data.out.get(node, _EMPTY).get(predicate, ()))
     inverse = g.value(path, SH.inversePath)
     if inverse is not None:
         step = _path(g, inverse)
         if isinstance(inverse, URIRef):
             predicate = to_oxigraph(inverse)
-            return lambda data, node: list(dict.fromkeys(
-                data.into.get(node, {}).get(predicate, ())))
+            return lambda data, node: _distinct(data.into.get(node, _EMPTY).get(predicate, ()))
         return lambda data, node: [n for n in data.out if node in step(data, n)]
     alternatives = g.value(path, SH.alternativePath)
     if alternatives is not None:
@@ -290,6 +310,11 @@ def _path(g: Graph, path: Node) -> Path:
             return _repeated(_path(g, inner), least, most)
     steps = [_path(g, p) for p in Collection(g, path)]  # a sequence path
     return lambda data, node: _sequence(steps, data, node)
+
+
+def _distinct(values: list[Term] | tuple) -> list[Term]:
+    """The values without repeats, in order (most lists hold one value)."""
+    return list(values) if len(values) < 2 else list(dict.fromkeys(values))
 
 
 def _sequence(steps: list[Path], data: Data, node: Term) -> list[Term]:
@@ -322,11 +347,12 @@ def _class(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]:
 
 def _datatype(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]:
     wanted = str(value)
+    special = wanted in (str(RDFS.Literal), str(RDFS.Datatype))
 
     def check(data: Data, v: Term) -> Verdict:
         if not isinstance(v, ox.Literal):
             return False
-        if wanted in (str(RDFS.Literal), str(RDFS.Datatype)):
+        if special:
             return None  # special cases of pySHACL: left to it
         actual = _LANG_STRING if v.language else v.datatype.value
         if actual != wanted:
@@ -336,17 +362,20 @@ def _datatype(screen: Screen, node: Node, value: Node) -> tuple[str, ValueCheck]
     return "value", check
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+").fullmatch
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)").fullmatch
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}").fullmatch
+_TIME = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}").fullmatch
+
 _LEXICAL: dict[str, Callable[[str], bool]] = {
-    str(XSD.integer): lambda s: re.fullmatch(r"[+-]?[0-9]+", s) is not None,
-    str(XSD.decimal): lambda s: re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", s) is not None,
+    str(XSD.integer): lambda s: _INTEGER(s) is not None,
+    str(XSD.decimal): lambda s: _DECIMAL_TEXT(s) is not None,
     str(XSD.boolean): lambda s: s in ("true", "false", "1", "0"),
-    str(XSD.date): lambda s: re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", s) is not None
-    and _parses(date.fromisoformat, s),
-    str(XSD.dateTime): lambda s: re.fullmatch(
-        r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", s) is not None
+    str(XSD.date): lambda s: _DATE(s) is not None and _parses(date.fromisoformat, s),
+    str(XSD.dateTime): lambda s: _DATE_TIME(s) is not None
     and _parses(datetime.fromisoformat, s),
-    str(XSD.time): lambda s: re.fullmatch(r"[0-9]{2}:[0-9]{2}:[0-9]{2}", s) is not None
-    and _parses(time.fromisoformat, s),
+    str(XSD.time): lambda s: _TIME(s) is not None and _parses(time.fromisoformat, s),
     str(XSD.float): lambda s: False,  # left to pySHACL
     str(XSD.double): lambda s: False,
 }
@@ -450,7 +479,7 @@ def _number(term: Term) -> Decimal | None:
     if not isinstance(term, ox.Literal) or term.datatype.value not in _NUMBERS:
         return None
     with contextlib.suppress(InvalidOperation, ValueError):
-        if _LEXICAL[str(XSD.decimal)](term.value):
+        if _DECIMAL_TEXT(term.value) is not None:
             return Decimal(term.value)
     return None
 
@@ -506,10 +535,13 @@ def _count(most: bool):
         limit = int(value)
 
         def check(data: Data, focus: Term, values: list[Term]) -> Verdict:
-            exact, loose = len(set(values)), len({_loose(v) for v in values})
+            exact = len(set(values))  # the loose count (at most exact) only when it matters
             if most:
-                return True if exact <= limit else (False if loose > limit else None)
-            return True if loose >= limit else (False if exact < limit else None)
+                return True if exact <= limit else (
+                    False if len({_loose(v) for v in values}) > limit else None)
+            if exact < limit:
+                return False
+            return True if limit <= 1 or len({_loose(v) for v in values}) >= limit else None
 
         return "set", check
     return builder
@@ -559,7 +591,7 @@ def _disjoint(screen: Screen, node: Node, value: Node) -> tuple[str, SetCheck]:
     predicate = to_oxigraph(value)
 
     def check(data: Data, focus: Term, values: list[Term]) -> Verdict:
-        others = data.out.get(focus, {}).get(predicate, ())
+        others = data.out.get(focus, _EMPTY).get(predicate, ())
         if set(values) & set(others):
             return False
         return None if {_loose(v) for v in values} & {_loose(o) for o in others} else True

@@ -26,6 +26,7 @@ import itertools
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from kg.files import digest
 from kg.rdf.ntriples import term_text
 from kg.shacl.screen import Data, Screen, superclasses
 from kg.shacl.validate import Finding, load_shapes, locate, report_findings
-from kg.workers import run_all
+from kg.workers import Results, started
 
 TYPE = f"<{RDF.type}>".encode()
 SUBCLASS = f"<{RDFS.subClassOf}>".encode()
@@ -440,11 +441,11 @@ def _check(unit: ValidationUnit) -> UnitFindings:
     return _checker.check(unit)
 
 
-def check_units(units: list[ValidationUnit], shapes_dir: Path, subclasses: bytes, namespaces: tuple,
-                advance: Callable[[int], None]) -> list[UnitFindings]:
-    """Every unit checked, in worker processes when there are many."""
-    return run_all(_check, units, _start, (shapes_dir, subclasses, namespaces), advance,
-                   per_worker=4)
+def checking_units(units: list[ValidationUnit], shapes_dir: Path, subclasses: bytes,
+                   namespaces: tuple) -> AbstractContextManager[Results[UnitFindings]]:
+    """Every unit checked, in worker processes when there are many: begun here, while this
+    process goes on; the function yielded waits for the findings (see kg.workers.started)."""
+    return started(_check, units, _start, (shapes_dir, subclasses, namespaces), per_worker=4)
 
 
 def relocated(findings: Iterable[Finding], where: Callable[[Node], Location]) -> list[Finding]:
