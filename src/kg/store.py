@@ -120,7 +120,7 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
         if changed is None:
             _bulk_load(staging / _DATABASE, graphs)
         for iri in diffed:
-            (staging / f"{manifest[iri]}.nt").write_bytes(graphs[iri])
+            keep(staging, f"{manifest[iri]}.nt", graphs[iri])
         (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
                                          encoding="utf-8")
     except BaseException:
@@ -159,7 +159,7 @@ def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> None:
     store.flush()
     del store
     key = digest(lines)
-    (staging / f"{key}.nt").write_bytes(lines)
+    keep(staging, f"{key}.nt", lines)
     manifest = json.loads((staging / _MANIFEST).read_text(encoding="utf-8"))
     manifest[iri] = key
     (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
