@@ -18,17 +18,23 @@ from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
 from kg.build.derive import ANY, DERIVED_DIR, LEXICON, Before, derive, load_rules
 from kg.facts.states import LANGUAGES
-from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR
+from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR, PREFIX_IRIS
+from kg.rdf.ntriples import chunked_blocks, turtle_blocks
 from kg.store import open_store, read_graphs
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
 
 
 @pytest.fixture(scope="module")
-def derived(tmp_path_factory) -> Graph:
-    """The derived graph of a build of the tests' corpus."""
+def derived_lines(tmp_path_factory) -> bytes:
+    """The derived graph of a build of the tests' corpus, as sorted N-Triples lines."""
     folder = built_folder(tmp_path_factory, ["--seeds", str(CORPUS), *SCHEMA])
-    return Graph().parse(data=read_graphs(folder)[str(DERIVED_GRAPH)], format="nt")
+    return read_graphs(folder)[str(DERIVED_GRAPH)]
+
+
+@pytest.fixture(scope="module")
+def derived(derived_lines) -> Graph:
+    return Graph().parse(data=derived_lines, format="nt")
 
 
 @pytest.mark.parametrize("node, label", [
@@ -161,9 +167,18 @@ def test_labels_of_unchanged_facts_are_kept_not_made_again(tmp_path):
              f'<{KGO.visitor}> <{KGR["hakan-fidan"]}> .',
              format=pyoxigraph.RdfFormat.TURTLE, to_graph=pyoxigraph.NamedNode(later))
     before = Before(old, kept + marker, frozenset({str(later)}))
-    lines = derive(new, rules, before).labels
+    lines = b"".join(derive(new, rules, before).labels)
     assert marker in lines
     assert f'<{KGR["fact/x"]}> <{RDFS.label}> "Visit of Hakan Fidan"@en .'.encode() in lines
+
+
+@pytest.mark.parametrize("size", [1, 700, 10**9])
+def test_the_derived_graph_is_written_as_turtle_piece_by_piece(derived_lines, size):
+    """graph.ttl's blocks of the derived graph are the same whatever the size of the pieces
+    it is cut into (each cut falls between two subjects)."""
+    whole = turtle_blocks(derived_lines.splitlines(True), PREFIX_IRIS)
+    assert len(whole) > 10
+    assert list(chunked_blocks(derived_lines, PREFIX_IRIS, size)) == whole
 
 
 @pytest.mark.parametrize("broken", [
@@ -191,7 +206,7 @@ def test_labels_escape_what_n_triples_escapes():
             kgo:participant <{KGR["ali"]}> , <{KGR["PAK"]}> .
         <{KGR["ali"]}> rdfs:label {json.dumps(name)}@en .
         <{KGR["PAK"]}> rdfs:label "Pakistan"@en .""", format=pyoxigraph.RdfFormat.TURTLE)
-    lines = derive(store, load_rules(ROOT / "ontology")).lines
+    lines = derive(store, load_rules(ROOT / "ontology")).lines()
     graph = Graph().parse(data=lines, format="nt")
     assert Literal(f"Meeting of {name} and Pakistan", lang="en") in set(
         graph.objects(KGR["fact/m"], RDFS.label))

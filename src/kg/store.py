@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 import typing
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,9 +129,10 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     return Prepared(staging, changed)
 
 
-def keep(staging: Path, name: str, lines: bytes) -> None:
+def keep(staging: Path, name: str, lines: bytes | Iterable[bytes]) -> None:
     """Keep lines a later build reads back (kept_lines) beside a prepared store's database."""
-    (staging / name).write_bytes(lines)
+    with (staging / name).open("wb") as file:
+        file.writelines([lines] if isinstance(lines, bytes) else lines)
 
 
 def kept_lines(build_dir: Path, name: str) -> bytes | None:

@@ -112,11 +112,15 @@ class Before:
 
 @dataclass(frozen=True)
 class Derived:
-    """The derived graph as sorted N-Triples lines, and its labels' lines among them (kept for
-    the next build: see Before)."""
+    """The derived graph as two lists of sorted N-Triples lines: the rules' and the labels'
+    (kept for the next build: see Before). The rules never make an rdfs:label."""
 
-    lines: bytes
-    labels: bytes
+    found: list[bytes]
+    labels: list[bytes]
+
+    def lines(self) -> bytes:
+        """The graph's lines, sorted."""
+        return b"".join(heapq.merge(self.found, self.labels))
 
 
 def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) -> Derived:
@@ -125,9 +129,7 @@ def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) 
     found = sorted({f"{t.subject} {t.predicate} {t.object} .\n".encode()
                     for _, text in rules.constructs
                     for t in store.query(text, use_default_graph_as_union=True)})
-    labels = _labels(store, rules.lexicon, before)
-    # (two sorted lists, merged: the rules never make an rdfs:label)
-    return Derived(b"".join(heapq.merge(found, labels.splitlines(True))), labels)
+    return Derived(found, _labels(store, rules.lexicon, before))
 
 
 def labels_name(rules: Rules) -> str:
@@ -136,7 +138,7 @@ def labels_name(rules: Rules) -> str:
     return f"labels-{digest(rules.key, code_digest())[:16]}.nt"
 
 
-def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) -> bytes:
+def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) -> list[bytes]:
     """The label lines: all made anew, or (when only source graphs changed and none names a
     node) the last build's with those of the changed graphs' facts and of their occurrences
     made again."""
@@ -151,7 +153,7 @@ def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) ->
     redone = {f"<{node}>".encode() for node in old_facts | facts | occurrences}
     kept = (line for line in before.labels.splitlines(True)
             if line[:line.index(b" ")] not in redone)
-    return b"".join(sorted({*kept, *_encoded(Labeller(store, lexicon, facts).lines())}))
+    return sorted({*kept, *_encoded(Labeller(store, lexicon, facts).lines())})
 
 
 def _only_sources(store: pyoxigraph.Store, before: Before) -> bool:
@@ -181,8 +183,8 @@ def _values(variable: str, iris: Collection[str]) -> str:
     return f"VALUES ?{variable} {{ {' '.join(f'<{iri}>' for iri in sorted(iris))} }}"
 
 
-def _sorted(lines: Iterator[str]) -> bytes:
-    return b"".join(sorted(set(_encoded(lines))))
+def _sorted(lines: Iterator[str]) -> list[bytes]:
+    return sorted(set(_encoded(lines)))
 
 
 def _encoded(lines: Iterator[str]) -> Iterator[bytes]:
@@ -269,18 +271,21 @@ class Labeller:
 
     def lines(self) -> Iterator[str]:
         """An rdfs:label per fact and occurrence in each language the lexicon can name it in,
-        as N-Triples lines."""
-        made: dict[str, dict[str, tuple[str, str]]] = {}
-        for fact in self.classes:
-            made[fact] = parts = self.parts(fact)
-            for language, (base, date) in parts.items():
-                yield _label_line(fact, _dated(base, [date]), language)
+        as N-Triples lines. A fact's parts are held only while its occurrence is labelled (at
+        100,000 sources, holding every fact's would take gigabytes)."""
+        done: set[str] = set()
         for occurrence, facts in self.occurrences.items():
+            made = {fact: self.parts(fact) for fact in sorted(facts) if fact in self.classes}
+            for fact in made.keys() - done:
+                yield from _fact_lines(fact, made[fact])
+            done.update(made)
             for language in self.lexicon.languages:
-                told = [made[f][language] for f in sorted(facts) if language in made.get(f, {})]
+                told = [parts[language] for parts in made.values() if language in parts]
                 if told:
                     base = min((b for b, _ in told), key=lambda b: (-len(b), b))
                     yield _label_line(occurrence, _dated(base, [d for _, d in told]), language)
+        for fact in self.classes.keys() - done:
+            yield from _fact_lines(fact, self.parts(fact))
 
     def parts(self, fact: str) -> dict[str, tuple[str, str]]:
         """A fact's label before its date and its date, by language."""
@@ -339,6 +344,12 @@ class Labeller:
                 if key in names:
                     return names[key]
         return re.split(r"[/#]", value)[-1] if value.startswith(("http:", "https:")) else value
+
+
+def _fact_lines(fact: str, parts: dict[str, tuple[str, str]]) -> Iterator[str]:
+    """A fact's label in each language of its parts."""
+    for language, (base, date) in parts.items():
+        yield _label_line(fact, _dated(base, [date]), language)
 
 
 def _label_line(node: str, text: str, language: str) -> str:

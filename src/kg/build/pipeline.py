@@ -39,7 +39,14 @@ from kg.rdf.namespaces import (
     fact_iri,
     source_iri,
 )
-from kg.rdf.ntriples import Block, distinct_sorted, triple_lines, turtle, turtle_blocks
+from kg.rdf.ntriples import (
+    Block,
+    chunked_blocks,
+    distinct_sorted,
+    triple_lines,
+    turtle,
+    turtle_blocks,
+)
 from kg.rdf.ontology import load_ontology
 from kg.rdf.oxigraph import StoreReader
 from kg.shacl import units
@@ -392,23 +399,30 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
                        later={str(DERIVED_GRAPH)})
     staging = prepared.path
     try:
-        derived = derive(open_store_at(staging), rules, _before(inputs, rules, prepared))
-        add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived.lines)
-        keep(staging, labels_name(rules), derived.labels)
+        derived = _derive(inputs, rules, prepared)
+        add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived)
         where = _locator(staging, vocabulary)
         checking = validating(where, progress)
-        files = {GRAPH_FILE: graph.turtle(derived.lines), ONTOLOGY_FILE: vocabulary.rdfxml}
+        files = {GRAPH_FILE: graph.turtle(derived), ONTOLOGY_FILE: vocabulary.rdfxml}
         written = write(inputs, staging, files, checking.validation)
     except BaseException:
         discard(staging)
         raise
     counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
-    size = derived.lines.count(b"\n")
+    size = derived.count(b"\n")
     outcome = Built(counts, graph.triples + size, graph.data + size,  # type: ignore[arg-type]
                       len(indexes), conversion.converted, checking, written, key)
     cache.put("builds", key, _record(outcome))
     cache.commit()
     return outcome
+
+
+def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> bytes:
+    """The derived graph's lines; its labels kept beside the prepared store for the next
+    build (the lists of lines are let go before the store takes the graph)."""
+    derived = derive(open_store_at(prepared.path), rules, _before(inputs, rules, prepared))
+    keep(prepared.path, labels_name(rules), derived.labels)
+    return derived.lines()
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
@@ -484,7 +498,7 @@ class Assembled:
         """graph.ttl: every triple, in sorted order (the derived graph's last), in pieces,
         written as they come."""
         return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS),
-                       *turtle_blocks(derived.splitlines(True), PREFIX_IRIS)], PREFIX_IRIS)
+                       *chunked_blocks(derived, PREFIX_IRIS)], PREFIX_IRIS)
 
 
 
