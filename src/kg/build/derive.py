@@ -143,7 +143,7 @@ def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) ->
     node) the last build's with those of the changed graphs' facts and of their occurrences
     made again."""
     if before is None or not _only_sources(store, before):
-        return _sorted(Labeller(store, lexicon).lines())
+        return sorted(_encoded(Labeller(store, lexicon).lines()))  # (each line once)
     old_facts, old_occurrences = _facts_in(before.store, before.changed)
     new_facts, new_occurrences = _facts_in(store, before.changed)
     occurrences = old_occurrences | new_occurrences
@@ -181,10 +181,6 @@ def _facts_in(store: pyoxigraph.Store, graphs: frozenset[str]) -> tuple[set[str]
 def _values(variable: str, iris: Collection[str]) -> str:
     """A VALUES clause binding the variable to each IRI."""
     return f"VALUES ?{variable} {{ {' '.join(f'<{iri}>' for iri in sorted(iris))} }}"
-
-
-def _sorted(lines: Iterator[str]) -> list[bytes]:
-    return sorted(set(_encoded(lines)))
 
 
 def _encoded(lines: Iterator[str]) -> Iterator[bytes]:
@@ -271,8 +267,8 @@ class Labeller:
 
     def lines(self) -> Iterator[str]:
         """An rdfs:label per fact and occurrence in each language the lexicon can name it in,
-        as N-Triples lines. A fact's parts are held only while its occurrence is labelled (at
-        100,000 sources, holding every fact's would take gigabytes)."""
+        as N-Triples lines, each once. A fact's parts are held only while its occurrence is
+        labelled (at 100,000 sources, holding every fact's would take gigabytes)."""
         done: set[str] = set()
         for occurrence, facts in self.occurrences.items():
             made = {fact: self.parts(fact) for fact in sorted(facts) if fact in self.classes}
