@@ -495,10 +495,10 @@ class Assembled:
                    own + len(registry), own + len(shared))
 
     def turtle(self, derived: bytes) -> Iterator[bytes]:
-        """graph.ttl: every triple, in sorted order (the derived graph's last), in pieces,
-        written as they come."""
-        return turtle([*self.own, *turtle_blocks(self.shared, PREFIX_IRIS),
-                       *chunked_blocks(derived, PREFIX_IRIS)], PREFIX_IRIS)
+        """graph.ttl: the blocks of the files' own nodes, of the shared ones and of the
+        derived graph, merged in the order of their subjects, in pieces written as they come."""
+        return turtle([sorted(self.own), turtle_blocks(self.shared, PREFIX_IRIS),
+                       chunked_blocks(derived, PREFIX_IRIS)], PREFIX_IRIS)
 
 
 

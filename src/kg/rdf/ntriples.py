@@ -3,6 +3,7 @@ and is several times slower, and the build writes every triple as a line."""
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
@@ -109,14 +110,14 @@ def chunked_blocks(lines: bytes, prefixes: Mapping[str, str],
         start = end
 
 
-def turtle(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[bytes]:
-    """A Turtle document of blocks (of distinct subjects), in the order of their subjects,
-    which is the order of the sorted lines: the same triples always give the same bytes.
-    The prefixes are declared in sorted order. The document comes in pieces (to be written
-    as they come: it is never one copy in memory)."""
+def turtle(runs: Iterable[Iterable[Block]], prefixes: Mapping[str, str]) -> Iterator[bytes]:
+    """A Turtle document of runs of blocks, each run in the order of its subjects (distinct
+    within it), merged in that order, which is the order of the sorted lines: the same triples
+    always give the same bytes. The prefixes are declared in sorted order. The document comes
+    in pieces (to be written as they come: neither it nor a run is ever whole in memory)."""
     header = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in sorted(prefixes.items()))
     yield header.encode() + b"\n"
-    for _, block in sorted(blocks):
+    for _, block in heapq.merge(*runs):
         yield block
 
 
