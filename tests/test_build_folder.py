@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import DATA, ROOT
 from kg.cli import main
-from kg.store import GRAPH_FILE, ONTOLOGY_FILE, STORE_DIR, Inputs, stale_reason
+from kg.store import GRAPH_FILE, ONTOLOGY_FILE, STORE_DIR, Inputs, input_files, stale_reason
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
 SELECT = "SELECT ?source WHERE { ?source a kgo:Source } ORDER BY ?source"
@@ -222,3 +222,18 @@ def test_the_ontology_is_written_as_rdfxml_that_owlready2_opens(corpus, tmp_path
     ontology = world.get_ontology((output / "ontology.rdf").resolve().as_uri()).load()
     names = {c.name for c in ontology.world.classes()}
     assert {"Visit", "Meeting", "Agreement"} <= names
+
+
+def test_the_inputs_are_every_file_under_the_folders(tmp_path):
+    """Files in subfolders, hidden files and links to files are inputs; a link to a folder is
+    not followed (as Path.rglob does), and neither is a dangling link an input."""
+    seeds = tmp_path / "seeds"
+    (seeds / "sources" / ".drafts").mkdir(parents=True)
+    for name in ("entities.yaml", "sources/a.yaml", "sources/.drafts/b.yaml", ".notes"):
+        (seeds / name).write_text("x", encoding="utf-8")
+    (seeds / "linked.yaml").symlink_to(seeds / "entities.yaml")
+    (seeds / "again").symlink_to(seeds / "sources", target_is_directory=True)
+    (seeds / "dangling.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    found = input_files(Inputs(seeds=seeds, ontology=tmp_path / "none", shapes=tmp_path / "no"))
+    assert found == {f"seeds:{name}": seeds / name for name in (
+        ".notes", "entities.yaml", "linked.yaml", "sources/.drafts/b.yaml", "sources/a.yaml")}

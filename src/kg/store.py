@@ -313,9 +313,21 @@ def input_files(inputs: Inputs) -> dict[str, Path]:
         if folder.is_file():
             found[f"{role}:{folder.name}"] = folder
         elif folder.is_dir():
-            found.update((f"{role}:{p.relative_to(folder).as_posix()}", p)
-                         for p in sorted(folder.rglob("*")) if p.is_file())
+            found.update((f"{role}:{inside}", folder / inside) for inside in _files_in(folder))
     return found
+
+
+def _files_in(folder: Path, inside: str = "") -> Iterator[str]:
+    """The path inside `folder` of every file under it, as Path.rglob finds them (symbolic
+    links to files included, to folders not followed), read with os.scandir: at 100,000 fact
+    files, pathlib's rglob and stat calls took seconds of every `kg query`."""
+    with os.scandir(folder / inside if inside else folder) as entries:
+        for entry in entries:
+            path = f"{inside}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files_in(folder, f"{path}/")
+            elif entry.is_file():
+                yield path
 
 
 def _fingerprint(path: Path) -> list:
