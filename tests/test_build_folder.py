@@ -234,6 +234,9 @@ def test_the_inputs_are_every_file_under_the_folders(tmp_path):
     (seeds / "linked.yaml").symlink_to(seeds / "entities.yaml")
     (seeds / "again").symlink_to(seeds / "sources", target_is_directory=True)
     (seeds / "dangling.yaml").symlink_to(tmp_path / "nowhere.yaml")
-    found = input_files(Inputs(seeds=seeds, ontology=tmp_path / "none", shapes=tmp_path / "no"))
+    inputs = Inputs(seeds=seeds, ontology=tmp_path / "none", shapes=tmp_path / "no")
+    found = input_files(inputs)
     assert found == {f"seeds:{name}": seeds / name for name in (
         ".notes", "entities.yaml", "linked.yaml", "sources/.drafts/b.yaml", "sources/a.yaml")}
+    assert found == {f"seeds:{path.relative_to(seeds).as_posix()}": path  # as rglob finds them
+                     for path in seeds.rglob("*") if path.is_file()}

@@ -319,9 +319,14 @@ def input_files(inputs: Inputs) -> dict[str, Path]:
 
 def _files_in(folder: Path, inside: str = "") -> Iterator[str]:
     """The path inside `folder` of every file under it, as Path.rglob finds them (symbolic
-    links to files included, to folders not followed), read with os.scandir: at 100,000 fact
-    files, pathlib's rglob and stat calls took seconds of every `kg query`."""
-    with os.scandir(folder / inside if inside else folder) as entries:
+    links to files included, to folders not followed, a folder it may not read skipped), read
+    with os.scandir: at 100,000 fact files, pathlib's rglob and stat calls took seconds of
+    every `kg query`."""
+    try:
+        entries = os.scandir(folder / inside if inside else folder)
+    except PermissionError:
+        return
+    with entries:
         for entry in entries:
             path = f"{inside}{entry.name}"
             if entry.is_dir(follow_symlinks=False):
