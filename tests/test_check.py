@@ -474,8 +474,45 @@ def test_rules_find_the_same_in_the_store_as_in_memory(tmp_path: Path,
     files = [path for rule in RULES for path in case_files(rule.name, "XFAIL")]
     options = [*stage(tmp_path, files), "--no-reasoning"]
     in_memory = run_json(options)
-    monkeypatch.setattr(check_run, "MEMORY_SHARE", 0.0)
+    monkeypatch.setattr(check_run, "BESIDE_HERMIT", 0.0)
+    monkeypatch.setattr(check_run, "BEFORE_HERMIT", 0.0)
     in_store = run_json(options)
     found = {f["rule"] for f in in_memory.findings}
     assert {r.name for r in RULES if not r.name.startswith("ontology-")} <= found, found
     assert in_store.findings == in_memory.findings
+
+
+@pytest.mark.parametrize(("beside", "before", "said"), [
+    (1.0, 1.0, "rules in memory, HermiT beside them"),
+    (0.0, 1.0, "rules in memory, HermiT after them"),
+    (0.0, 0.0, "rules from the store, HermiT beside them"),
+])
+def test_where_the_rules_run_depends_on_the_memory_the_graph_needs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: float, before: float,
+        said: str) -> None:
+    """The built graph is loaded into memory beside HermiT when both fit, before HermiT when
+    only one at a time fits, else the rules read the store; HermiT and the rules find the same
+    each way, and --timings says which way it ran."""
+    if reason.java_executable() is None:
+        pytest.skip("Java is not installed: HermiT cannot run")
+    monkeypatch.setattr(check_run, "BESIDE_HERMIT", beside)
+    monkeypatch.setattr(check_run, "BEFORE_HERMIT", before)
+    files = case_files("owl-consistency", "XFAIL") + case_files("figures-disagree", "XFAIL")
+    options = stage(tmp_path, files)
+    result = kg_check(*options, "--format", "json", "--timings")
+    assert result.exit_code == 1, result.output
+    found = {(f["rule"], Path(f["file"]).name) for f in json.loads(result.stdout)}
+    assert {(name, path.name) for name in ("owl-consistency", "figures-disagree")
+            for path in case_files(name, "XFAIL")} <= found, found
+    timings = [line for line in result.stderr.splitlines() if line.startswith("kg: timings:")]
+    assert len(timings) == 1 and f"; {said}; HermiT" in timings[0], timings
+
+
+def test_the_plan_follows_the_size_of_the_graph(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "graph.ttl").write_bytes(b"#" * 1000)  # 9,000 bytes in Oxigraph's memory store
+    for memory, wanted in ((36_000, (True, True)), (35_999, (True, False)),
+                           (18_000, (True, False)), (17_999, (False, True))):
+        monkeypatch.setattr(check_run, "machine_memory", lambda memory=memory: memory)
+        found = check_run.plan(tmp_path)
+        assert (found.in_memory, found.hermit_beside) == wanted, memory
