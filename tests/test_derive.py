@@ -11,6 +11,8 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from rdflib import Graph, Literal
 from rdflib.namespace import RDFS
 
@@ -19,7 +21,7 @@ from conftest import CORPUS, ROOT
 from kg.build.derive import ANY, DERIVED_DIR, LEXICON, Before, derive, load_rules
 from kg.facts.states import LANGUAGES
 from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR, PREFIX_IRIS
-from kg.rdf.ntriples import chunked_blocks, turtle_blocks
+from kg.rdf.ntriples import chunked_blocks, sorted_difference, turtle_blocks, without_subjects
 from kg.store import open_store, read_graphs
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
@@ -212,3 +214,31 @@ def test_labels_escape_what_n_triples_escapes():
     graph = Graph().parse(data=lines, format="nt")
     assert Literal(f"Meeting of {name} and Pakistan", lang="en") in set(
         graph.objects(KGR["fact/m"], RDFS.label))
+
+
+@given(st.lists(st.sets(st.sampled_from([f"<s{n:02d}> <p> \"{'x' * (n % 7)}\" .\n".encode()
+                                         for n in range(40)]), max_size=40),
+                min_size=2, max_size=2),
+       st.sampled_from([1, 5, 40, 1 << 16]))
+def test_two_graphs_differ_by_the_lines_their_sets_differ_by(graphs, step):
+    """The store changes a kept graph by the lines that differ (sorted texts compared in a
+    merge that skips shared runs `step` bytes at a time): the same lines as sets give."""
+    old, new = (sorted(graph) for graph in graphs)
+    removed, added = sorted_difference(b"".join(old), b"".join(new), step)
+    assert sorted(removed.splitlines(True)) == sorted(set(old) - set(new))
+    assert sorted(added.splitlines(True)) == sorted(set(new) - set(old))
+
+
+_IRIS = ["a", "a/b", "a/b/c", "ab", "b", "b#1", "c"]
+
+
+@given(st.sets(st.tuples(st.sampled_from(_IRIS), st.integers(0, 3))),
+       st.sets(st.sampled_from([*_IRIS, "d"])))
+def test_the_labels_of_some_subjects_are_cut_out_of_the_kept_lines(lines, subjects):
+    """An incremental build cuts the labels of the facts it labels again out of the last
+    build's sorted lines by binary search: exactly the lines of those subjects go."""
+    text = sorted(f'<https://x.org/{iri}> <p> "{n}" .\n'.encode() for iri, n in lines)
+    gone = {f"https://x.org/{iri}" for iri in subjects}
+    kept = without_subjects(b"".join(text), gone)
+    assert kept.splitlines(True) == [line for line in text
+                                     if line[1:line.index(b">")].decode() not in gone]

@@ -30,7 +30,7 @@ import pyoxigraph
 
 from kg.errors import InputError, Location
 from kg.files import current_umask, digest, file_digest, write_atomically
-from kg.rdf.ntriples import in_graph
+from kg.rdf.ntriples import in_graph, sorted_difference
 
 GRAPH_FILE = "graph.ttl"
 ONTOLOGY_FILE = "ontology.rdf"  # the ontology as RDF/XML, for owlready2 and Protégé
@@ -265,13 +265,13 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
 
 def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
           lines: bytes) -> bool:
-    """Change a graph whose old lines were kept (see prepare) by the triples that differ;
-    False when they were not kept (or hold blank nodes, which Oxigraph renames)."""
+    """Change a graph whose old lines were kept (see prepare) by the triples that differ
+    (the lines of both sorted, without repeats, as a build makes them); False when they were
+    not kept (or hold blank nodes, which Oxigraph renames)."""
     kept = current / f"{old}.nt"
     if old is None or not kept.is_file():
         return False
-    before, after = set(kept.read_bytes().splitlines(True)), set(lines.splitlines(True))
-    removed, added = b"".join(before - after), b"".join(after - before)
+    removed, added = sorted_difference(kept.read_bytes(), lines)
     if b"_:" in removed:
         return False
     graph = pyoxigraph.NamedNode(iri)

@@ -29,7 +29,7 @@ from kg.rdf.namespaces import (
     REGISTRY_GRAPH,
     expand,
 )
-from kg.rdf.ntriples import ESCAPES
+from kg.rdf.ntriples import ESCAPES, without_subjects
 from kg.store import code_digest
 
 DERIVED_DIR = "derived"  # beside the ontology's Turtle files
@@ -150,10 +150,9 @@ def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) ->
     facts = new_facts | {row[0] for row in _rows(store, "SELECT ?f WHERE { "
                                                  f"{_values('o', occurrences)} "
                                                  "?f kgo:occurrence ?o }")}
-    redone = {f"<{node}>".encode() for node in old_facts | facts | occurrences}
-    kept = (line for line in before.labels.splitlines(True)
-            if line[:line.index(b" ")] not in redone)
-    return sorted({*kept, *_encoded(Labeller(store, lexicon, facts).lines())})
+    kept = without_subjects(before.labels, old_facts | facts | occurrences)
+    made = sorted(_encoded(Labeller(store, lexicon, facts).lines()))  # (their lines: not kept)
+    return list(heapq.merge(kept.splitlines(True), made))
 
 
 def _only_sources(store: pyoxigraph.Store, before: Before) -> bool:

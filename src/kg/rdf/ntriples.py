@@ -124,3 +124,57 @@ def turtle(runs: Iterable[Iterable[Block]], prefixes: Mapping[str, str]) -> Iter
 def distinct_sorted(lines: bytes) -> list[bytes]:
     """N-Triples lines without repeats, sorted."""
     return sorted(set(lines.splitlines(True)))
+
+
+def sorted_difference(old: bytes, new: bytes, step: int = 1 << 16) -> tuple[bytes, bytes]:
+    """The lines only in `old` and the lines only in `new`, of two sorted texts of N-Triples
+    lines without repeats, compared in a merge that skips the runs they share `step` bytes
+    at a time (two builds' graphs differ in a few lines: sets of millions of lines took
+    seconds and gigabytes)."""
+    removed: list[bytes] = []
+    added: list[bytes] = []
+    before, after = memoryview(old), memoryview(new)
+    i = j = 0
+    while i < len(old) and j < len(new):
+        if before[i:i + step] == after[j:j + step]:
+            shared = old.rfind(b"\n", i, i + step) + 1 - i
+            if shared > 0:
+                i, j = i + shared, j + shared
+                continue
+        line_old = old[i:old.index(b"\n", i) + 1]
+        line_new = new[j:new.index(b"\n", j) + 1]
+        if line_old <= line_new:
+            i += len(line_old)
+        if line_new <= line_old:
+            j += len(line_new)
+        if line_old < line_new:
+            removed.append(line_old)
+        elif line_new < line_old:
+            added.append(line_new)
+    return b"".join(removed) + old[i:], b"".join(added) + new[j:]
+
+
+def without_subjects(lines: bytes, subjects: Iterable[str]) -> bytes:
+    """Sorted N-Triples lines without those of the subjects (IRIs), each cut out where a
+    binary search finds its lines: a few subjects out of millions of lines, which are never
+    split."""
+    kept, start = [], 0
+    for subject in sorted(f"<{iri}> ".encode() for iri in subjects):
+        first = _first_line_from(lines, subject, start)
+        kept.append(lines[start:first])
+        start = _first_line_from(lines, subject[:-1] + b"!", first)  # past "<iri> ..."
+    kept.append(lines[start:])
+    return b"".join(kept)
+
+
+def _first_line_from(lines: bytes, key: bytes, low: int = 0) -> int:
+    """The start of the first line, at `low` or after, that sorts at or after `key`."""
+    high = len(lines)
+    while low < high:
+        middle = lines.rfind(b"\n", low, (low + high) // 2) + 1 or low
+        end = lines.index(b"\n", middle) + 1
+        if lines[middle:end] < key:
+            low = end
+        else:
+            high = middle
+    return low
