@@ -236,7 +236,7 @@ def test_the_inputs_are_every_file_under_the_folders(tmp_path):
     (seeds / "dangling.yaml").symlink_to(tmp_path / "nowhere.yaml")
     inputs = Inputs(seeds=seeds, ontology=tmp_path / "none", shapes=tmp_path / "no")
     found = input_files(inputs)
-    assert found == {f"seeds:{name}": seeds / name for name in (
+    assert found == {f"seeds:{name}": str(seeds / name) for name in (
         ".notes", "entities.yaml", "linked.yaml", "sources/.drafts/b.yaml", "sources/a.yaml")}
-    assert found == {f"seeds:{path.relative_to(seeds).as_posix()}": path  # as rglob finds them
+    assert found == {f"seeds:{path.relative_to(seeds).as_posix()}": str(path)  # as rglob does
                      for path in seeds.rglob("*") if path.is_file()}

@@ -21,10 +21,10 @@ def digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()
 
 
-def file_digest(path: Path, chunk: int = 1 << 20) -> str:
+def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
     """digest(the file's bytes), read a piece at a time (graph.ttl may be gigabytes)."""
     hasher = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         hasher.update(os.fstat(handle.fileno()).st_size.to_bytes(8, "big"))
         while piece := handle.read(chunk):
             hasher.update(piece)
