@@ -267,11 +267,15 @@ def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
           lines: bytes) -> bool:
     """Change a graph whose old lines were kept (see prepare) by the triples that differ
     (the lines of both sorted, without repeats, as a build makes them); False when they were
-    not kept (or hold blank nodes, which Oxigraph renames)."""
+    not kept, were damaged since (their name is their digest) or hold blank nodes, which
+    Oxigraph renames."""
     kept = current / f"{old}.nt"
     if old is None or not kept.is_file():
         return False
-    removed, added = sorted_difference(kept.read_bytes(), lines)
+    before = kept.read_bytes()
+    if digest(before) != old:
+        return False
+    removed, added = sorted_difference(before, lines)
     if b"_:" in removed:
         return False
     graph = pyoxigraph.NamedNode(iri)

@@ -141,8 +141,8 @@ def sorted_difference(old: bytes, new: bytes, step: int = 1 << 16) -> tuple[byte
             if shared > 0:
                 i, j = i + shared, j + shared
                 continue
-        line_old = old[i:old.index(b"\n", i) + 1]
-        line_new = new[j:new.index(b"\n", j) + 1]
+        line_old = old[i:_line_end(old, i)]
+        line_new = new[j:_line_end(new, j)]
         if line_old <= line_new:
             i += len(line_old)
         if line_new <= line_old:
@@ -172,9 +172,15 @@ def _first_line_from(lines: bytes, key: bytes, low: int = 0) -> int:
     high = len(lines)
     while low < high:
         middle = lines.rfind(b"\n", low, (low + high) // 2) + 1 or low
-        end = lines.index(b"\n", middle) + 1
+        end = _line_end(lines, middle)
         if lines[middle:end] < key:
             low = end
         else:
             high = middle
     return low
+
+
+def _line_end(lines: bytes, start: int) -> int:
+    """Where the line that starts at `start` ends (after its newline; a last line may have
+    none, as in a file cut short)."""
+    return lines.find(b"\n", start) + 1 or len(lines)
