@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph
@@ -18,11 +19,20 @@ from rdflib.namespace import RDFS
 
 from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
-from kg.build.derive import ANY, DERIVED_DIR, LEXICON, Before, derive, load_rules
+from kg.build.derive import (
+    ANY,
+    DERIVED_DIR,
+    LABELS,
+    LEXICON,
+    Before,
+    derive,
+    kept_name,
+    load_rules,
+)
 from kg.facts.states import LANGUAGES
 from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR, PREFIX_IRIS
 from kg.rdf.ntriples import chunked_blocks, sorted_difference, turtle_blocks, without_subjects
-from kg.store import open_store, read_graphs
+from kg.store import kept_lines, open_store, read_graphs
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
 
@@ -92,23 +102,40 @@ def test_every_fact_class_has_a_word_in_every_language():
         assert ANY in template or set(template) == set(lexicon["languages"]), name
 
 
-def test_an_incremental_build_derives_what_a_cold_build_does(tmp_path):
+def _changed(tmp_path: Path, change: Callable[[Path], None]) -> tuple[bytes, bytes]:
+    """The derived graph of the tests' corpus before and after a change of its seeds, built
+    again in the same folder; a cold build of the changed seeds derives the same, and writes
+    the same graph.ttl."""
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds)
     inputs = ["--seeds", str(seeds), *SCHEMA]
     assert kg("build", *inputs, "--build", str(tmp_path / "warm")).exit_code == 0
-    source = seeds / "sources" / "004_9b5fa0e87cd416ef.yaml"
-    text = source.read_text(encoding="utf-8")
-    assert "host: PAK" in text
-    source.write_text(text.replace("host: PAK", "host: IND", 1), encoding="utf-8")
+    first = read_graphs(tmp_path / "warm")[str(DERIVED_GRAPH)]
+    change(seeds)
     for name in ("warm", "cold"):
         result = kg("build", *inputs, "--build", str(tmp_path / name))
         assert result.exit_code == 0, result.output
     warm, cold = (read_graphs(tmp_path / name)[str(DERIVED_GRAPH)] for name in ("warm", "cold"))
     assert warm == cold
-    assert b"to India, 2025-07-08" in warm
     assert (tmp_path / "warm" / "graph.ttl").read_bytes() == (
         tmp_path / "cold" / "graph.ttl").read_bytes()
+    return first, warm
+
+
+def _host_india(seeds: Path) -> None:
+    source = seeds / "sources" / "004_9b5fa0e87cd416ef.yaml"
+    text = source.read_text(encoding="utf-8")
+    assert "host: PAK" in text
+    source.write_text(text.replace("host: PAK", "host: IND", 1), encoding="utf-8")
+
+
+def test_an_incremental_build_derives_what_a_cold_build_does(tmp_path):
+    _, warm = _changed(tmp_path, _host_india)
+    assert b"to India, 2025-07-08" in warm
+
+
+def _added(name: str, text: str) -> Callable[[Path], None]:
+    return lambda seeds: (seeds / "sources" / name).write_text(text, encoding="utf-8")
 
 
 # A source added later: it reports the visit another source reports (the same event key), a
@@ -127,22 +154,68 @@ facts:
 def test_a_build_after_a_new_source_derives_what_a_cold_build_does(tmp_path):
     """Only the new source's facts and the occurrence it shares are labelled again; the
     result is the cold build's, byte for byte."""
-    seeds = tmp_path / "seeds"
-    shutil.copytree(CORPUS, seeds)
-    inputs = ["--seeds", str(seeds), *SCHEMA]
-    assert kg("build", *inputs, "--build", str(tmp_path / "warm")).exit_code == 0
-    (seeds / "sources" / "later-report.yaml").write_text(LATER_SOURCE, encoding="utf-8")
-    for name in ("warm", "cold"):
-        result = kg("build", *inputs, "--build", str(tmp_path / name))
-        assert result.exit_code == 0, result.output
-    warm, cold = (read_graphs(tmp_path / name)[str(DERIVED_GRAPH)] for name in ("warm", "cold"))
-    assert warm == cold
+    _, warm = _changed(tmp_path, _added("later-report.yaml", LATER_SOURCE))
     occurrence = KGR["event/fidan-visit-pak-2025-07"]
     labels = Graph().parse(data=warm, format="nt")
     assert Literal("Visit of Hakan Fidan to Pakistan, 2025-07-08 / 2025-07-09",
                    lang="en") in set(labels.objects(occurrence, RDFS.label))
     assert Literal("Visit of Hakan Fidan to Pakistan, 2025-09-01", lang="en") in set(
         labels.objects(KGR["fact/later-own-visit"], RDFS.label))
+
+
+# A source added later that gives a person whom the other sources name a post of another
+# state: their facts involve that state too, though their sources did not change.
+LATER_POST = """\
+source: {id: later-post, file: later-post.txt, title: A later report, language: en,
+         date: "2025-08-01"}
+facts:
+  - {id: later-fidan-post, type: PostHolding, para: 1, modality: reported,
+     person: hakan-fidan, post: pak-minister-foreign-affairs, as_of: "2025-08-01"}
+"""
+
+
+def test_a_new_post_changes_the_states_of_facts_in_other_sources(tmp_path):
+    before, warm = _changed(tmp_path, _added("later-post.yaml", LATER_POST))
+    first = Graph().parse(data=before, format="nt")
+    derived = Graph().parse(data=warm, format="nt")
+    fact = KGR["fact/s000-fidan-post"]  # (its source did not change)
+    assert (fact, KGO.involves, KGR["PAK"]) not in first
+    assert (fact, KGO.involves, KGR["PAK"]) in derived
+    assert set(derived.objects(KGR["hakan-fidan"], KGO.ofState)) == {KGR["PAK"], KGR["TUR"]}
+
+
+def test_rules_run_again_only_for_what_the_changed_sources_touch(tmp_path):
+    """With the last build at hand and one source graph added, each rule's kept triples about
+    the nodes the change does not touch are taken as they are (a triple only the kept lines
+    hold survives); those about the nodes it touches are made again, so the derived graph is a
+    cold build's."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build",
+              str(tmp_path / "old")).exit_code == 0
+    (seeds / "sources" / "later-post.yaml").write_text(LATER_POST, encoding="utf-8")
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build",
+              str(tmp_path / "new")).exit_code == 0
+    rules = load_rules(ROOT / "ontology")
+    old, new = read_graphs(tmp_path / "old"), read_graphs(tmp_path / "new")
+    kept = {part: kept_lines(tmp_path / "old", kept_name(rules, part))
+            for part in [LABELS, *(rule.name for rule in rules.rules)]}
+    assert None not in kept.values()
+    unrelated = f'<{KGR["fact/s004-munir-post"]}> <{KGO.involves}> <{KGR["IND"]}> .\n'.encode()
+    stale = f'<{KGR["hakan-fidan"]}> <{KGO.ofState}> <{KGR["IND"]}> .\n'.encode()
+    kept["involves"] = b"".join(sorted([*kept["involves"].splitlines(True), unrelated]))
+    kept["of-state"] = b"".join(sorted([*kept["of-state"].splitlines(True), stale]))
+    store = pyoxigraph.Store()  # the prepared store: the new graphs, the last derived graph
+    for iri, lines in new.items():
+        store.load(old[iri] if iri == str(DERIVED_GRAPH) else lines,
+                   format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=pyoxigraph.NamedNode(iri))
+    later = str(KGR["source/later-post"])
+    derived = derive(store, rules, Before(open_store(tmp_path / "old"), kept,
+                                          frozenset({later})))
+    lines = derived.lines()
+    assert unrelated in lines  # kept: not touched
+    assert stale not in lines  # made again: hakan-fidan is named by the new source
+    assert lines.replace(unrelated, b"") == new[str(DERIVED_GRAPH)]
 
 
 def test_labels_of_unchanged_facts_are_kept_not_made_again(tmp_path):
@@ -168,7 +241,7 @@ def test_labels_of_unchanged_facts_are_kept_not_made_again(tmp_path):
     new.load(f'<{KGR["fact/x"]}> a <{KGO.Visit}> ; <{KGO.modality}> <{KGO.Reported}> ; '
              f'<{KGO.visitor}> <{KGR["hakan-fidan"]}> .',
              format=pyoxigraph.RdfFormat.TURTLE, to_graph=pyoxigraph.NamedNode(later))
-    before = Before(old, kept + marker, frozenset({str(later)}))
+    before = Before(old, {LABELS: kept + marker}, frozenset({str(later)}))
     lines = b"".join(derive(new, rules, before).labels)
     assert marker in lines
     assert f'<{KGR["fact/x"]}> <{RDFS.label}> "Visit of Hakan Fidan"@en .'.encode() in lines
@@ -198,6 +271,32 @@ def test_a_broken_label_lexicon_is_one_line(tmp_path, broken):
     result = kg("build", "--seeds", str(CORPUS), "--ontology", str(ontology), "--shapes",
                 str(ROOT / "shapes"), "--build", str(tmp_path / "build"))
     refused(result, f"{LEXICON}", "malformed label lexicon")
+    assert not Path(tmp_path / "build" / "graph.ttl").exists()
+
+
+_SELF = "PREFIX kgo: <https://w3id.org/kg-bilateral/ontology#>\n"
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"broken.rq": _SELF + "CONSTRUCT { ?a kgo:x ?b }\nWHERE { ?a kgo:y ?b"},
+     "broken.rq:3: broken SPARQL: SPARQL syntax error at line 3"),
+    ({"counted.rq": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+     "counted.rq: a derivation rule is a CONSTRUCT query"),
+    ({"twice.rq": _SELF + "CONSTRUCT { ?a kgo:x ?b } WHERE { VALUES ?a { UNDEF } "
+                  "VALUES ?b { UNDEF } ?a kgo:y ?b }"},
+     "twice.rq: a derivation rule has one `VALUES ?node { UNDEF }` at most"),
+    ({"one.rq": _SELF + "CONSTRUCT { ?a kgo:one ?b } WHERE { ?a kgo:two ?b }",
+      "two.rq": _SELF + "CONSTRUCT { ?a kgo:two ?b } WHERE { ?a kgo:one ?b }"},
+     "derivation rules read each other's properties in a circle: one, two"),
+])
+def test_a_broken_derivation_rule_is_one_line(tmp_path, files, message):
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", ontology)
+    for name, text in files.items():
+        (ontology / DERIVED_DIR / name).write_text(text, "utf-8")
+    result = kg("build", "--seeds", str(CORPUS), "--ontology", str(ontology), "--shapes",
+                str(ROOT / "shapes"), "--build", str(tmp_path / "build"))
+    refused(result, message)
     assert not Path(tmp_path / "build" / "graph.ttl").exists()
 
 

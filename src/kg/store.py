@@ -75,6 +75,11 @@ def open_store_at(folder: Path) -> pyoxigraph.Store:
         raise InputError(f"cannot open the store: {exc}", Location(path.as_posix())) from None
 
 
+def prepared_store(staging: Path) -> pyoxigraph.Store:
+    """A prepared store (see prepare) opened for writing: one such Store at a time."""
+    return pyoxigraph.Store(str(staging / _DATABASE))
+
+
 def graph_names(store: pyoxigraph.Store) -> list[str]:
     """The IRIs of the store's named graphs, sorted."""
     return sorted(node.value for node in store.named_graphs()
@@ -152,7 +157,7 @@ def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> None:
         before = json.loads((current / _MANIFEST).read_text(encoding="utf-8")).get(iri)
     except (OSError, ValueError, AttributeError):
         before = None
-    store = pyoxigraph.Store(str(staging / _DATABASE))
+    store = prepared_store(staging)
     graph = pyoxigraph.NamedNode(iri)
     if not (store.contains_named_graph(graph) and _diff(store, current, iri, before, lines)):
         store.remove_graph(graph)
@@ -251,7 +256,7 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
     if 2 * (len(changed) + len(gone)) > len(manifest):
         return None
     pyoxigraph.Store.read_only(str(current / _DATABASE)).backup(str(staging / _DATABASE))
-    store = pyoxigraph.Store(str(staging / _DATABASE))
+    store = prepared_store(staging)
     replaced = [iri for iri in changed if not _diff(store, current, iri, before.get(iri),
                                                     graphs[iri])]
     for iri in replaced + gone:

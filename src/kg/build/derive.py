@@ -12,13 +12,16 @@ import heapq
 import re
 import typing
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
 import yaml
+from rdflib import URIRef
 from rdflib.namespace import RDFS
+from rdflib.paths import Path as PropertyPath
+from rdflib.plugins.sparql import prepareQuery
 
 from kg.errors import InputError, Location
 from kg.files import digest
@@ -29,7 +32,8 @@ from kg.rdf.namespaces import (
     REGISTRY_GRAPH,
     expand,
 )
-from kg.rdf.ntriples import ESCAPES, without_subjects
+from kg.rdf.ntriples import ESCAPES, sorted_difference, without_subjects
+from kg.sparql.guard import QuerySyntaxError, inspect
 from kg.store import code_digest
 
 DERIVED_DIR = "derived"  # beside the ontology's Turtle files
@@ -40,6 +44,7 @@ _LABEL = str(RDFS.label)
 _MODALITY = pyoxigraph.NamedNode(expand("kgo:modality"))
 _OCCURRENCE = pyoxigraph.NamedNode(expand("kgo:occurrence"))
 _ESCAPED = re.compile(r'[\\"\n\r]')  # what N-Triples escapes (see ntriples.ESCAPES)
+_ANY_NODE = re.compile(r"VALUES\s+\?(\w+)\s*\{\s*UNDEF\s*\}")  # a rule's node (see Rule)
 
 
 @dataclass(frozen=True)
@@ -62,13 +67,47 @@ class Lexicon:
 
 
 @dataclass(frozen=True)
-class Rules:
-    """The derivation rules of an ontology folder: its CONSTRUCT queries (name, text), its
-    label lexicon, and a digest of them all (part of the build's key)."""
+class Rule:
+    """A CONSTRUCT rule of the derived graph: its name (the file's stem), its text, the
+    properties its template makes, the IRIs its pattern reads, and the variable of its
+    `VALUES ?node { UNDEF }` clause ("" when it has none): the node its triples are about,
+    which a build binds to the nodes it derives again."""
 
-    constructs: tuple[tuple[str, str], ...]
+    name: str
+    text: str
+    makes: frozenset[str]
+    reads: frozenset[str]
+    node: str
+
+    def run(self, store: pyoxigraph.Store, nodes: Collection[str] | None = None) -> bytes:
+        """Its triples as sorted N-Triples lines, each once: about every node, or about
+        these IRIs only."""
+        text = self.text
+        if nodes is not None:
+            if not nodes:
+                return b""
+            text = _ANY_NODE.sub(lambda _: _values(self.node, nodes), text, count=1)
+        return b"".join(sorted({f"{t.subject} {t.predicate} {t.object} .\n".encode()
+                                for t in store.query(text, use_default_graph_as_union=True)}))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The derivation rules of an ontology folder: its CONSTRUCT rules (each after the rules
+    whose properties it reads), its label lexicon, and a digest of them all (part of the
+    build's key)."""
+
+    rules: tuple[Rule, ...]
     lexicon: Lexicon
     key: str
+
+    def read(self, rule: Rule) -> list[Rule]:
+        """The other rules whose properties the rule reads."""
+        return [other for other in self.rules if other is not rule and other.makes & rule.reads]
+
+    def is_read(self, rule: Rule) -> bool:
+        """Whether another rule reads what the rule makes."""
+        return any(rule in self.read(other) for other in self.rules)
 
 
 def load_rules(ontology: Path) -> Rules:
@@ -79,10 +118,57 @@ def load_rules(ontology: Path) -> Rules:
         raise InputError(f"no label lexicon ({LEXICON}) in '{folder.as_posix()}'",
                          Location(folder.as_posix()))
     files = sorted(folder.glob("*.rq"))
-    constructs = tuple((f.stem, f.read_text(encoding="utf-8")) for f in files)
+    texts = [(f, f.read_text(encoding="utf-8")) for f in files]
     raw = path.read_bytes()
-    key = digest(raw, *(part for name, text in constructs for part in (name, text)))
-    return Rules(constructs, _lexicon(raw, path), key)
+    key = digest(raw, *(part for f, text in texts for part in (f.stem, text)))
+    return Rules(_ordered([_rule(f, text) for f, text in texts]), _lexicon(raw, path), key)
+
+
+def _rule(path: Path, text: str) -> Rule:
+    """A rule file read (a query that is not a CONSTRUCT is an InputError)."""
+    where = Location(path.as_posix())
+    try:
+        form = inspect(text, where.file, remedy=": a derivation rule may not use SERVICE or "
+                                                "FROM").form
+    except QuerySyntaxError as exc:
+        raise InputError(f"broken SPARQL: {exc.message}", Location(where.file, exc.line)) from None
+    if form != "CONSTRUCT":
+        raise InputError("a derivation rule is a CONSTRUCT query", where)
+    algebra = prepareQuery(text).algebra
+    makes = frozenset(str(p) for _, p, _ in algebra.template if isinstance(p, URIRef))
+    nodes = _ANY_NODE.findall(text)
+    if len(nodes) > 1:
+        raise InputError("a derivation rule has one `VALUES ?node { UNDEF }` at most", where)
+    return Rule(path.stem, text, makes, frozenset(_iris(algebra.p)), "".join(nodes))
+
+
+def _iris(part: typing.Any) -> Iterator[str]:
+    """Every IRI in a part of a query's algebra (its patterns, paths, filters)."""
+    if isinstance(part, URIRef):
+        yield str(part)
+    elif isinstance(part, dict):
+        for value in part.values():
+            yield from _iris(value)
+    elif isinstance(part, list | tuple | set | frozenset):
+        for value in part:
+            yield from _iris(value)
+    elif isinstance(part, PropertyPath):
+        for value in vars(part).values():
+            yield from _iris(value)
+
+
+def _ordered(rules: list[Rule]) -> tuple[Rule, ...]:
+    """The rules, each after those whose properties it reads (by name otherwise)."""
+    done: list[Rule] = []
+    while len(done) < len(rules):
+        ready = [r for r in rules if r not in done and all(
+            o in done for o in rules if o is not r and o.makes & r.reads)]
+        if not ready:
+            names = ", ".join(r.name for r in rules if r not in done)
+            raise InputError(f"derivation rules read each other's properties in a circle: "
+                             f"{names}", Location(DERIVED_DIR))
+        done.append(ready[0])
+    return tuple(done)
 
 
 def _lexicon(raw: bytes, path: Path) -> Lexicon:
@@ -100,49 +186,130 @@ def _lexicon(raw: bytes, path: Path) -> Lexicon:
         raise InputError(f"malformed label lexicon: {exc}", where) from None
 
 
+LABELS = "labels"  # the part of the derived graph the lexicon makes (the others: the rules')
+
+
 @dataclass(frozen=True)
 class Before:
     """The last build, for a derivation that redoes only what changed: its store (read-only),
-    the label lines it derived, and the graphs that changed since (see store.prepare)."""
+    the lines of each part of the derived graph it kept (LABELS, each rule's name), and the
+    graphs that changed since (see store.prepare)."""
 
     store: pyoxigraph.Store
-    labels: bytes
+    kept: Mapping[str, bytes]
     changed: frozenset[str]
 
 
 @dataclass(frozen=True)
 class Derived:
-    """The derived graph as two lists of sorted N-Triples lines: the rules' and the labels'
-    (kept for the next build: see Before). The rules never make an rdfs:label."""
+    """The derived graph: each rule's triples and the labels, as sorted N-Triples lines (kept
+    for the next build: see Before). The rules never make an rdfs:label."""
 
-    found: list[bytes]
+    found: dict[str, bytes]
     labels: list[bytes]
+
+    def parts(self) -> dict[str, bytes | list[bytes]]:
+        """The lines by part: each rule's name, and LABELS."""
+        return {**self.found, LABELS: self.labels}
 
     def lines(self) -> bytes:
         """The graph's lines, sorted."""
-        return b"".join(heapq.merge(self.found, self.labels))
+        return b"".join(heapq.merge(*(f.splitlines(True) for f in self.found.values()),
+                                    self.labels))
 
 
 def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) -> Derived:
-    """The derived graph of the store: the CONSTRUCT rules run on the whole graph, and the
-    labels, made again only for the facts and occurrences that changed since `before`."""
-    found = sorted({f"{t.subject} {t.predicate} {t.object} .\n".encode()
-                    for _, text in rules.constructs
-                    for t in store.query(text, use_default_graph_as_union=True)})
-    return Derived(found, _labels(store, rules.lexicon, before))
+    """The derived graph of the store: the CONSTRUCT rules and the labels, made again only
+    for what changed since `before` where they can be. The store is the prepared one,
+    writable: a rule whose properties another reads leaves its triples in its derived graph."""
+    return Derived(_found(store, rules, before), _labels(store, rules.lexicon, before))
 
 
-def labels_name(rules: Rules) -> str:
-    """The name the labels are kept under beside the store: another lexicon or another code
-    of kg never reads back what this one derived."""
-    return f"labels-{digest(rules.key, code_digest())[:16]}.nt"
+def kept_name(rules: Rules, part: str) -> str:
+    """The name a part of the derived graph is kept under beside the store: another rule,
+    lexicon or code of kg never reads back what this one derived."""
+    return f"{part}-{digest(rules.key, code_digest())[:16]}.nt"
+
+
+def _found(store: pyoxigraph.Store, rules: Rules, before: Before | None) -> dict[str, bytes]:
+    """Each rule's triples: all made anew, or (when the rule has a node to bind and the
+    graphs that changed are sources' graphs) the last build's, with those about the nodes
+    the changed graphs name, and about the nodes that name a node whose triples of a rule
+    it reads changed, made again."""
+    named = _named(store, before)
+    changes: dict[str, set[str] | None] = {}  # the nodes whose triples changed, by rule
+    found: dict[str, bytes] = {}
+    for rule in rules.rules:
+        old = before.kept.get(rule.name) if before is not None else None
+        nodes = _scope(store, named, [changes[r.name] for r in rules.read(rule)])
+        if old is None or nodes is None or not rule.node:
+            lines = rule.run(store)
+        else:
+            lines = b"".join(heapq.merge(without_subjects(old, nodes).splitlines(True),
+                                         rule.run(store, nodes).splitlines(True)))
+        changes[rule.name] = None if old is None else _subjects(*sorted_difference(old, lines))
+        if rules.is_read(rule):
+            _hold(store, rule, lines)
+        found[rule.name] = lines
+    return found
+
+
+def _named(store: pyoxigraph.Store, before: Before | None) -> set[str] | None:
+    """The IRIs the changed graphs name (subjects and objects), then and now; None when a
+    changed graph is not a source's, or holds a blank node."""
+    if before is None or before.changed & {str(REGISTRY_GRAPH), str(ONTOLOGY_GRAPH)}:
+        return None
+    nodes: set[str] = set()
+    for held in (store, before.store):
+        for graph in map(pyoxigraph.NamedNode, before.changed):
+            for quad in held.quads_for_pattern(None, None, None, graph):
+                for term in (quad.subject, quad.object):
+                    if isinstance(term, pyoxigraph.BlankNode):
+                        return None
+                    if isinstance(term, pyoxigraph.NamedNode):
+                        nodes.add(term.value)
+    return nodes
+
+
+def _scope(store: pyoxigraph.Store, named: set[str] | None,
+           read: list[set[str] | None]) -> set[str] | None:
+    """The nodes a rule derives again: those the changed graphs name, and those that name a
+    node whose triples changed in a rule it reads; None when one of these is unknown."""
+    if named is None or None in read:
+        return None
+    nodes = set(named)
+    for node in set().union(*read):
+        nodes.update(q.subject.value for q in store.quads_for_pattern(
+            None, None, pyoxigraph.NamedNode(node), None)
+            if isinstance(q.subject, pyoxigraph.NamedNode))
+    return nodes
+
+
+def _subjects(*texts: bytes) -> set[str]:
+    """The subjects (IRIs) of N-Triples lines."""
+    return {line[1:line.index(b">")].decode() for text in texts for line in text.splitlines()}
+
+
+def _hold(store: pyoxigraph.Store, rule: Rule, lines: bytes) -> None:
+    """Make the store's derived graph hold exactly these triples of the rule's properties,
+    for the rules that read them."""
+    graph = pyoxigraph.NamedNode(str(DERIVED_GRAPH))
+    held = sorted({f"{q.subject} {q.predicate} {q.object} .\n".encode() for iri in rule.makes
+                   for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(iri), None,
+                                                    graph)})
+    removed, added = sorted_difference(b"".join(held), lines)
+    for triple in pyoxigraph.parse(removed, format=pyoxigraph.RdfFormat.N_TRIPLES):
+        store.remove(pyoxigraph.Quad(triple.subject, triple.predicate, triple.object, graph))
+    store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, graph)
+                 for t in pyoxigraph.parse(added, format=pyoxigraph.RdfFormat.N_TRIPLES))
 
 
 def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) -> list[bytes]:
     """The label lines: all made anew, or (when only source graphs changed and none names a
     node) the last build's with those of the changed graphs' facts and of their occurrences
     made again."""
-    if before is None or not _only_sources(store, before):
+    kept = before.kept.get(LABELS) if before is not None else None
+    if before is None or kept is None or not _only_sources(store, before):
         return sorted(_encoded(Labeller(store, lexicon).lines()))  # (each line once)
     old_facts, old_occurrences = _facts_in(before.store, before.changed)
     new_facts, new_occurrences = _facts_in(store, before.changed)
@@ -150,9 +317,9 @@ def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) ->
     facts = new_facts | {row[0] for row in _rows(store, "SELECT ?f WHERE { "
                                                  f"{_values('o', occurrences)} "
                                                  "?f kgo:occurrence ?o }")}
-    kept = without_subjects(before.labels, old_facts | facts | occurrences)
     made = sorted(_encoded(Labeller(store, lexicon, facts).lines()))  # (their lines: not kept)
-    return list(heapq.merge(kept.splitlines(True), made))
+    return list(heapq.merge(without_subjects(kept, old_facts | facts | occurrences)
+                            .splitlines(True), made))
 
 
 def _only_sources(store: pyoxigraph.Store, before: Before) -> bool:

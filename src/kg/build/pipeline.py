@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from kg.build.cache import Cache
 from kg.build.convert import Converter
-from kg.build.derive import Before, Rules, derive, labels_name, load_rules
+from kg.build.derive import LABELS, Before, Rules, derive, kept_name, load_rules
 from kg.errors import InputError, Location
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
 from kg.facts.states import STATES_FILE, states_text
@@ -69,6 +69,7 @@ from kg.store import (
     open_store,
     open_store_at,
     prepare,
+    prepared_store,
     stale_reason,
     swap_in,
     write_manifest,
@@ -418,22 +419,23 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
 
 
 def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> bytes:
-    """The derived graph's lines; its labels kept beside the prepared store for the next
-    build (the lists of lines are let go before the store takes the graph)."""
-    derived = derive(open_store_at(prepared.path), rules, _before(inputs, rules, prepared))
-    keep(prepared.path, labels_name(rules), derived.labels)
+    """The derived graph's lines; its parts kept beside the prepared store for the next
+    build (the lists of lines are let go, and the store closed, before it takes the graph)."""
+    derived = derive(prepared_store(prepared.path), rules, _before(inputs, rules, prepared))
+    for part, lines in derived.parts().items():
+        keep(prepared.path, kept_name(rules, part), lines)
     return derived.lines()
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
-    """The last build, when the new store is a copy of its store with some graphs changed and
-    it kept the labels this build would derive from its graphs."""
+    """The last build, when the new store is a copy of its store with some graphs changed,
+    with the parts of the derived graph it kept that this build would derive from its graphs."""
     if prepared.changed is None:
         return None
-    labels = kept_lines(inputs.output, labels_name(rules))
-    if labels is None:
-        return None
-    return Before(open_store(inputs.output), labels, prepared.changed)
+    parts = [LABELS, *(rule.name for rule in rules.rules)]
+    kept = {part: kept_lines(inputs.output, kept_name(rules, part)) for part in parts}
+    return Before(open_store(inputs.output), {part: lines for part, lines in kept.items()
+                                              if lines is not None}, prepared.changed)
 
 
 def _record(outcome: Built) -> tuple:
@@ -499,9 +501,6 @@ class Assembled:
         derived graph, merged in the order of their subjects, in pieces written as they come."""
         return turtle([sorted(self.own), turtle_blocks(self.shared, PREFIX_IRIS),
                        chunked_blocks(derived, PREFIX_IRIS)], PREFIX_IRIS)
-
-
-
 
 
 def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],
