@@ -31,7 +31,13 @@ from kg.build.derive import (
 )
 from kg.facts.states import LANGUAGES
 from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR, PREFIX_IRIS
-from kg.rdf.ntriples import chunked_blocks, sorted_difference, turtle_blocks, without_subjects
+from kg.rdf.ntriples import (
+    chunked_blocks,
+    shared_length,
+    sorted_difference,
+    turtle_blocks,
+    without_subjects,
+)
 from kg.store import kept_lines, open_store, read_graphs
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
@@ -326,6 +332,15 @@ def test_two_graphs_differ_by_the_lines_their_sets_differ_by(graphs, step):
     removed, added = sorted_difference(b"".join(old), b"".join(new), step)
     assert sorted(removed.splitlines(True)) == sorted(set(old) - set(new))
     assert sorted(added.splitlines(True)) == sorted(set(new) - set(old))
+
+
+@given(st.binary(max_size=40), st.binary(max_size=40), st.binary(max_size=40),
+       st.integers(0, 5), st.integers(0, 5), st.integers(1, 90))
+def test_the_bytes_two_texts_share_are_found_by_halves(prefix, one, other, i, j, step):
+    old, new = b"o" * i + prefix + one, b"n" * j + prefix + other
+    pairs = enumerate(zip(old[i:], new[j:], strict=False))
+    alike = next((k for k, (a, b) in pairs if a != b), min(len(old) - i, len(new) - j))
+    assert shared_length(old, i, new, j, step) == min(alike, step)
 
 
 _IRIS = ["a", "a/b", "a/b/c", "ab", "b", "b#1", "c"]

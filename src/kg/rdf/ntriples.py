@@ -128,19 +128,17 @@ def distinct_sorted(lines: bytes) -> list[bytes]:
 
 def sorted_difference(old: bytes, new: bytes, step: int = 1 << 16) -> tuple[bytes, bytes]:
     """The lines only in `old` and the lines only in `new`, of two sorted texts of N-Triples
-    lines without repeats, compared in a merge that skips the runs they share `step` bytes
-    at a time (two builds' graphs differ in a few lines: sets of millions of lines took
+    lines without repeats, compared in a merge that skips the runs they share, up to `step`
+    bytes at a time (two builds' graphs differ in a few lines: sets of millions of lines took
     seconds and gigabytes)."""
     removed: list[bytes] = []
     added: list[bytes] = []
-    before, after = memoryview(old), memoryview(new)
     i = j = 0
     while i < len(old) and j < len(new):
-        if before[i:i + step] == after[j:j + step]:
-            shared = old.rfind(b"\n", i, i + step) + 1 - i
-            if shared > 0:
-                i, j = i + shared, j + shared
-                continue
+        shared = old.rfind(b"\n", i, i + shared_length(old, i, new, j, step)) + 1 - i
+        if shared > 0:  # whole lines alike
+            i, j = i + shared, j + shared
+            continue
         line_old = old[i:_line_end(old, i)]
         line_new = new[j:_line_end(new, j)]
         if line_old <= line_new:
@@ -152,6 +150,22 @@ def sorted_difference(old: bytes, new: bytes, step: int = 1 << 16) -> tuple[byte
         elif line_new < line_old:
             added.append(line_new)
     return b"".join(removed) + old[i:], b"".join(added) + new[j:]
+
+
+def shared_length(old: bytes, i: int, new: bytes, j: int, step: int) -> int:
+    """How many bytes (up to `step`) `old` from `i` and `new` from `j` have alike, found by
+    halves (bytes compare as memcmp; memoryviews compare byte by byte, ten times slower)."""
+    high = min(step, len(old) - i, len(new) - j)
+    if old.startswith(new[j:j + high], i):
+        return high
+    low = 0
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old.startswith(new[j:j + middle], i):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def without_subjects(lines: bytes, subjects: Iterable[str]) -> bytes:
