@@ -9,7 +9,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from kg.build.convert import Converter
-from kg.build.derive import DERIVED_DIR
+from kg.build.derive import load_rules
 from kg.facts.loading import Corpus, load_corpus
 from kg.rdf.ontology import load_ontology
 from kg.shacl.validate import Validation, load_shapes, validate
@@ -33,11 +33,12 @@ class Build:
     validation: Validation
 
     def derived_relations(self) -> Graph:
-        """What the CONSTRUCT rules of ontology/derived derive from the graph, run by rdflib
-        (the derived graph's triples but the labels)."""
+        """What the CONSTRUCT rules of ontology/derived derive from the graph, run by rdflib,
+        each on the graph and what the rules before it derived (the derived graph's triples
+        but the labels)."""
         found = Graph()
-        for rule in sorted((self.ontology_folder / DERIVED_DIR).glob("*.rq")):
-            found += self.data.query(rule.read_text(encoding="utf-8")).graph
+        for rule in load_rules(self.ontology_folder).rules:
+            found += (self.data + found).query(rule.text).graph
         return found
 
 

@@ -19,6 +19,7 @@ from rdflib.namespace import RDFS
 
 from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
+from kg.build.blocks import KEPT_TEXT, _keeping, _kept
 from kg.build.derive import (
     ANY,
     DERIVED_DIR,
@@ -36,9 +37,10 @@ from kg.rdf.ntriples import (
     shared_length,
     sorted_difference,
     turtle_blocks,
+    with_subjects,
     without_subjects,
 )
-from kg.store import kept_lines, open_store, read_graphs
+from kg.store import STORE_DIR, kept_lines, open_store, read_graphs
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
 
@@ -188,6 +190,48 @@ def test_a_new_post_changes_the_states_of_facts_in_other_sources(tmp_path):
     assert (fact, KGO.involves, KGR["PAK"]) not in first
     assert (fact, KGO.involves, KGR["PAK"]) in derived
     assert set(derived.objects(KGR["hakan-fidan"], KGO.ofState)) == {KGR["PAK"], KGR["TUR"]}
+
+
+def _damaged(damage: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    """A new source (LATER_POST), and every part of the derived graph and of its Turtle the
+    last build kept damaged."""
+    def change(seeds: Path) -> None:
+        _added("later-post.yaml", LATER_POST)(seeds)
+        for pattern in ("involves-*.nt", "of-state-*.nt", "labels-*.nt", KEPT_TEXT):
+            files = list((seeds.parent / "warm" / STORE_DIR).glob(pattern))
+            assert len(files) == 1, pattern
+            files[0].write_bytes(damage(files[0].read_bytes()))
+    return change
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda text: text[:len(text) // 2], id="cut short"),
+    pytest.param(lambda text: text.replace(b"TUR", b"IND"), id="changed"),
+])
+def test_what_the_last_build_kept_is_not_used_once_damaged(tmp_path, damage):
+    """The parts of the derived graph and its Turtle that the last build kept, cut short or
+    changed since: the next build makes them again, and derives and writes what a cold build
+    does (checked by _changed)."""
+    _changed(tmp_path, _damaged(damage))
+
+
+def test_the_turtle_of_unchanged_subjects_is_kept_not_made_again(tmp_path):
+    """The derived graph's Turtle blocks of the subjects whose triples did not change are the
+    last build's (a block only the kept text holds survives into graph.ttl)."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    inputs = ["--seeds", str(seeds), *SCHEMA, "--build", str(tmp_path / "build")]
+    assert kg("build", *inputs).exit_code == 0
+    store = tmp_path / "build" / STORE_DIR
+    marked = KGR["fact/s004-munir-post"]
+    blocks = [(subject, block + b"# kept\n" if subject == f"<{marked}>".encode() else block)
+              for subject, block in _kept(store)]
+    list(_keeping(iter(blocks), store))  # (the kept files written again, with their digest)
+    _added("later-post.yaml", LATER_POST)(seeds)
+    assert kg("build", *inputs).exit_code == 0
+    graph = (tmp_path / "build" / "graph.ttl").read_text(encoding="utf-8")
+    assert "# kept\n" in graph
+    assert "fact:later-fidan-post" in graph
 
 
 def test_rules_run_again_only_for_what_the_changed_sources_touch(tmp_path):
@@ -356,3 +400,5 @@ def test_the_labels_of_some_subjects_are_cut_out_of_the_kept_lines(lines, subjec
     kept = without_subjects(b"".join(text), gone)
     assert kept.splitlines(True) == [line for line in text
                                      if line[1:line.index(b">")].decode() not in gone]
+    assert with_subjects(b"".join(text), gone).splitlines(True) == [
+        line for line in text if line[1:line.index(b">")].decode() in gone]

@@ -38,6 +38,7 @@ REPORT_FILE = "validation-report.ttl"
 STORE_DIR = "store"
 _DATABASE = "oxigraph"
 _MANIFEST = "manifest.json"
+_KEPT = "kept.json"  # the digest of each file of lines kept beside the database
 
 
 @dataclass(frozen=True)
@@ -135,23 +136,39 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
 
 
 def keep(staging: Path, name: str, lines: bytes | Iterable[bytes]) -> None:
-    """Keep lines a later build reads back (kept_lines) beside a prepared store's database."""
-    with (staging / name).open("wb") as file:
+    """Keep lines a later build reads back (kept_lines) beside a prepared store's database,
+    with their digest (in _KEPT)."""
+    path = staging / name
+    with path.open("wb") as file:
         file.writelines([lines] if isinstance(lines, bytes) else lines)
+    digests = _kept_digests(staging)
+    digests[name] = file_digest(path)
+    (staging / _KEPT).write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
 
 
 def kept_lines(build_dir: Path, name: str) -> bytes | None:
-    """What the current store's build kept under that name, or None."""
+    """What the current store's build kept under that name, or None (also when it is not
+    what was kept: a file cut short or changed since)."""
+    folder = store_path(build_dir)
     try:
-        return (store_path(build_dir) / name).read_bytes()
+        lines = (folder / name).read_bytes()
     except OSError:
         return None
+    return lines if _kept_digests(folder).get(name) == digest(lines) else None
 
 
-def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> None:
+def _kept_digests(folder: Path) -> dict[str, str]:
+    try:
+        found = json.loads((folder / _KEPT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> bytes | None:
     """Put a graph made from the prepared store (named in prepare's `later`) in it: changed
-    by the lines that differ from the current store's, else loaded whole; its lines are kept
-    beside the database for the next build."""
+    by the lines that differ from the current store's (returned, those gone and those new),
+    else loaded whole (None); its lines are kept beside the database for the next build."""
     current = store_path(build_dir)
     try:
         before = json.loads((current / _MANIFEST).read_text(encoding="utf-8")).get(iri)
@@ -159,7 +176,9 @@ def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> None:
         before = None
     store = prepared_store(staging)
     graph = pyoxigraph.NamedNode(iri)
-    if not (store.contains_named_graph(graph) and _diff(store, current, iri, before, lines)):
+    changed = _diff(store, current, iri, before, lines) if store.contains_named_graph(
+        graph) else None
+    if changed is None:
         store.remove_graph(graph)
         store.bulk_load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
     store.flush()
@@ -170,6 +189,7 @@ def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> None:
     manifest[iri] = key
     (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
                                      encoding="utf-8")
+    return changed
 
 
 def swap_in(staging: Path, build_dir: Path) -> None:
@@ -257,8 +277,8 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
         return None
     pyoxigraph.Store.read_only(str(current / _DATABASE)).backup(str(staging / _DATABASE))
     store = prepared_store(staging)
-    replaced = [iri for iri in changed if not _diff(store, current, iri, before.get(iri),
-                                                    graphs[iri])]
+    replaced = [iri for iri in changed if _diff(store, current, iri, before.get(iri),
+                                                graphs[iri]) is None]
     for iri in replaced + gone:
         store.remove_graph(pyoxigraph.NamedNode(iri))
     store.load(b"".join(in_graph(graphs[iri], iri) for iri in replaced),
@@ -269,25 +289,25 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
 
 
 def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
-          lines: bytes) -> bool:
+          lines: bytes) -> bytes | None:
     """Change a graph whose old lines were kept (see prepare) by the triples that differ
-    (the lines of both sorted, without repeats, as a build makes them); False when they were
-    not kept, were damaged since (their name is their digest) or hold blank nodes, which
-    Oxigraph renames."""
+    (the lines of both sorted, without repeats, as a build makes them), returned (those gone,
+    then those new); None when they were not kept, were damaged since (their name is their
+    digest) or hold blank nodes, which Oxigraph renames."""
     kept = current / f"{old}.nt"
     if old is None or not kept.is_file():
-        return False
+        return None
     before = kept.read_bytes()
     if digest(before) != old:
-        return False
+        return None
     removed, added = sorted_difference(before, lines)
     if b"_:" in removed:
-        return False
+        return None
     graph = pyoxigraph.NamedNode(iri)
     for quad in pyoxigraph.parse(removed, format=pyoxigraph.RdfFormat.N_TRIPLES):
         store.remove(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object, graph))
     store.load(added, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
-    return True
+    return removed + added
 
 
 # -- the build's manifest: what a good build read and wrote -------------------------------------

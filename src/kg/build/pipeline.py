@@ -22,6 +22,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from kg.build.blocks import derived_blocks
 from kg.build.cache import Cache
 from kg.build.convert import Converter
 from kg.build.derive import LABELS, Before, Rules, derive, kept_name, load_rules
@@ -41,7 +42,6 @@ from kg.rdf.namespaces import (
 )
 from kg.rdf.ntriples import (
     Block,
-    chunked_blocks,
     distinct_sorted,
     triple_lines,
     turtle,
@@ -71,6 +71,7 @@ from kg.store import (
     prepare,
     prepared_store,
     stale_reason,
+    store_path,
     swap_in,
     write_manifest,
 )
@@ -401,10 +402,11 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     staging = prepared.path
     try:
         derived = _derive(inputs, rules, prepared)
-        add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived)
+        changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived)
         where = _locator(staging, vocabulary)
         checking = validating(where, progress)
-        files = {GRAPH_FILE: graph.turtle(derived), ONTOLOGY_FILE: vocabulary.rdfxml}
+        blocks = derived_blocks(store_path(inputs.output), staging, derived, changed)
+        files = {GRAPH_FILE: graph.turtle(blocks), ONTOLOGY_FILE: vocabulary.rdfxml}
         written = write(inputs, staging, files, checking.validation)
     except BaseException:
         discard(staging)
@@ -496,11 +498,11 @@ class Assembled:
         return cls(graphs, [b for c in converted for b in c.turtle], shared,
                    own + len(registry), own + len(shared))
 
-    def turtle(self, derived: bytes) -> Iterator[bytes]:
+    def turtle(self, derived: Iterator[Block]) -> Iterator[bytes]:
         """graph.ttl: the blocks of the files' own nodes, of the shared ones and of the
         derived graph, merged in the order of their subjects, in pieces written as they come."""
-        return turtle([sorted(self.own), turtle_blocks(self.shared, PREFIX_IRIS),
-                       chunked_blocks(derived, PREFIX_IRIS)], PREFIX_IRIS)
+        return turtle([sorted(self.own), turtle_blocks(self.shared, PREFIX_IRIS), derived],
+                      PREFIX_IRIS)
 
 
 def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],

@@ -173,12 +173,26 @@ def without_subjects(lines: bytes, subjects: Iterable[str]) -> bytes:
     binary search finds its lines: a few subjects out of millions of lines, which are never
     split."""
     kept, start = [], 0
-    for subject in sorted(f"<{iri}> ".encode() for iri in subjects):
-        first = _first_line_from(lines, subject, start)
+    for first, end in _spans(lines, subjects):
         kept.append(lines[start:first])
-        start = _first_line_from(lines, subject[:-1] + b"!", first)  # past "<iri> ..."
+        start = end
     kept.append(lines[start:])
     return b"".join(kept)
+
+
+def with_subjects(lines: bytes, subjects: Iterable[str]) -> bytes:
+    """The lines of the subjects (IRIs) among sorted N-Triples lines, found as
+    without_subjects finds them."""
+    return b"".join(lines[first:end] for first, end in _spans(lines, subjects))
+
+
+def _spans(lines: bytes, subjects: Iterable[str]) -> Iterator[tuple[int, int]]:
+    """Where each subject's lines start and end, in order (empty where it has none)."""
+    start = 0
+    for subject in sorted(f"<{iri}> ".encode() for iri in subjects):
+        first = _first_line_from(lines, subject, start)
+        start = _first_line_from(lines, subject[:-1] + b"!", first)  # past "<iri> ..."
+        yield first, start
 
 
 def _first_line_from(lines: bytes, key: bytes, low: int = 0) -> int:
