@@ -285,9 +285,13 @@ def _scope(store: pyoxigraph.Store, named: set[str] | None,
     return nodes
 
 
-def _subjects(*texts: bytes) -> set[str]:
-    """The subjects (IRIs) of N-Triples lines."""
-    return {line[1:line.index(b">")].decode() for text in texts for line in text.splitlines()}
+def _subjects(*texts: bytes) -> set[str] | None:
+    """The subjects of N-Triples lines; None when one is a blank node (not a node a rule can
+    be bound to)."""
+    lines = [line for text in texts for line in text.splitlines()]
+    if not all(line.startswith(b"<") for line in lines):
+        return None
+    return {line[1:line.index(b">")].decode() for line in lines}
 
 
 def _hold(store: pyoxigraph.Store, rule: Rule, lines: bytes) -> None:
