@@ -12,7 +12,7 @@ import heapq
 import re
 import typing
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -373,19 +373,20 @@ def _rows(store: pyoxigraph.Store, text: str) -> Iterator[tuple[str, ...]]:
         yield tuple("" if term is None else term.value for term in solution)
 
 
-def _names(store: pyoxigraph.Store) -> dict[str, dict[str, str]]:
+def _names(store: pyoxigraph.Store, nodes: Iterable[str]) -> dict[str, dict[str, str]]:
     """Each node's rdfs:label by language ("" untagged), from every graph but the derived one
-    (read graph by graph: the last build's million labels are never scanned, nor taken as a
-    name)."""
+    (the last build's labels are never taken as a name), node by node: only the nodes a
+    label names are looked up, never the millions of labels of the derived graph, nor
+    every graph one by one."""
     names: dict[str, dict[str, str]] = defaultdict(dict)
-    label = pyoxigraph.NamedNode(_LABEL)
-    graphs = sorted((g for g in store.named_graphs() if g.value != str(DERIVED_GRAPH)),
-                    key=lambda g: g.value)
-    for graph in [pyoxigraph.DefaultGraph(), *graphs]:
-        for quad in store.quads_for_pattern(None, label, None, graph):
-            text = quad.object
-            if isinstance(text, pyoxigraph.Literal):
-                names[quad.subject.value].setdefault(text.language or "", text.value)
+    label, derived = pyoxigraph.NamedNode(_LABEL), pyoxigraph.NamedNode(str(DERIVED_GRAPH))
+    for node in sorted(nodes):
+        quads = sorted((q for q in store.quads_for_pattern(pyoxigraph.NamedNode(node), label, None)
+                        if q.graph_name != derived and isinstance(q.object, pyoxigraph.Literal)),
+                       key=lambda q: (not isinstance(q.graph_name, pyoxigraph.DefaultGraph),
+                                      str(q.graph_name)))  # (a language's first name wins)
+        for quad in quads:
+            names[node].setdefault(quad.object.language or "", quad.object.value)
     return names
 
 
@@ -414,7 +415,6 @@ class Labeller:
         then every fact of those must be among them)."""
         self.lexicon = lexicon
         only = "" if facts is None else _values("f", facts)
-        self.names = _names(store)
         self.parents: dict[str, list[str]] = defaultdict(list)
         for child, parent in _rows(store, "SELECT ?c ?p WHERE { ?c rdfs:subClassOf ?p }"):
             self.parents[child].append(parent)
@@ -427,6 +427,9 @@ class Labeller:
         for fact, role, value in _rows(store, f"SELECT ?f ?r ?v WHERE {{ {only} "
                                                f"VALUES ?r {{ {roles} }} ?f ?r ?v }}"):
             self.values[fact][role].append(value)
+        self.names = _names(store, {value for roles in self.values.values()
+                                    for values in roles.values() for value in values
+                                    if value.startswith(("http:", "https:"))})
         self.occurrences: dict[str, list[str]] = defaultdict(list)
         for fact, occurrence in _rows(store, f"SELECT ?f ?o WHERE {{ {only} "
                                                    "?f kgo:occurrence ?o }"):
