@@ -36,6 +36,7 @@ from kg.rdf.ntriples import (
     chunked_blocks,
     shared_length,
     sorted_difference,
+    subject_iris,
     turtle_blocks,
     with_subjects,
     without_subjects,
@@ -402,3 +403,5 @@ def test_the_labels_of_some_subjects_are_cut_out_of_the_kept_lines(lines, subjec
                                      if line[1:line.index(b">")].decode() not in gone]
     assert with_subjects(b"".join(text), gone).splitlines(True) == [
         line for line in text if line[1:line.index(b">")].decode() in gone]
+    assert subject_iris(b"".join(text)) == {f"https://x.org/{iri}" for iri, _ in lines}
+    assert subject_iris(b"".join([*text, b'_:b <p> "x" .\n'])) is None

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from kg.files import file_digest
 from kg.rdf.namespaces import PREFIX_IRIS
-from kg.rdf.ntriples import Block, chunked_blocks, turtle_blocks, with_subjects
+from kg.rdf.ntriples import (
+    Block,
+    chunked_blocks,
+    subject_iris,
+    turtle_blocks,
+    with_subjects,
+)
 from kg.store import code_digest
 
 KEPT_TEXT = "derived-turtle.ttl"
@@ -25,14 +31,16 @@ KEPT_INDEX = "derived-turtle.idx"
 def derived_blocks(current: Path, staging: Path, lines: bytes,
                    changed: bytes | None) -> Iterator[Block]:
     """The derived graph's blocks, from its sorted N-Triples lines: the blocks the current
-    store kept, with those of the subjects of the changed lines (None: unknown) made again,
-    else all made from the lines. They are kept beside the staging store as they come."""
-    kept = None if changed is None else _kept(current)
-    if kept is None:
+    store kept, with those of the subjects of the changed lines made again, else (the changed
+    lines unknown, or a blank node among their subjects) all made from the lines. They are
+    kept beside the staging store as they come."""
+    iris = None if changed is None else subject_iris(changed)
+    kept = None if iris is None else _kept(current)
+    if iris is None or kept is None:
         blocks = chunked_blocks(lines, PREFIX_IRIS)
     else:
-        subjects = {line[:line.index(b" ")] for line in changed.splitlines()}
-        remade = with_subjects(lines, (s[1:-1].decode() for s in subjects)).splitlines(True)
+        subjects = {f"<{iri}>".encode() for iri in iris}
+        remade = with_subjects(lines, iris).splitlines(True)
         blocks = heapq.merge((b for b in kept if b[0] not in subjects),
                              turtle_blocks(remade, PREFIX_IRIS))
     yield from _keeping(blocks, staging)

@@ -32,7 +32,7 @@ from kg.rdf.namespaces import (
     REGISTRY_GRAPH,
     expand,
 )
-from kg.rdf.ntriples import ESCAPES, sorted_difference, without_subjects
+from kg.rdf.ntriples import ESCAPES, sorted_difference, subject_iris, without_subjects
 from kg.sparql.guard import QuerySyntaxError, inspect
 from kg.store import code_digest
 
@@ -247,7 +247,8 @@ def _found(store: pyoxigraph.Store, rules: Rules, before: Before | None) -> dict
         else:
             lines = b"".join(heapq.merge(without_subjects(old, nodes).splitlines(True),
                                          rule.run(store, nodes).splitlines(True)))
-        changes[rule.name] = None if old is None else _subjects(*sorted_difference(old, lines))
+        changes[rule.name] = None if old is None else subject_iris(
+            b"".join(sorted_difference(old, lines)))
         if rules.is_read(rule):
             _hold(store, rule, lines)
         found[rule.name] = lines
@@ -283,15 +284,6 @@ def _scope(store: pyoxigraph.Store, named: set[str] | None,
             None, None, pyoxigraph.NamedNode(node), None)
             if isinstance(q.subject, pyoxigraph.NamedNode))
     return nodes
-
-
-def _subjects(*texts: bytes) -> set[str] | None:
-    """The subjects of N-Triples lines; None when one is a blank node (not a node a rule can
-    be bound to)."""
-    lines = [line for text in texts for line in text.splitlines()]
-    if not all(line.startswith(b"<") for line in lines):
-        return None
-    return {line[1:line.index(b">")].decode() for line in lines}
 
 
 def _hold(store: pyoxigraph.Store, rule: Rule, lines: bytes) -> None:

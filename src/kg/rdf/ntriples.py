@@ -168,6 +168,15 @@ def shared_length(old: bytes, i: int, new: bytes, j: int, step: int) -> int:
     return low
 
 
+def subject_iris(lines: bytes) -> set[str] | None:
+    """The subjects of N-Triples lines, as IRIs; None when one is a blank node (which
+    without_subjects and with_subjects cannot look up)."""
+    found = [line[:line.index(b" ")] for line in lines.splitlines()]
+    if not all(subject.startswith(b"<") for subject in found):
+        return None
+    return {subject[1:-1].decode() for subject in found}
+
+
 def without_subjects(lines: bytes, subjects: Iterable[str]) -> bytes:
     """Sorted N-Triples lines without those of the subjects (IRIs), each cut out where a
     binary search finds its lines: a few subjects out of millions of lines, which are never
