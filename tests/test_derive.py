@@ -36,6 +36,7 @@ from kg.rdf.ntriples import (
     chunked_blocks,
     shared_length,
     sorted_difference,
+    spliced,
     subject_iris,
     turtle_blocks,
     with_subjects,
@@ -267,6 +268,9 @@ def test_rules_run_again_only_for_what_the_changed_sources_touch(tmp_path):
     assert unrelated in lines  # kept: not touched
     assert stale not in lines  # made again: hakan-fidan is named by the new source
     assert lines.replace(unrelated, b"") == new[str(DERIVED_GRAPH)]
+    # the last build's derived graph with the lines of the changed subjects replaced
+    assert derived.changed is not None and str(KGR["hakan-fidan"]) in derived.changed
+    assert derived.lines(old[str(DERIVED_GRAPH)]) == new[str(DERIVED_GRAPH)]
 
 
 def test_labels_of_unchanged_facts_are_kept_not_made_again(tmp_path):
@@ -293,7 +297,7 @@ def test_labels_of_unchanged_facts_are_kept_not_made_again(tmp_path):
              f'<{KGO.visitor}> <{KGR["hakan-fidan"]}> .',
              format=pyoxigraph.RdfFormat.TURTLE, to_graph=pyoxigraph.NamedNode(later))
     before = Before(old, {LABELS: kept + marker}, frozenset({str(later)}))
-    lines = b"".join(derive(new, rules, before).labels)
+    lines = derive(new, rules, before).parts[LABELS]
     assert marker in lines
     assert f'<{KGR["fact/x"]}> <{RDFS.label}> "Visit of Hakan Fidan"@en .'.encode() in lines
 
@@ -336,6 +340,9 @@ _SELF = "PREFIX kgo: <https://w3id.org/kg-bilateral/ontology#>\n"
     ({"twice.rq": _SELF + "CONSTRUCT { ?a kgo:x ?b } WHERE { VALUES ?a { UNDEF } "
                   "VALUES ?b { UNDEF } ?a kgo:y ?b }"},
      "twice.rq: a derivation rule has one `VALUES ?node { UNDEF }` at most"),
+    ({"inverse.rq": _SELF + "CONSTRUCT { ?b kgo:x ?a } WHERE { VALUES ?a { UNDEF } "
+                    "?a kgo:y ?b }"},
+     "inverse.rq: the triples a derivation rule makes are about its node: ?a is the subject"),
     ({"one.rq": _SELF + "CONSTRUCT { ?a kgo:one ?b } WHERE { ?a kgo:two ?b }",
       "two.rq": _SELF + "CONSTRUCT { ?a kgo:two ?b } WHERE { ?a kgo:one ?b }"},
      "derivation rules read each other's properties in a circle: one, two"),
@@ -404,4 +411,7 @@ def test_the_labels_of_some_subjects_are_cut_out_of_the_kept_lines(lines, subjec
     assert with_subjects(b"".join(text), gone).splitlines(True) == [
         line for line in text if line[1:line.index(b">")].decode() in gone]
     assert subject_iris(b"".join(text)) == {f"https://x.org/{iri}" for iri, _ in lines}
+    made = sorted(f'<{iri}> <p> "new" .\n'.encode() for iri in gone)  # (some subjects new)
+    assert spliced(b"".join(text), gone, b"".join(made)) == b"".join(sorted([*kept.splitlines(
+        True), *made]))
     assert subject_iris(b"".join([*text, b'_:b <p> "x" .\n'])) is None

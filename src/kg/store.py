@@ -157,6 +157,28 @@ def kept_lines(build_dir: Path, name: str) -> bytes | None:
     return lines if _kept_digests(folder).get(name) == digest(lines) else None
 
 
+def kept_graph(build_dir: Path, iri: str) -> bytes | None:
+    """The lines of a graph of the current store that its build kept (see prepare and
+    add_graph), or None (not kept, or changed since)."""
+    folder = store_path(build_dir)
+    try:
+        key = json.loads((folder / _MANIFEST).read_text(encoding="utf-8")).get(iri)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return _kept_graph(folder, key)
+
+
+def _kept_graph(folder: Path, key: str | None) -> bytes | None:
+    """The kept lines named by their digest, while it is theirs."""
+    if not isinstance(key, str):
+        return None
+    try:
+        lines = (folder / f"{key}.nt").read_bytes()
+    except OSError:
+        return None
+    return lines if digest(lines) == key else None
+
+
 def _kept_digests(folder: Path) -> dict[str, str]:
     try:
         found = json.loads((folder / _KEPT).read_text(encoding="utf-8"))
@@ -294,11 +316,8 @@ def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
     (the lines of both sorted, without repeats, as a build makes them), returned (those gone,
     then those new); None when they were not kept, were damaged since (their name is their
     digest) or hold blank nodes, which Oxigraph renames."""
-    kept = current / f"{old}.nt"
-    if old is None or not kept.is_file():
-        return None
-    before = kept.read_bytes()
-    if digest(before) != old:
+    before = _kept_graph(current, old)
+    if before is None:
         return None
     removed, added = sorted_difference(before, lines)
     if b"_:" in removed:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph
 import yaml
-from rdflib import URIRef
+from rdflib import URIRef, Variable
 from rdflib.namespace import RDFS
 from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql import prepareQuery
@@ -32,7 +32,13 @@ from kg.rdf.namespaces import (
     REGISTRY_GRAPH,
     expand,
 )
-from kg.rdf.ntriples import ESCAPES, sorted_difference, subject_iris, without_subjects
+from kg.rdf.ntriples import (
+    ESCAPES,
+    sorted_difference,
+    spliced,
+    subject_iris,
+    with_subjects,
+)
 from kg.sparql.guard import QuerySyntaxError, inspect
 from kg.store import code_digest
 
@@ -139,6 +145,9 @@ def _rule(path: Path, text: str) -> Rule:
     nodes = _ANY_NODE.findall(text)
     if len(nodes) > 1:
         raise InputError("a derivation rule has one `VALUES ?node { UNDEF }` at most", where)
+    if nodes and any(subject != Variable(nodes[0]) for subject, _, _ in algebra.template):
+        raise InputError(f"the triples a derivation rule makes are about its node: ?{nodes[0]}"
+                         " is the subject of each", where)
     return Rule(path.stem, text, makes, frozenset(_iris(algebra.p)), "".join(nodes))
 
 
@@ -202,27 +211,33 @@ class Before:
 
 @dataclass(frozen=True)
 class Derived:
-    """The derived graph: each rule's triples and the labels, as sorted N-Triples lines (kept
-    for the next build: see Before). The rules never make an rdfs:label."""
+    """The derived graph by part (each rule's name, LABELS) as sorted N-Triples lines (kept
+    for the next build: see Before; the rules never make an rdfs:label), and the subjects
+    whose lines may differ from the last build's (None: any, or no last build)."""
 
-    found: dict[str, bytes]
-    labels: list[bytes]
+    parts: dict[str, bytes | list[bytes]]
+    changed: set[str] | None
 
-    def parts(self) -> dict[str, bytes | list[bytes]]:
-        """The lines by part: each rule's name, and LABELS."""
-        return {**self.found, LABELS: self.labels}
-
-    def lines(self) -> bytes:
-        """The graph's lines, sorted."""
-        return b"".join(heapq.merge(*(f.splitlines(True) for f in self.found.values()),
-                                    self.labels))
+    def lines(self, last: bytes | None = None) -> bytes:
+        """The graph's lines, sorted: the last build's (`last`, its derived graph's lines)
+        with the changed subjects' lines replaced, else every part's merged."""
+        if last is None or self.changed is None:
+            return b"".join(heapq.merge(*(part if isinstance(part, list)
+                                          else part.splitlines(True)
+                                          for part in self.parts.values())))
+        made = heapq.merge(*(with_subjects(part, self.changed).splitlines(True)
+                             for part in self.parts.values() if isinstance(part, bytes)))
+        return spliced(last, self.changed, b"".join(made))
 
 
 def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) -> Derived:
     """The derived graph of the store: the CONSTRUCT rules and the labels, made again only
     for what changed since `before` where they can be. The store is the prepared one,
     writable: a rule whose properties another reads leaves its triples in its derived graph."""
-    return Derived(_found(store, rules, before), _labels(store, rules.lexicon, before))
+    found, changes = _found(store, rules, before)
+    labels, relabelled = _labels(store, rules.lexicon, before)
+    changed = None if None in changes or relabelled is None else relabelled.union(*changes)
+    return Derived({**found, LABELS: labels}, changed)
 
 
 def kept_name(rules: Rules, part: str) -> str:
@@ -231,11 +246,13 @@ def kept_name(rules: Rules, part: str) -> str:
     return f"{part}-{digest(rules.key, code_digest())[:16]}.nt"
 
 
-def _found(store: pyoxigraph.Store, rules: Rules, before: Before | None) -> dict[str, bytes]:
+def _found(store: pyoxigraph.Store, rules: Rules,
+           before: Before | None) -> tuple[dict[str, bytes], list[set[str] | None]]:
     """Each rule's triples: all made anew, or (when the rule has a node to bind and the
     graphs that changed are sources' graphs) the last build's, with those about the nodes
     the changed graphs name, and about the nodes that name a node whose triples of a rule
-    it reads changed, made again."""
+    it reads changed, made again; and the subjects whose triples changed, by rule (None:
+    unknown)."""
     named = _named(store, before)
     changes: dict[str, set[str] | None] = {}  # the nodes whose triples changed, by rule
     found: dict[str, bytes] = {}
@@ -245,14 +262,13 @@ def _found(store: pyoxigraph.Store, rules: Rules, before: Before | None) -> dict
         if old is None or nodes is None or not rule.node:
             lines = rule.run(store)
         else:
-            lines = b"".join(heapq.merge(without_subjects(old, nodes).splitlines(True),
-                                         rule.run(store, nodes).splitlines(True)))
+            lines = spliced(old, nodes, rule.run(store, nodes))
         changes[rule.name] = None if old is None else subject_iris(
             b"".join(sorted_difference(old, lines)))
         if rules.is_read(rule):
             _hold(store, rule, lines)
         found[rule.name] = lines
-    return found
+    return found, list(changes.values())
 
 
 def _named(store: pyoxigraph.Store, before: Before | None) -> set[str] | None:
@@ -300,22 +316,23 @@ def _hold(store: pyoxigraph.Store, rule: Rule, lines: bytes) -> None:
                  for t in pyoxigraph.parse(added, format=pyoxigraph.RdfFormat.N_TRIPLES))
 
 
-def _labels(store: pyoxigraph.Store, lexicon: Lexicon, before: Before | None) -> list[bytes]:
-    """The label lines: all made anew, or (when only source graphs changed and none names a
-    node) the last build's with those of the changed graphs' facts and of their occurrences
-    made again."""
+def _labels(store: pyoxigraph.Store, lexicon: Lexicon,
+            before: Before | None) -> tuple[bytes | list[bytes], set[str] | None]:
+    """The label lines and the subjects labelled again: all made anew (None), or (when only
+    source graphs changed and none names a node) the last build's with those of the changed
+    graphs' facts and of their occurrences made again."""
     kept = before.kept.get(LABELS) if before is not None else None
     if before is None or kept is None or not _only_sources(store, before):
-        return sorted(_encoded(Labeller(store, lexicon).lines()))  # (each line once)
+        return sorted(_encoded(Labeller(store, lexicon).lines())), None  # (each line once)
     old_facts, old_occurrences = _facts_in(before.store, before.changed)
     new_facts, new_occurrences = _facts_in(store, before.changed)
     occurrences = old_occurrences | new_occurrences
     facts = new_facts | {row[0] for row in _rows(store, "SELECT ?f WHERE { "
                                                  f"{_values('o', occurrences)} "
                                                  "?f kgo:occurrence ?o }")}
-    made = sorted(_encoded(Labeller(store, lexicon, facts).lines()))  # (their lines: not kept)
-    return list(heapq.merge(without_subjects(kept, old_facts | facts | occurrences)
-                            .splitlines(True), made))
+    made = b"".join(sorted(_encoded(Labeller(store, lexicon, facts).lines())))
+    relabelled = old_facts | facts | occurrences  # (made holds labels of these only)
+    return spliced(kept, relabelled, made), relabelled
 
 
 def _only_sources(store: pyoxigraph.Store, before: Before) -> bool:

@@ -65,6 +65,7 @@ from kg.store import (
     discard,
     drop_manifest,
     keep,
+    kept_graph,
     kept_lines,
     open_store,
     open_store_at,
@@ -423,10 +424,12 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
 def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> bytes:
     """The derived graph's lines; its parts kept beside the prepared store for the next
     build (the lists of lines are let go, and the store closed, before it takes the graph)."""
-    derived = derive(prepared_store(prepared.path), rules, _before(inputs, rules, prepared))
-    for part, lines in derived.parts().items():
+    before = _before(inputs, rules, prepared)
+    derived = derive(prepared_store(prepared.path), rules, before)
+    for part, lines in derived.parts.items():
         keep(prepared.path, kept_name(rules, part), lines)
-    return derived.lines()
+    last = None if before is None else kept_graph(inputs.output, str(DERIVED_GRAPH))
+    return derived.lines(last)
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:

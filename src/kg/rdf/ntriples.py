@@ -195,10 +195,26 @@ def with_subjects(lines: bytes, subjects: Iterable[str]) -> bytes:
     return b"".join(lines[first:end] for first, end in _spans(lines, subjects))
 
 
+def spliced(lines: bytes, subjects: Iterable[str], new: bytes) -> bytes:
+    """Sorted N-Triples lines with those of the subjects (IRIs) replaced by theirs in `new`
+    (sorted lines of those subjects only), each put where its subject's lines were or would
+    be: the same lines as a merge of without_subjects(lines, subjects) with `new`, without
+    splitting millions of lines."""
+    order = set(subjects)
+    pieces, start = [], 0
+    for (first, end), (new_first, new_end) in zip(_spans(lines, order), _spans(new, order),
+                                                   strict=True):
+        pieces += [lines[start:first], new[new_first:new_end]]
+        start = end
+    pieces.append(lines[start:])
+    return b"".join(pieces)
+
+
 def _spans(lines: bytes, subjects: Iterable[str]) -> Iterator[tuple[int, int]]:
-    """Where each subject's lines start and end, in order (empty where it has none)."""
+    """Where each subject's lines start and end, in the order of their lines (each subject
+    once; empty where it has none)."""
     start = 0
-    for subject in sorted(f"<{iri}> ".encode() for iri in subjects):
+    for subject in sorted({f"<{iri}> ".encode() for iri in subjects}):
         first = _first_line_from(lines, subject, start)
         start = _first_line_from(lines, subject[:-1] + b"!", first)  # past "<iri> ..."
         yield first, start
