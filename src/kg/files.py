@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kg.errors import InputError
@@ -18,6 +18,14 @@ def digest(*parts: bytes | str) -> str:
         data = part.encode("utf-8") if isinstance(part, str) else part
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
+    return hasher.hexdigest()
+
+
+def joined_digest(pieces: Sequence[bytes]) -> str:
+    """digest(b"".join(pieces)), without joining them (a list of millions of lines)."""
+    hasher = hashlib.sha256(sum(map(len, pieces)).to_bytes(8, "big"))
+    for piece in pieces:
+        hasher.update(piece)
     return hasher.hexdigest()
 
 

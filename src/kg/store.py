@@ -22,14 +22,14 @@ import os
 import shutil
 import tempfile
 import typing
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
 
 from kg.errors import InputError, Location
-from kg.files import current_umask, digest, file_digest, write_atomically
+from kg.files import current_umask, digest, file_digest, joined_digest, write_atomically
 from kg.rdf.ntriples import in_graph, sorted_difference
 
 GRAPH_FILE = "graph.ttl"
@@ -126,7 +126,7 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
         if changed is None:
             _bulk_load(staging / _DATABASE, graphs)
         for iri in diffed:
-            keep(staging, f"{manifest[iri]}.nt", graphs[iri])
+            keep(staging, f"{manifest[iri]}.nt", graphs[iri], manifest[iri])
         (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
                                          encoding="utf-8")
     except BaseException:
@@ -135,14 +135,14 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     return Prepared(staging, changed)
 
 
-def keep(staging: Path, name: str, lines: bytes | Iterable[bytes]) -> None:
+def keep(staging: Path, name: str, lines: bytes | Sequence[bytes], key: str = "") -> None:
     """Keep lines a later build reads back (kept_lines) beside a prepared store's database,
-    with their digest (in _KEPT)."""
-    path = staging / name
-    with path.open("wb") as file:
-        file.writelines([lines] if isinstance(lines, bytes) else lines)
+    with their digest (in _KEPT; `key` when the caller has it)."""
+    pieces = [lines] if isinstance(lines, bytes) else lines
+    with (staging / name).open("wb") as file:
+        file.writelines(pieces)
     digests = _kept_digests(staging)
-    digests[name] = file_digest(path)
+    digests[name] = key or joined_digest(pieces)
     (staging / _KEPT).write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
 
 
@@ -187,10 +187,12 @@ def _kept_digests(folder: Path) -> dict[str, str]:
     return found if isinstance(found, dict) else {}
 
 
-def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> bytes | None:
+def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes,
+              last: bytes | None = None) -> bytes | None:
     """Put a graph made from the prepared store (named in prepare's `later`) in it: changed
-    by the lines that differ from the current store's (returned, those gone and those new),
-    else loaded whole (None); its lines are kept beside the database for the next build."""
+    by the lines that differ from the current store's (`last`, when kept_graph has read them
+    already; returned, those gone and those new), else loaded whole (None); its lines are
+    kept beside the database for the next build."""
     current = store_path(build_dir)
     try:
         before = json.loads((current / _MANIFEST).read_text(encoding="utf-8")).get(iri)
@@ -198,15 +200,16 @@ def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes) -> bytes |
         before = None
     store = prepared_store(staging)
     graph = pyoxigraph.NamedNode(iri)
-    changed = _diff(store, current, iri, before, lines) if store.contains_named_graph(
-        graph) else None
+    if last is None:
+        last = _kept_graph(current, before)
+    changed = _diff(store, iri, last, lines) if store.contains_named_graph(graph) else None
     if changed is None:
         store.remove_graph(graph)
         store.bulk_load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
     store.flush()
     del store
     key = digest(lines)
-    keep(staging, f"{key}.nt", lines)
+    keep(staging, f"{key}.nt", lines, key)
     manifest = json.loads((staging / _MANIFEST).read_text(encoding="utf-8"))
     manifest[iri] = key
     (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
@@ -299,7 +302,7 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
         return None
     pyoxigraph.Store.read_only(str(current / _DATABASE)).backup(str(staging / _DATABASE))
     store = prepared_store(staging)
-    replaced = [iri for iri in changed if _diff(store, current, iri, before.get(iri),
+    replaced = [iri for iri in changed if _diff(store, iri, _kept_graph(current, before.get(iri)),
                                                 graphs[iri]) is None]
     for iri in replaced + gone:
         store.remove_graph(pyoxigraph.NamedNode(iri))
@@ -310,13 +313,12 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
     return frozenset(changed + gone)
 
 
-def _diff(store: pyoxigraph.Store, current: Path, iri: str, old: str | None,
+def _diff(store: pyoxigraph.Store, iri: str, before: bytes | None,
           lines: bytes) -> bytes | None:
-    """Change a graph whose old lines were kept (see prepare) by the triples that differ
-    (the lines of both sorted, without repeats, as a build makes them), returned (those gone,
-    then those new); None when they were not kept, were damaged since (their name is their
-    digest) or hold blank nodes, which Oxigraph renames."""
-    before = _kept_graph(current, old)
+    """Change a graph by the triples that differ from its kept lines (see prepare; both
+    sorted, without repeats, as a build makes them), returned (those gone, then those new);
+    None when its lines were not kept (or were damaged since: see _kept_graph) or hold blank
+    nodes, which Oxigraph renames."""
     if before is None:
         return None
     removed, added = sorted_difference(before, lines)

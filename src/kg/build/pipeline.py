@@ -402,8 +402,8 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
                        later={str(DERIVED_GRAPH)})
     staging = prepared.path
     try:
-        derived = _derive(inputs, rules, prepared)
-        changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived)
+        derived, last = _derive(inputs, rules, prepared)
+        changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived, last)
         where = _locator(staging, vocabulary)
         checking = validating(where, progress)
         blocks = derived_blocks(store_path(inputs.output), staging, derived, changed)
@@ -421,15 +421,16 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     return outcome
 
 
-def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> bytes:
-    """The derived graph's lines; its parts kept beside the prepared store for the next
-    build (the lists of lines are let go, and the store closed, before it takes the graph)."""
+def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> tuple[bytes, bytes | None]:
+    """The derived graph's lines, and the last build's when the build changes them; its
+    parts kept beside the prepared store for the next build (the lists of lines are let go,
+    and the store closed, before it takes the graph)."""
     before = _before(inputs, rules, prepared)
     derived = derive(prepared_store(prepared.path), rules, before)
     for part, lines in derived.parts.items():
         keep(prepared.path, kept_name(rules, part), lines)
     last = None if before is None else kept_graph(inputs.output, str(DERIVED_GRAPH))
-    return derived.lines(last)
+    return derived.lines(last), last
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
