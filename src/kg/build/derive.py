@@ -127,7 +127,8 @@ def load_rules(ontology: Path) -> Rules:
     texts = [(f, f.read_text(encoding="utf-8")) for f in files]
     raw = path.read_bytes()
     key = digest(raw, *(part for f, text in texts for part in (f.stem, text)))
-    return Rules(_ordered([_rule(f, text) for f, text in texts]), _lexicon(raw, path), key)
+    return Rules(_ordered([_rule(f, text) for f, text in texts], folder), _lexicon(raw, path),
+                 key)
 
 
 def _rule(path: Path, text: str) -> Rule:
@@ -166,7 +167,7 @@ def _iris(part: typing.Any) -> Iterator[str]:
             yield from _iris(value)
 
 
-def _ordered(rules: list[Rule]) -> tuple[Rule, ...]:
+def _ordered(rules: list[Rule], folder: Path) -> tuple[Rule, ...]:
     """The rules, each after those whose properties it reads (by name otherwise)."""
     done: list[Rule] = []
     while len(done) < len(rules):
@@ -175,7 +176,7 @@ def _ordered(rules: list[Rule]) -> tuple[Rule, ...]:
         if not ready:
             names = ", ".join(r.name for r in rules if r not in done)
             raise InputError(f"derivation rules read each other's properties in a circle: "
-                             f"{names}", Location(DERIVED_DIR))
+                             f"{names}", Location(folder.as_posix()))
         done.append(ready[0])
     return tuple(done)
 
