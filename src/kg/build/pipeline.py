@@ -428,9 +428,10 @@ def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> tuple[bytes, by
     and the store closed, before it takes the graph)."""
     before = _before(inputs, rules, prepared)
     derived = derive(prepared_store(prepared.path), rules, before)
+    del before  # (the last build's kept parts: gigabytes at 100,000 sources)
     for part, lines in derived.parts.items():
         keep(prepared.path, kept_name(rules, part), lines)
-    last = None if before is None else kept_graph(inputs.output, str(DERIVED_GRAPH))
+    last = None if prepared.changed is None else kept_graph(inputs.output, str(DERIVED_GRAPH))
     return derived.lines(last), last
 
 
