@@ -35,6 +35,7 @@ from kg.rdf.namespaces import (
 from kg.rdf.ntriples import (
     ESCAPES,
     sorted_difference,
+    sorted_lines,
     spliced,
     subject_iris,
     with_subjects,
@@ -93,8 +94,7 @@ class Rule:
             if not nodes:
                 return b""
             text = _ANY_NODE.sub(lambda _: _values(self.node, nodes), text, count=1)
-        return b"".join(sorted({f"{t.subject} {t.predicate} {t.object} .\n".encode()
-                                for t in store.query(text, use_default_graph_as_union=True)}))
+        return sorted_lines(store.query(text, use_default_graph_as_union=True))
 
 
 @dataclass(frozen=True)
@@ -226,8 +226,9 @@ class Derived:
             return b"".join(heapq.merge(*(part if isinstance(part, list)
                                           else part.splitlines(True)
                                           for part in self.parts.values())))
-        made = heapq.merge(*(with_subjects(part, self.changed).splitlines(True)
-                             for part in self.parts.values() if isinstance(part, bytes)))
+        made = heapq.merge(*(with_subjects(part if isinstance(part, bytes) else b"".join(part),
+                                           self.changed).splitlines(True)
+                             for part in self.parts.values()))
         return spliced(last, self.changed, b"".join(made))
 
 
@@ -307,10 +308,10 @@ def _hold(store: pyoxigraph.Store, rule: Rule, lines: bytes) -> None:
     """Make the store's derived graph hold exactly these triples of the rule's properties,
     for the rules that read them."""
     graph = pyoxigraph.NamedNode(str(DERIVED_GRAPH))
-    held = sorted({f"{q.subject} {q.predicate} {q.object} .\n".encode() for iri in rule.makes
-                   for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(iri), None,
-                                                    graph)})
-    removed, added = sorted_difference(b"".join(held), lines)
+    held = sorted_lines(q for iri in rule.makes
+                        for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(iri), None,
+                                                         graph))
+    removed, added = sorted_difference(held, lines)
     for triple in pyoxigraph.parse(removed, format=pyoxigraph.RdfFormat.N_TRIPLES):
         store.remove(pyoxigraph.Quad(triple.subject, triple.predicate, triple.object, graph))
     store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, graph)

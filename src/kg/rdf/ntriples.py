@@ -60,6 +60,13 @@ def triple_lines(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
     return "".join(f"{text(s)} {text(p)} {text(o)} .\n" for s, p, o in triples).encode("utf-8")
 
 
+def sorted_lines(triples: Iterable[pyoxigraph.Triple | pyoxigraph.Quad]) -> bytes:
+    """Oxigraph's triples (or quads, their graph left out) as sorted N-Triples lines, each
+    once."""
+    return b"".join(sorted({f"{t.subject} {t.predicate} {t.object} .\n".encode()
+                            for t in triples}))
+
+
 def in_graph(lines: bytes, graph: str) -> bytes:
     """N-Triples lines as N-Quads lines of a named graph. A line ends in ' .' and a newline
     that no term holds (N-Triples escapes newlines in literals)."""
