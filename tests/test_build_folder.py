@@ -273,3 +273,14 @@ def test_a_damaged_kept_graph_is_loaded_again_not_changed_by_a_wrong_difference(
     ontology = str(ONTOLOGY_GRAPH)  # (its blank nodes are named anew by each store)
     assert {iri: lines for iri, lines in read_graphs(output).items() if iri != ontology} == {
         iri: lines for iri, lines in read_graphs(cold).items() if iri != ontology}
+
+
+def test_a_store_loaded_whole_is_compacted(corpus):
+    """A cold build compacts its store: the bulk loader leaves each index (a RocksDB column
+    family) in many files, which every lookup opens; compacted, a small store holds each in
+    one file at most."""
+    _, output = corpus
+    database = output / STORE_DIR / "oxigraph"
+    options = max(database.glob("OPTIONS-*")).read_text(encoding="utf-8")
+    families = options.count("[CFOptions ")
+    assert 0 < len(list(database.glob("*.sst"))) <= families

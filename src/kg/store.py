@@ -12,6 +12,7 @@ triples, which is how the next build knows what changed.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import fcntl
@@ -215,6 +216,37 @@ def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes,
     (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
                                      encoding="utf-8")
     return changed
+
+
+class Compaction:
+    """The prepared store, for the build's last reads, compacted meanwhile in a thread when it
+    was loaded whole (RocksDB's full compaction, while the build validates and writes its
+    files). The bulk loader leaves each index in many overlapping files that every lookup
+    opens; compacted, the named queries answer 2 times faster at 10,000 sources, 8 to 14
+    times at 100,000. A build that changes a copy of a compacted store adds a few small files
+    and does not compact again. Read the store only through `store` meanwhile: a handle opened
+    beside it would miss the files the compaction replaces."""
+
+    def __init__(self, staging: Path, compact: bool) -> None:
+        self.store: pyoxigraph.Store | None = (prepared_store(staging) if compact
+                                               else open_store_at(staging))
+        self._pool = concurrent.futures.ThreadPoolExecutor(1)  # (optimize lets the GIL go)
+        self._done = self._pool.submit(self.store.optimize) if compact else None
+
+    def __enter__(self) -> Compaction:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wait()
+
+    def wait(self) -> None:
+        """Wait for the compaction (raising its error), then close the store."""
+        try:
+            if self._done is not None:
+                self._done.result()
+        finally:
+            self._pool.shutdown()
+            self._done = self.store = None
 
 
 def swap_in(staging: Path, build_dir: Path) -> None:

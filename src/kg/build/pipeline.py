@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph
 from rdflib import BNode, Graph, Literal
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
@@ -57,6 +58,7 @@ from kg.store import (
     ONTOLOGY_FILE,
     REPORT_FILE,
     STORE_DIR,
+    Compaction,
     Inputs,
     Prepared,
     add_graph,
@@ -68,7 +70,6 @@ from kg.store import (
     kept_graph,
     kept_lines,
     open_store,
-    open_store_at,
     prepare,
     prepared_store,
     stale_reason,
@@ -405,11 +406,11 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
         derived, last = _derive(inputs, rules, prepared)
         changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived, last)
         del last  # (the last build's derived graph: gigabytes at 100,000 sources)
-        where = _locator(staging, vocabulary)
-        checking = validating(where, progress)
-        blocks = derived_blocks(store_path(inputs.output), staging, derived, changed)
-        files = {GRAPH_FILE: graph.turtle(blocks), ONTOLOGY_FILE: vocabulary.rdfxml}
-        written = write(inputs, staging, files, checking.validation)
+        with Compaction(staging, compact=prepared.changed is None) as compaction:
+            checking = validating(_locator(compaction.store, vocabulary), progress)
+            blocks = derived_blocks(store_path(inputs.output), staging, derived, changed)
+            files = {GRAPH_FILE: graph.turtle(blocks), ONTOLOGY_FILE: vocabulary.rdfxml}
+            written = write(inputs, staging, files, checking.validation, compaction.wait)
     except BaseException:
         discard(staging)
         raise
@@ -472,9 +473,9 @@ def _unchanged(inputs: Inputs, cache: Cache, key: str) -> Built | None:
 Where = Callable[[Node], Location]
 
 
-def _locator(staging: Path, vocabulary: Vocabulary) -> Where:
+def _locator(store: pyoxigraph.Store, vocabulary: Vocabulary) -> Where:
     """Where a node comes from, read from the prepared store (the whole graph)."""
-    engine = StoreReader(open_store_at(staging))
+    engine = StoreReader(store)
     names = Graph()
     for prefix, namespace in vocabulary.namespaces:
         names.bind(prefix, namespace, override=True, replace=True)
@@ -512,11 +513,11 @@ class Assembled:
 
 
 def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],
-          validation: Validation) -> list[Path]:
+          validation: Validation, settle: Callable[[], None]) -> list[Path]:
     """Write the files (graph.ttl, ontology.rdf) and the report (or remove an old one) beside
-    their places, then put them and the prepared store in place, and last the build's
-    manifest (a build folder without one is rebuilt, so a build stopped half-way never passes
-    for a good one)."""
+    their places, wait for the prepared store to settle (`settle`: see Compaction), then put
+    them and the store in place, and last the build's manifest (a build folder without one
+    is rebuilt, so a build stopped half-way never passes for a good one)."""
     output = inputs.output
     staged: list[tuple[Path, Path]] = []
     try:
@@ -525,6 +526,7 @@ def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[by
         if not validation.conforms:
             staged.append((stage_file(output / REPORT_FILE, serialize(validation.report)),
                            output / REPORT_FILE))
+        settle()
     except BaseException:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
