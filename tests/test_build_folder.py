@@ -3,6 +3,8 @@ repaired, leftovers of killed builds removed, one-line errors from the command l
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 
 from conftest import DATA, ROOT
 from kg.cli import main
+from kg.files import file_digest
 from kg.rdf.namespaces import ONTOLOGY_GRAPH
 from kg.store import (
     GRAPH_FILE,
@@ -284,3 +287,22 @@ def test_a_store_loaded_whole_is_compacted(corpus):
     options = max(database.glob("OPTIONS-*")).read_text(encoding="utf-8")
     families = options.count("[CFOptions ")
     assert 0 < len(list(database.glob("*.sst"))) <= families
+
+
+def test_a_file_whose_size_and_time_are_unchanged_keeps_its_recorded_digest(corpus):
+    """The build's manifest takes a file whose size and time the last build recorded as that
+    build read it (as stale_reason does): it keeps the recorded digest, without reading the
+    file again. The build itself reads every file: its graph holds the new bytes' facts."""
+    seeds, output = corpus
+    second = seeds / "second.yaml"
+    before = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
+    stat = second.stat()
+    second.write_bytes(second.read_bytes().replace(b"Person second", b"Person sekond"))
+    os.utime(second, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
+    after = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
+    assert after["seeds:second.yaml"] == before["seeds:second.yaml"]
+    assert after["seeds:second.yaml"][2] != file_digest(second)
+    assert after["seeds:third.yaml"][2] == file_digest(seeds / "third.yaml")
+    assert b'"Person sekond"@en' in (output / GRAPH_FILE).read_bytes()

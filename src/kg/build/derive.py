@@ -48,6 +48,7 @@ LEXICON = "labels.yaml"
 ANY = "*"  # a template's parts for every language it does not list
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _LABEL = str(RDFS.label)
+_LABEL_TERM = f"<{_LABEL}>".encode()
 _MODALITY = pyoxigraph.NamedNode(expand("kgo:modality"))
 _OCCURRENCE = pyoxigraph.NamedNode(expand("kgo:occurrence"))
 _ESCAPED = re.compile(r'[\\"\n\r]')  # what N-Triples escapes (see ntriples.ESCAPES)
@@ -202,34 +203,40 @@ LABELS = "labels"  # the part of the derived graph the lexicon makes (the others
 @dataclass(frozen=True)
 class Before:
     """The last build, for a derivation that redoes only what changed: its store (read-only),
-    the lines of each part of the derived graph it kept (LABELS, each rule's name), and the
-    graphs that changed since (see store.prepare)."""
+    the lines each rule derived that it kept (by the rule's name), its derived graph's lines
+    when kept (the labels are kept there only), and the graphs that changed since (see
+    store.prepare)."""
 
     store: pyoxigraph.Store
     kept: Mapping[str, bytes]
     changed: frozenset[str]
+    last: bytes | None = None
 
 
 @dataclass(frozen=True)
 class Derived:
-    """The derived graph by part (each rule's name, LABELS) as sorted N-Triples lines (kept
-    for the next build: see Before; the rules never make an rdfs:label), and the subjects
-    whose lines may differ from the last build's (None: any, or no last build)."""
+    """The derived graph by part (each rule's name, LABELS) as sorted N-Triples lines, the
+    subjects whose lines may differ from the last build's (None: any, or no last build),
+    and then the last build's derived graph (Before.last). With a last build, a part holds
+    at least the changed subjects' lines (the labels: only theirs); else all its lines. The
+    rules' parts are kept for the next build (see Before); the rules never make an
+    rdfs:label."""
 
     parts: dict[str, bytes | list[bytes]]
     changed: set[str] | None
+    last: bytes | None = None
 
-    def lines(self, last: bytes | None = None) -> bytes:
-        """The graph's lines, sorted: the last build's (`last`, its derived graph's lines)
-        with the changed subjects' lines replaced, else every part's merged."""
-        if last is None or self.changed is None:
+    def lines(self) -> bytes:
+        """The graph's lines, sorted: the last build's with the changed subjects' lines
+        replaced, else every part's merged."""
+        if self.last is None or self.changed is None:
             return b"".join(heapq.merge(*(part if isinstance(part, list)
                                           else part.splitlines(True)
                                           for part in self.parts.values())))
         made = heapq.merge(*(with_subjects(part if isinstance(part, bytes) else b"".join(part),
                                            self.changed).splitlines(True)
                              for part in self.parts.values()))
-        return spliced(last, self.changed, b"".join(made))
+        return spliced(self.last, self.changed, b"".join(made))
 
 
 def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) -> Derived:
@@ -237,9 +244,16 @@ def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) 
     for what changed since `before` where they can be. The store is the prepared one,
     writable: a rule whose properties another reads leaves its triples in its derived graph."""
     found, changes = _found(store, rules, before)
-    labels, relabelled = _labels(store, rules.lexicon, before)
-    changed = None if None in changes or relabelled is None else relabelled.union(*changes)
-    return Derived({**found, LABELS: labels}, changed)
+    made, relabelled = (_relabelled(store, rules.lexicon, before)
+                        if before is not None and before.last is not None
+                        and None not in changes else (b"", None))
+    if before is None or relabelled is None:
+        return Derived({**found, LABELS: _labels(store, rules.lexicon)}, None)
+    changed = relabelled.union(*changes)
+    others = (line for line in with_subjects(before.last, changed - relabelled).splitlines(True)
+              if line.split(b" ", 2)[1] == _LABEL_TERM)  # (labels the change leaves as they were)
+    return Derived({**found, LABELS: b"".join(heapq.merge(made.splitlines(True), others))},
+                   changed, before.last)
 
 
 def kept_name(rules: Rules, part: str) -> str:
@@ -318,14 +332,18 @@ def _hold(store: pyoxigraph.Store, rule: Rule, lines: bytes) -> None:
                  for t in pyoxigraph.parse(added, format=pyoxigraph.RdfFormat.N_TRIPLES))
 
 
-def _labels(store: pyoxigraph.Store, lexicon: Lexicon,
-            before: Before | None) -> tuple[bytes | list[bytes], set[str] | None]:
-    """The label lines and the subjects labelled again: all made anew (None), or (when only
-    source graphs changed and none names a node) the last build's with those of the changed
-    graphs' facts and of their occurrences made again."""
-    kept = before.kept.get(LABELS) if before is not None else None
-    if before is None or kept is None or not _only_sources(store, before):
-        return sorted(_encoded(Labeller(store, lexicon).lines())), None  # (each line once)
+def _labels(store: pyoxigraph.Store, lexicon: Lexicon) -> list[bytes]:
+    """Every label line of the store's facts and occurrences, sorted."""
+    return sorted(_encoded(Labeller(store, lexicon).lines()))  # (each line once)
+
+
+def _relabelled(store: pyoxigraph.Store, lexicon: Lexicon,
+                before: Before) -> tuple[bytes, set[str] | None]:
+    """The label lines of the changed graphs' facts and of the occurrences they share (then
+    or now), and those subjects; None when a changed graph names a node (any label may
+    change)."""
+    if not _only_sources(store, before):
+        return b"", None
     old_facts, old_occurrences = _facts_in(before.store, before.changed)
     new_facts, new_occurrences = _facts_in(store, before.changed)
     occurrences = old_occurrences | new_occurrences
@@ -333,8 +351,7 @@ def _labels(store: pyoxigraph.Store, lexicon: Lexicon,
                                                  f"{_values('o', occurrences)} "
                                                  "?f kgo:occurrence ?o }")}
     made = b"".join(sorted(_encoded(Labeller(store, lexicon, facts).lines())))
-    relabelled = old_facts | facts | occurrences  # (made holds labels of these only)
-    return spliced(kept, relabelled, made), relabelled
+    return made, old_facts | facts | occurrences  # (made holds labels of these only)
 
 
 def _only_sources(store: pyoxigraph.Store, before: Before) -> bool:

@@ -72,6 +72,7 @@ from kg.store import (
     open_store,
     prepare,
     prepared_store,
+    recorded_inputs,
     stale_reason,
     store_path,
     swap_in,
@@ -424,27 +425,25 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
 
 
 def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> tuple[bytes, bytes | None]:
-    """The derived graph's lines, and the last build's when the build changes them; its
-    parts kept beside the prepared store for the next build (the lists of lines are let go,
-    and the store closed, before it takes the graph)."""
-    before = _before(inputs, rules, prepared)
-    derived = derive(prepared_store(prepared.path), rules, before)
-    del before  # (the last build's kept parts: gigabytes at 100,000 sources)
+    """The derived graph's lines, and the last build's when the build changes them; the
+    rules' parts kept beside the prepared store for the next build."""
+    derived = derive(prepared_store(prepared.path), rules, _before(inputs, rules, prepared))
     for part, lines in derived.parts.items():
-        keep(prepared.path, kept_name(rules, part), lines)
-    last = None if prepared.changed is None else kept_graph(inputs.output, str(DERIVED_GRAPH))
-    return derived.lines(last), last
+        if part != LABELS:  # (the labels are kept in the derived graph only)
+            keep(prepared.path, kept_name(rules, part), lines)
+    return derived.lines(), derived.last
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
     """The last build, when the new store is a copy of its store with some graphs changed,
-    with the parts of the derived graph it kept that this build would derive from its graphs."""
+    with the rules' parts it kept and its derived graph."""
     if prepared.changed is None:
         return None
-    parts = [LABELS, *(rule.name for rule in rules.rules)]
-    kept = {part: kept_lines(inputs.output, kept_name(rules, part)) for part in parts}
+    kept = {rule.name: kept_lines(inputs.output, kept_name(rules, rule.name))
+            for rule in rules.rules}
     return Before(open_store(inputs.output), {part: lines for part, lines in kept.items()
-                                              if lines is not None}, prepared.changed)
+                                              if lines is not None}, prepared.changed,
+                  kept_graph(inputs.output, str(DERIVED_GRAPH)))
 
 
 def _record(outcome: Built) -> tuple:
@@ -531,13 +530,14 @@ def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[by
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
         raise
+    last = recorded_inputs(output)
     drop_manifest(output)
     for temporary, path in staged:
         os.replace(temporary, path)
     if validation.conforms:
         (output / REPORT_FILE).unlink(missing_ok=True)
     swap_in(staging, output)
-    write_manifest(inputs)
+    write_manifest(inputs, last)
     return [path for _, path in staged] + [output / STORE_DIR]
 
 
