@@ -400,8 +400,11 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     graph = Assembled.of(converted, vocabulary)
     validating = start_checking(converted, sources, vocabulary, inputs.shapes, shapes, cache,
                                 stack)  # in worker processes, while the store is built
+    made = conversion.converted
+    del conversion, converted, sources  # (let go: 2.7 GB at 100,000 sources, held to the end)
     prepared = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
                        later={str(DERIVED_GRAPH)})
+    graph.graphs.clear()  # (the sources' triples are in the store now)
     staging = prepared.path
     try:
         derived, last = _derive(inputs, rules, prepared)
@@ -418,7 +421,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
     size = derived.count(b"\n")
     outcome = Built(counts, graph.triples + size, graph.data + size,  # type: ignore[arg-type]
-                      len(indexes), conversion.converted, checking, written, key)
+                      len(indexes), made, checking, written, key)
     cache.put("builds", key, _record(outcome))
     cache.commit()
     return outcome

@@ -93,10 +93,13 @@ class _Blob:
 
 def _slice(blob: memoryview, place: Any) -> bytes:
     """The bytes at [start, size] of the blob."""
-    if not (isinstance(place, list) and len(place) == 2 and all(
-            type(n) is int and n >= 0 for n in place) and place[0] + place[1] <= len(blob)):
+    if type(place) is not list or len(place) != 2:
         raise ValueError("not a place in the entry")
-    return blob[place[0]:place[0] + place[1]].tobytes()
+    start, size = place
+    if type(start) is not int or type(size) is not int or start < 0 or size < 0 or (
+            start + size > len(blob)):
+        raise ValueError("not a place in the entry")
+    return blob[start:start + size].tobytes()
 
 
 def _split(blob: memoryview, spec: Any) -> list[bytes]:
@@ -209,13 +212,13 @@ _TEXTS = {"x", "u", "n", "p"}
 
 def _value(blob: memoryview, obj: dict[str, Any]) -> Any:
     """One JSON object of an entry back as the value it stands for (see _plain)."""
-    if len(obj) == 2 and isinstance(obj.get("c"), str):
+    if len(obj) == 2 and type(obj.get("c")) is str:
         return _record(obj["c"], obj.get("v"))
     if len(obj) != 1:
         raise ValueError("not a tagged value")
     ((kind, data),) = obj.items()
-    if kind not in _KINDS or (kind in _TEXTS) != isinstance(data, str) or (
-            kind not in _TEXTS and not isinstance(data, list)):
+    if kind not in _KINDS or (kind in _TEXTS) != (type(data) is str) or (
+            kind not in _TEXTS and type(data) is not list):
         raise ValueError(f"bad tag {kind!r}")
     if kind == "r" and not (len(data) == 3 and isinstance(data[0], str)
                             and all(v is None or isinstance(v, str) for v in data[1:])):
@@ -225,17 +228,19 @@ def _value(blob: memoryview, obj: dict[str, Any]) -> Any:
 
 def _record(name: str, pairs: object) -> Any:
     """A record of the allowlist from its fields, each checked against its annotation."""
-    if name not in RECORDS or not isinstance(pairs, list) or not all(
-            isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
-            for pair in pairs):
+    if name not in RECORDS or type(pairs) is not list:
         raise ValueError(f"not a record: {name!r}")
-    fields = dict(pairs)
-    cls, hints = _record_type(name)
-    if set(fields) != set(hints):
+    fields = {}
+    for pair in pairs:
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+            raise ValueError(f"not a record: {name!r}")
+        fields[pair[0]] = pair[1]
+    cls, checks = _record_checks(name)
+    if fields.keys() != checks.keys():
         raise ValueError(f"{name}: other fields")
     for field, value in fields.items():
-        if not fits(value, hints[field]):
-            raise ValueError(f"{name}.{field}: not a {hints[field]}")
+        if not checks[field](value):
+            raise ValueError(f"{name}.{field}: not a {_record_type(name)[1][field]}")
     return cls(**fields)
 
 
@@ -249,6 +254,13 @@ def _record_type(name: str) -> tuple[type, dict[str, Any]]:
     cls = getattr(importlib.import_module(RECORDS[name]), name)
     hints = typing.get_type_hints(cls)
     return cls, {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+@functools.cache
+def _record_checks(name: str) -> tuple[type, dict[str, Check]]:
+    """A record type and the check of each of its fields (made once per type)."""
+    cls, hints = _record_type(name)
+    return cls, {field: _checker(hint) for field, hint in hints.items()}
 
 
 def fits(value: Any, hint: Any) -> bool:
