@@ -212,7 +212,7 @@ def test_a_query_loads_no_build_stage_no_shacl_and_no_http_client(corpus):
                "try:\n    main()\n"
                "except SystemExit:\n    pass\n"
                "heavy = [m for m in ('kg.build.pipeline', 'kg.shacl.validate', 'pyshacl', 'httpx',"
-               " 'owlready2', 'networkx', 'pydantic') if m in sys.modules]\n"
+               " 'owlready2', 'networkx', 'pydantic', 'concurrent.futures') if m in sys.modules]\n"
                "print('HEAVY', heavy)\n")
     run = subprocess.run([sys.executable, "-c", program, "query", "--sparql", SELECT,
                           "--seeds", str(seeds), *SCHEMA, "--build", str(output)],

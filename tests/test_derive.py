@@ -287,6 +287,8 @@ def test_labels_of_unchanged_facts_are_kept_not_made_again(tmp_path):
     marker = f'<{KGR["fact/s004-fidan-visit"]}> <{RDFS.label}> "kept"@en .\n'.encode()
     last = b"".join(sorted([*graphs[str(DERIVED_GRAPH)].splitlines(True), marker]))
     kept = {rule.name: kept_lines(folder, kept_name(rules, rule.name)) for rule in rules.rules}
+    assert None not in kept.values()
+    assert not (folder / STORE_DIR / kept_name(rules, LABELS)).exists()  # (only in the graph)
     new = pyoxigraph.Store()
     later = KGR["source/later-report"]
     for iri, lines in graphs.items():

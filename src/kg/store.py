@@ -12,7 +12,6 @@ triples, which is how the next build knows what changed.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import ctypes
 import fcntl
@@ -151,11 +150,7 @@ def kept_lines(build_dir: Path, name: str) -> bytes | None:
     """What the current store's build kept under that name, or None (also when it is not
     what was kept: a file cut short or changed since)."""
     folder = store_path(build_dir)
-    try:
-        lines = (folder / name).read_bytes()
-    except OSError:
-        return None
-    return lines if _kept_digests(folder).get(name) == digest(lines) else None
+    return _checked(folder / name, _kept_digests(folder).get(name))
 
 
 def kept_graph(build_dir: Path, iri: str) -> bytes | None:
@@ -171,10 +166,14 @@ def kept_graph(build_dir: Path, iri: str) -> bytes | None:
 
 def _kept_graph(folder: Path, key: str | None) -> bytes | None:
     """The kept lines named by their digest, while it is theirs."""
-    if not isinstance(key, str):
-        return None
+    return _checked(folder / f"{key}.nt", key) if isinstance(key, str) else None
+
+
+def _checked(path: Path, key: str | None) -> bytes | None:
+    """A kept file's lines while their digest is `key` (else None: missing, cut short or
+    changed since)."""
     try:
-        lines = (folder / f"{key}.nt").read_bytes()
+        lines = path.read_bytes()
     except OSError:
         return None
     return lines if digest(lines) == key else None
@@ -229,6 +228,8 @@ class Compaction:
     replaces."""
 
     def __init__(self, staging: Path, compact: bool) -> None:
+        import concurrent.futures  # (here: `kg query` reads this module, and needs no thread)
+
         self.store: pyoxigraph.Store | None = (prepared_store(staging) if compact
                                                else open_store_at(staging))
         self._pool = concurrent.futures.ThreadPoolExecutor(1)  # (optimize lets the GIL go)
@@ -434,11 +435,20 @@ def _fingerprint(path: str | Path, last: object = None) -> list:
 
 def recorded_inputs(build_dir: Path) -> dict[str, list]:
     """The input files' fingerprints the last good build recorded ({} when there is none)."""
+    manifest = _manifest(build_dir)
+    return manifest["inputs"] if manifest is not None else {}
+
+
+def _manifest(build_dir: Path) -> dict | None:
+    """The last good build's manifest (see write_manifest), or None (none, or unreadable)."""
     try:
-        found = json.loads((build_dir / BUILD_MANIFEST).read_text(encoding="utf-8"))["inputs"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    return found if isinstance(found, dict) else {}
+        manifest = json.loads((build_dir / BUILD_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(manifest, dict) and isinstance(manifest.get("inputs"), dict)
+            and {"code", "graph", "store"} <= manifest.keys()):
+        return None
+    return manifest
 
 
 def write_manifest(inputs: Inputs, last: Mapping[str, list] | None = None) -> None:
@@ -467,14 +477,13 @@ def stale_reason(inputs: Inputs, deep: bool = False) -> str | None:
     it does). Files whose size and time are unchanged are taken as unchanged, unless `deep`:
     then graph.ttl and the store's manifest are read again and compared by content."""
     output = inputs.output
-    try:
-        manifest = json.loads((output / BUILD_MANIFEST).read_text(encoding="utf-8"))
-        recorded: dict[str, list] = manifest["inputs"]
-        built = {GRAPH_FILE: (output / GRAPH_FILE, manifest["graph"]),
-                 STORE_DIR: (store_path(output) / _MANIFEST, manifest["store"])}
-        code = manifest["code"]
-    except (OSError, ValueError, KeyError, TypeError):
+    manifest = _manifest(output)
+    if manifest is None:
         return f"{output.as_posix()} holds no complete build"
+    recorded: dict[str, list] = manifest["inputs"]
+    built = {GRAPH_FILE: (output / GRAPH_FILE, manifest["graph"]),
+             STORE_DIR: (store_path(output) / _MANIFEST, manifest["store"])}
+    code = manifest["code"]
     if code != code_digest():
         return "kg's code changed since the last build"
     for name, (path, fingerprint) in built.items():
