@@ -13,7 +13,7 @@ import pyoxigraph
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, ORG, OWL, RDF, RDFS, SKOS, XSD
 
 import kg.build.convert
 import kg.facts.model
@@ -525,13 +525,53 @@ def test_hermit_is_given_what_the_axioms_mention(ontology: Graph) -> None:
     assert given == {tuple(str(term) for term in triple) for triple in kept}
 
 
-@needs_java
-def test_hermit_given_what_matters_still_finds_the_inconsistency(ontology: Graph,
-                                                                 sample: Graph) -> None:
+def _given(graph: Graph, axioms: reason.Axioms, tmp_path: Path) -> set[tuple[str, str, str]]:
+    """The triples HermiT is given of the graph, as text."""
+    path = tmp_path / "input.nt"
+    reason.write_input(lambda: _oxigraph(graph), axioms, path)
+    return {(t.subject.value, t.predicate.value, t.object.value)
+            for t in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES)}
+
+
+def test_hermit_is_not_given_what_the_rest_entails(ontology: Graph, sample: Graph,
+                                                   tmp_path: Path) -> None:
+    """An assertion of a property that no axiom but its domains and ranges mentions is left
+    out when its subject's (and its value's) classes already fall within them, and kept
+    otherwise: a subject or value of no such class, a malformed literal, a property made
+    functional by the data."""
+    axioms = reason.Axioms.of(_oxigraph(ontology))
+    assert {str(KGO.paragraph), str(KGO.line), str(KGO.involves)} <= axioms.plain.keys()
+    assert str(KGO.modality) not in axioms.plain  # functional
+    assert str(ORG.heldBy) not in axioms.plain  # the inverse of another
+    assert axioms.plain[str(KGO.line)].domains[0] >= {str(KGO.Fact), str(KGO.Source)}  # union
+    fact, person, nowhere = KGR["fact/ann-visit"], KGR.ann, KGR["nowhere"]
+    entailed = [(fact, KGO.paragraph, Literal(2)), (fact, KGO.involves, KGR.BRB)]
+    needed = [(nowhere, KGO.paragraph, Literal(3)),  # no class: the domain says it is a Fact
+              (fact, KGO.involves, nowhere),  # no class: the range says it is a State
+              (fact, KGO.involves, person),  # a Person, not a State
+              (fact, KGO.line, Literal("two", datatype=XSD.integer)),  # malformed
+              (fact, KGO.modality, KGO.Planned)]  # functional: a second value matters
     graph = ontology + sample
-    graph.add((KGR.BRB, RDF.type, KGO.Person))
-    terms = reason.logical_terms(_oxigraph(ontology))
-    result = reason.check_triples(lambda: _oxigraph(graph), terms)
-    assert not result.consistent and not result.java_missing
-    assert any("kgr:BRB" in culprit for culprit in result.culprits), result.culprits
-    assert reason.check_triples(lambda: _oxigraph(ontology + sample), terms).consistent
+    for triple in [*entailed, *needed]:
+        graph.add(triple)
+    given = _given(graph, axioms, tmp_path)
+    text = {triple: tuple(str(term) for term in triple) for triple in [*entailed, *needed]}
+    assert all(text[t] not in given for t in entailed)
+    assert all(text[t] in given for t in needed)
+    assert (str(fact), str(RDF.type), str(KGO.Visit)) in given
+    graph.add((KGO.paragraph, RDF.type, OWL.FunctionalProperty))  # an axiom in the data
+    assert text[entailed[0]] in _given(graph, axioms, tmp_path)
+
+
+@needs_java
+def test_hermit_given_what_it_needs_still_finds_the_inconsistency(ontology: Graph,
+                                                                  sample: Graph) -> None:
+    axioms = reason.Axioms.of(_oxigraph(ontology))
+    assert reason.check_triples(lambda: _oxigraph(ontology + sample), axioms).consistent
+    for wrong in [(KGR.BRB, RDF.type, KGO.Person),
+                  (KGR["fact/ann-visit"], KGO.involves, KGR.ann),  # a person as a state
+                  (KGR["fact/ann-visit"], KGO.paragraph, Literal("two", datatype=XSD.integer))]:
+        graph = ontology + sample
+        graph.add(wrong)
+        result = reason.check_triples(lambda graph=graph: _oxigraph(graph), axioms)
+        assert not result.consistent and not result.java_missing, wrong

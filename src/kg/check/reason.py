@@ -15,12 +15,13 @@ properties with several values, literals outside their property's datatype.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from rdflib.term import Node
 from kg.rdf.namespaces import bind_prefixes
 from kg.rdf.ntriples import triple_lines
 from kg.rdf.oxigraph import from_oxigraph
-from kg.shacl.screen import superclasses
+from kg.shacl.screen import Term, superclasses
 
 # The datatypes of the OWL 2 datatype map (plus RDF 1.1's rdf:langString, which parsers read
 # as plain literals). HermiT refuses any other datatype with an exception instead of
@@ -103,9 +104,7 @@ def logical_terms(ontology: Iterable[pyoxigraph.Triple]) -> frozenset[str]:
     (an annotation property) nor declare (`a owl:Class`...). A property or class outside
     them is constrained by nothing (docs/checks.md, "What HermiT is given")."""
     triples = list(ontology)
-    annotations = _BUILTIN_ANNOTATIONS | {
-        t.subject.value for t in triples if t.predicate.value == _TYPE
-        and t.object.value == str(OWL.AnnotationProperty)}
+    annotations = _annotation_properties(triples)
     terms: set[str] = set()
     for triple in triples:
         if triple.predicate.value in annotations or (
@@ -114,6 +113,13 @@ def logical_terms(ontology: Iterable[pyoxigraph.Triple]) -> frozenset[str]:
         terms.update(term.value for term in (triple.subject, triple.predicate, triple.object)
                      if isinstance(term, pyoxigraph.NamedNode))
     return frozenset(terms)
+
+
+def _annotation_properties(triples: list[pyoxigraph.Triple]) -> frozenset[str]:
+    """OWL's own annotation properties, and those the triples declare."""
+    return _BUILTIN_ANNOTATIONS | {t.subject.value for t in triples
+                                   if t.predicate.value == _TYPE
+                                   and t.object.value == str(OWL.AnnotationProperty)}
 
 
 def matters(triple: pyoxigraph.Triple, terms: frozenset[str]) -> bool:
@@ -149,12 +155,188 @@ def reasoning_lines(lines: bytes) -> bytes:
                                 format=pyoxigraph.RdfFormat.N_TRIPLES) or b""
 
 
-def write_input(triples: Iterable[pyoxigraph.Triple], terms: frozenset[str] | None,
+# -- assertions the rest entails --
+
+_DOMAIN, _RANGE = str(RDFS.domain), str(RDFS.range)
+_KINDS = (str(OWL.ObjectProperty), str(OWL.DatatypeProperty))
+_ANY_LITERAL = frozenset(str(term) for term in (RDFS.Literal, RDF.PlainLiteral))
+# The datatypes whose lexical forms are checked here (HermiT rejects a malformed literal).
+_LEXICAL = {
+    str(XSD.string): None, str(RDF.langString): None,
+    str(XSD.integer): re.compile(r"[+-]?[0-9]+"),
+    str(XSD.decimal): re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"),
+    str(XSD.boolean): re.compile(r"true|false|1|0"),
+}
+
+Bounds = tuple[frozenset[str], ...]  # domains or ranges: each a named class (or datatype) or
+#                                      the members of a union of named classes
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A plain property: declared an object or a data property, and in no axiom but its
+    domains and ranges (no characteristic, inverse, super- or subproperty, restriction...)."""
+
+    data: bool
+    domains: Bounds
+    ranges: Bounds
+
+
+@dataclass(frozen=True)
+class Axioms:
+    """What the ontology says about which triples HermiT needs: the terms its axioms mention
+    (see matters), its plain properties, each named class's superclasses (itself included),
+    and its own triples that are about a plain property (blank nodes as "_")."""
+
+    terms: frozenset[str]
+    plain: Mapping[str, Plain]
+    supers: Mapping[str, frozenset[str]]
+    own: frozenset[tuple[str, str, str]]
+
+    @classmethod
+    def of(cls, ontology: Iterable[pyoxigraph.Triple]) -> Axioms:
+        triples = list(ontology)
+        plain = _plain_properties(triples)
+        supers = superclasses((t.subject.value, t.object.value) for t in triples
+                              if t.predicate.value == str(RDFS.subClassOf)
+                              and isinstance(t.object, pyoxigraph.NamedNode))
+        return cls(logical_terms(triples), plain, supers,
+                   frozenset(_shape(t) for t in triples if _about(t, plain)))
+
+
+def _plain_properties(triples: list[pyoxigraph.Triple]) -> dict[str, Plain]:
+    """The ontology's plain properties (see Plain)."""
+    annotations = _annotation_properties(triples)
+    kinds: dict[str, set[str]] = defaultdict(set)
+    bounds: dict[str, tuple[list[frozenset[str]], list[frozenset[str]]]] = {}
+    mixed: set[str] = set()  # in another axiom
+    unions = _unions(triples)
+    for t in triples:
+        subject, predicate, value = t.subject.value, t.predicate.value, t.object
+        if predicate in annotations:
+            continue
+        if predicate == _TYPE and value.value in _KINDS:
+            kinds[subject].add(value.value)
+            continue
+        members = (frozenset([value.value]) if isinstance(value, pyoxigraph.NamedNode)
+                   else unions.get(value.value))
+        if predicate in (_DOMAIN, _RANGE) and members is not None:
+            bounds.setdefault(subject, ([], []))[predicate == _RANGE].append(members)
+            continue
+        mixed.add(subject)
+        if isinstance(value, pyoxigraph.NamedNode):
+            mixed.add(value.value)
+    return {prop: Plain(found == {_KINDS[1]}, *map(tuple, bounds.get(prop, ([], []))))
+            for prop, found in kinds.items() if len(found) == 1 and prop not in mixed}
+
+
+def _unions(triples: list[pyoxigraph.Triple]) -> dict[str, frozenset[str]]:
+    """The blank nodes that are unions of named classes, with their members."""
+    links = {(t.subject.value, t.predicate.value): t.object for t in triples
+             if isinstance(t.subject, pyoxigraph.BlankNode)}
+    found = {}
+    for (node, predicate), head in links.items():
+        members = _members(links, head) if predicate == str(OWL.unionOf) else None
+        if members:
+            found[node] = members
+    return found
+
+
+def _members(links: Mapping[tuple[str, str], Term],
+             head: Term | None) -> frozenset[str] | None:
+    """The members of an RDF list, or None when one is not an IRI."""
+    members: list[str] = []
+    while isinstance(head, pyoxigraph.BlankNode):
+        member = links.get((head.value, str(RDF.first)))
+        if not isinstance(member, pyoxigraph.NamedNode):
+            return None
+        members.append(member.value)
+        head = links.get((head.value, str(RDF.rest)))
+    return frozenset(members) if head == pyoxigraph.NamedNode(str(RDF.nil)) else None
+
+
+def _about(triple: pyoxigraph.Triple, plain: Mapping[str, Plain]) -> bool:
+    """Whether a triple's subject or object is a plain property."""
+    return triple.subject.value in plain or (isinstance(triple.object, pyoxigraph.NamedNode)
+                                             and triple.object.value in plain)
+
+
+def _shape(triple: pyoxigraph.Triple) -> tuple[str, str, str]:
+    """A triple as text, its blank nodes as "_" (their labels change from one reading to
+    the next)."""
+    return tuple("_" if isinstance(term, pyoxigraph.BlankNode) else term.value
+                 for term in (triple.subject, triple.predicate, triple.object))
+
+
+class Entailed:
+    """The assertions of a graph that HermiT can do without (docs/checks.md): those of a
+    plain property whose subject's classes are within each domain, and whose value's classes
+    are within each range (for an object property) or which is a well-formed literal of each
+    range (for a data property). Read from the graph's classes, in a first pass over it."""
+
+    def __init__(self, axioms: Axioms, triples: Iterable[pyoxigraph.Triple]) -> None:
+        self.plain = dict(axioms.plain)
+        told: dict[str, set[str]] = defaultdict(set)
+        for t in triples:
+            predicate = t.predicate.value
+            if not predicate.startswith(_BUILTIN):  # (no axiom without OWL's vocabulary)
+                continue
+            if predicate == _TYPE and isinstance(t.object, pyoxigraph.NamedNode):
+                told[t.subject.value].add(t.object.value)
+            if _about(t, self.plain) and _shape(t) not in axioms.own:
+                for term in (t.subject, t.object):  # (an axiom of the data, not the ontology's)
+                    self.plain.pop(term.value, None)
+        closed: dict[frozenset[str], frozenset[str]] = {}  # (few nodes have classes of their own)
+        self.classes = {node: _closed(frozenset(kinds), axioms.supers, closed)
+                        for node, kinds in told.items()}
+
+    def __contains__(self, triple: pyoxigraph.Triple) -> bool:
+        prop = self.plain.get(triple.predicate.value)
+        if prop is None or not isinstance(triple.subject, pyoxigraph.NamedNode):
+            return False
+        if not _within(self.classes.get(triple.subject.value), prop.domains):
+            return False
+        value = triple.object
+        if isinstance(value, pyoxigraph.Literal):
+            return prop.data and _well_formed(value) and all(
+                not alternatives.isdisjoint((value.datatype.value, *_ANY_LITERAL))
+                for alternatives in prop.ranges)
+        return (not prop.data and isinstance(value, pyoxigraph.NamedNode)
+                and _within(self.classes.get(value.value), prop.ranges))
+
+
+def _closed(kinds: frozenset[str], supers: Mapping[str, frozenset[str]],
+            memo: dict[frozenset[str], frozenset[str]]) -> frozenset[str]:
+    found = memo.get(kinds)
+    if found is None:
+        found = memo[kinds] = frozenset().union(*(supers.get(k, (k,)) for k in kinds))
+    return found
+
+
+def _within(classes: frozenset[str] | None, bounds: Bounds) -> bool:
+    """Whether a node of these classes is within each of the bounds."""
+    return all(not (classes or frozenset()).isdisjoint(members) for members in bounds)
+
+
+def _well_formed(literal: pyoxigraph.Literal) -> bool:
+    """Whether a literal's text is certainly valid for its datatype (one of _LEXICAL)."""
+    datatype = literal.datatype.value
+    if datatype not in _LEXICAL:
+        return False
+    pattern = _LEXICAL[datatype]
+    return pattern is None or pattern.fullmatch(literal.value) is not None
+
+
+def write_input(read: Callable[[], Iterable[pyoxigraph.Triple]], axioms: Axioms | None,
                 path: Path) -> None:
-    """Write, streamed, what HermiT is given of the triples (those that matter, or every one
-    when `terms` is None, each made ready) to an N-Triples file."""
-    kept = (prepared for triple in triples if terms is None or matters(triple, terms)
-            if (prepared := ready(triple)) is not None)
+    """Write, streamed, what HermiT is given of the triples `read` gives (every one when
+    `axioms` is None; else those that matter and that the rest does not entail, read twice),
+    each made ready, to an N-Triples file."""
+    entailed = Entailed(axioms, read()) if axioms is not None else None
+    kept = (prepared for triple in read()
+            if axioms is None or matters(triple, axioms.terms)
+            if (prepared := ready(triple)) is not None
+            and (entailed is None or prepared not in entailed))
     with path.open("wb") as file:
         pyoxigraph.serialize(kept, output=file, format=pyoxigraph.RdfFormat.N_TRIPLES)
 
@@ -176,17 +358,18 @@ def check_consistency(source: Graph | bytes) -> ReasoningResult:
 
 
 def check_triples(read: Callable[[], Iterable[pyoxigraph.Triple]],
-                  terms: frozenset[str] | None = None) -> ReasoningResult:
-    """Run HermiT over the triples `read` gives (only those that matter for the ontology's
-    `terms`, when given), streamed through a temporary file, and say whether they are
-    consistent; when not, the structural scan reads the same triples again."""
+                  axioms: Axioms | None = None) -> ReasoningResult:
+    """Run HermiT over the triples `read` gives (only those it needs by the ontology's
+    `axioms`, when given: see write_input), streamed through a temporary file, and say
+    whether they are consistent; when not, the structural scan reads the triples that matter
+    again."""
     java = java_executable()
     if java is None:
         return _no_java()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kg-reason-") as folder:
         path = Path(folder) / "input.nt"
-        write_input(read(), terms, path)
+        write_input(read, axioms, path)
         try:
             stdout, stderr = _hermit(java, path)
         except FileNotFoundError:
@@ -194,7 +377,7 @@ def check_triples(read: Callable[[], Iterable[pyoxigraph.Triple]],
     if _CONSISTENT in stdout:
         return ReasoningResult(True, message="HermiT: consistent",
                                seconds=time.perf_counter() - started)
-    graph = _LazyGraph(read, terms)
+    graph = _LazyGraph(read, None if axioms is None else axioms.terms)
     if "MalformedLiteralException" in stderr:
         culprits = _culprits(graph)
         message = "HermiT: a literal is not valid for its datatype"

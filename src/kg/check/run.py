@@ -527,12 +527,12 @@ def _reason(build_dir: Path, key: str, ontology: bytes, where: Where,
 
 def _hermit(path: Path, ontology: bytes) -> ReasoningResult | str:
     """HermiT over the built graph (its Turtle read by Oxigraph, streamed), given only the
-    triples that can bear on consistency (see reason.matters)."""
+    triples that can bear on consistency and that the rest does not entail (see
+    reason.write_input)."""
     try:
-        terms = reason.logical_terms(pyoxigraph.parse(ontology,
-                                                      format=pyoxigraph.RdfFormat.N_TRIPLES))
+        axioms = reason.Axioms.of(pyoxigraph.parse(ontology, format=pyoxigraph.RdfFormat.N_TRIPLES))
         return check_triples(lambda: pyoxigraph.parse(path=str(path),
-                                                      format=pyoxigraph.RdfFormat.TURTLE), terms)
+                                                      format=pyoxigraph.RdfFormat.TURTLE), axioms)
     except ReasoningError as exc:
         return str(exc)
     except Exception as exc:  # owlready2 or Java failing otherwise: report, do not crash
