@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from clirun import SOURCES, kg
-from kg.build import records
+from conftest import DATA, ROOT
+from kg.build import pipeline, records
 from kg.build.cache import CACHE_FILE, Cache
-from kg.errors import Location
+from kg.errors import InputError, Location
+from kg.store import Inputs
 
 
 def build(output: Path) -> str:
@@ -181,6 +183,26 @@ def test_staged_entries_are_written_only_by_commit(tmp_path):
     pruning.put("misc", "b", (b"<b>", 2))
     pruning.commit()
     assert Cache(tmp_path).get_many("misc", ["a", "b"]) == {"b": (b"<b>", 2)}
+
+
+def test_a_failed_build_unlocks_the_cache_at_once(tmp_path):
+    """A build that fails after staging entries ends its transaction as it fails, even while
+    its error (whose traceback holds the build's cache) is still held: the next build in the
+    same process (a server, a test run) is not locked out until the garbage collector runs."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(DATA / "minimal.yaml", seeds / "a.yaml")
+    inputs = Inputs(seeds, ROOT / "ontology", ROOT / "shapes", tmp_path / "build")
+    pipeline.build(inputs)
+    shutil.copy(DATA / "minimal.yaml", seeds / "b.yaml")  # converted (staged), then refused:
+    with pytest.raises(InputError, match="already declared") as failure:  # the same ids
+        pipeline.build(inputs)
+    assert failure.value.__traceback__ is not None
+    db = sqlite3.connect(tmp_path / "build" / CACHE_FILE, timeout=0)
+    try:
+        db.execute("BEGIN IMMEDIATE")  # "database is locked" while the failed build holds it
+    finally:
+        db.close()
 
 
 def test_a_damaged_cache_file_is_started_afresh_with_the_staged_entries(tmp_path):

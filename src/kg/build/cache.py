@@ -34,6 +34,20 @@ class Cache:
         self.db: sqlite3.Connection | None = None  # the writing connection, once an entry is put
         self.used: dict[str, set[str]] = {}
 
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the build's transaction without committing it (a build that failed: its new
+        entries are dropped and the file unlocked now, not when the garbage collector gets
+        to an exception's traceback that holds this cache)."""
+        db, self.db = self.db, None
+        if db is not None:
+            db.close()
+
     def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
         """The entries found for the keys (each marked as used)."""
         wanted = list(dict.fromkeys(keys))

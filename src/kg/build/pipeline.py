@@ -382,7 +382,7 @@ def build(inputs: Inputs, progress: Progress = silent) -> Built:
 
 
 def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> Built:
-    cache = Cache(inputs.output)
+    cache = stack.enter_context(Cache(inputs.output))
     vocabulary = load_vocabulary(inputs.ontology, cache)
     shapes = load_shapes(inputs.shapes)
     plan = units.plan(shapes)

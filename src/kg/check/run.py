@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import json
 import re
@@ -62,6 +63,7 @@ from kg.shacl.validate import (
 from kg.sparql.guard import QuerySyntaxError, inspect
 from kg.sparql.store import projection, select
 from kg.sparql.text import data_graph_patterns
+from kg.sparql.verdicts import VERDICTS_FILE
 from kg.store import GRAPH_FILE, Inputs, open_store, release_memory
 
 KGC = Namespace(BASE + "checks/")  # the rules (kgc:<name>) and their results
@@ -97,16 +99,19 @@ class Rule:
         return _prepared(self.text)
 
 
-def load_rules(folder: Path) -> list[Rule]:
-    """Every rule of a folder, by name; a bad file name or query is bad input."""
+def load_rules(folder: Path, kept: Path | None = None) -> list[Rule]:
+    """Every rule of a folder, by name; a bad file name or query is bad input. With `kept`
+    (a build folder's verdicts: see kg.sparql.verdicts), a rule's text the guard has let
+    through before is not parsed again (rdflib's parser took 2 s of every `kg check`)."""
     files = sorted(folder.glob("*.rq")) if folder.is_dir() else []
     if not files:
         raise InputError(f"no checks (*.rq) in '{folder}'")
-    return [parse_rule(path) for path in files]
+    return [parse_rule(path, kept) for path in files]
 
 
-def parse_rule(path: Path) -> Rule:
-    """One rule file: `<name>-<violation|warning|info>.rq`, a SELECT of ?focus and ?message."""
+def parse_rule(path: Path, kept: Path | None = None) -> Rule:
+    """One rule file: `<name>-<violation|warning|info>.rq`, a SELECT of ?focus and ?message
+    (the guard's verdict kept in `kept`, see load_rules)."""
     where = Location(path.as_posix())
     match = _RULE_FILE.match(path.name)
     if match is None:
@@ -118,7 +123,7 @@ def parse_rule(path: Path) -> Rule:
         raise InputError(f"cannot read the check: {exc}", where) from None
     try:
         inspect(text, where.file,  # the text the store runs
-                remedy=": a check may not use SERVICE or FROM")
+                remedy=": a check may not use SERVICE or FROM", kept=kept)
     except QuerySyntaxError as exc:
         raise InputError(f"broken SPARQL: {exc.message}", Location(where.file, exc.line)) from None
     try:
@@ -240,9 +245,12 @@ class RuleStore:
 # Oxigraph's memory store takes 7 to 9 bytes for each byte of graph.ttl (measured: 7.6 GB for
 # the 1.1 GB of 100,000 generated sources, 1.05 GB for the 114 MB of 10,000).
 MEMORY_PER_BYTE = 9
-# The shares of the machine's memory the built graph may take in memory: with HermiT running
-# beside the rules (its Java heap may take half the machine), and with HermiT run after them.
-BESIDE_HERMIT, BEFORE_HERMIT = 0.25, 0.5
+# HermiT's Java heap: about 10 bytes for each byte of its input (see reason.java_heap), which is
+# about half a byte for each byte of graph.ttl (61 MB for the 114 MB of 10,000 sources).
+HERMIT_PER_BYTE = 6
+# The shares of the machine's memory that the built graph in memory may take: with HermiT's
+# heap beside it (the two counted together), and alone (HermiT run after the rules).
+BESIDE_HERMIT, BEFORE_HERMIT = 0.7, 0.5
 
 
 @dataclass(frozen=True)
@@ -263,10 +271,10 @@ class Plan:
 
 def plan(build_dir: Path) -> Plan:
     """Where the rules run, by the size of the build's graph.ttl and the machine's memory."""
-    share = MEMORY_PER_BYTE * (build_dir / GRAPH_FILE).stat().st_size / machine_memory()
-    if share <= BESIDE_HERMIT:
+    size, memory = (build_dir / GRAPH_FILE).stat().st_size, machine_memory()
+    if (MEMORY_PER_BYTE + HERMIT_PER_BYTE) * size <= BESIDE_HERMIT * memory:
         return Plan(True, True)
-    if share <= BEFORE_HERMIT:
+    if MEMORY_PER_BYTE * size <= BEFORE_HERMIT * memory:
         return Plan(True, False)
     return Plan(False, True)
 
@@ -450,7 +458,8 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
     timings: dict[str, float] = {}
     with _timed(timings, "total"):
         with _timed(timings, "parse"):
-            rules = load_rules(checks.rules)
+            inputs.output.mkdir(parents=True, exist_ok=True)  # (for the rules' verdicts)
+            rules = load_rules(checks.rules, inputs.output / VERDICTS_FILE)
             queries = query_terms(checks.queries)
         with _timed(timings, "build"):
             outcome = build(inputs, progress)
@@ -460,6 +469,7 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
         where = where_function(_names(), terms, StoreReader(open_store(inputs.output)))
         ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
         where_rules = plan(inputs.output)
+        gc.collect()  # (here: Oxigraph's results may be freed only by the thread that made them)
         with ThreadPoolExecutor(max_workers=1) as beside:  # HermiT's Java in its own thread
             reasoning = functools.partial(beside.submit, _reason, inputs.output, outcome.key,
                                           ontology, where, timings)
