@@ -286,7 +286,7 @@ class Entailed:
             if _about(t, self.plain) and _shape(t) not in axioms.own:
                 for term in (t.subject, t.object):  # (an axiom of the data, not the ontology's)
                     self.plain.pop(term.value, None)
-        closed: dict[frozenset[str], frozenset[str]] = {}  # (few nodes have classes of their own)
+        closed: dict[frozenset[str], frozenset[str]] = {}  # (few distinct sets of classes)
         self.classes = {node: _closed(frozenset(kinds), axioms.supers, closed)
                         for node, kinds in told.items()}
 
