@@ -423,13 +423,13 @@ class Part:
     """A template's part: the properties it names, and its text cut at their places (text,
     property, text, ..., text)."""
 
-    roles: tuple[str, ...]
+    roles: frozenset[str]
     pieces: tuple[str, ...]
 
     @classmethod
     def of(cls, text: str) -> Part:
         pieces = _PLACEHOLDER.split(text)
-        roles = tuple(expand(role) for role in pieces[1::2])
+        roles = frozenset(expand(role) for role in pieces[1::2])
         return cls(roles, tuple(piece if i % 2 == 0 else expand(piece)
                                 for i, piece in enumerate(pieces)))
 
@@ -490,11 +490,12 @@ class Labeller:
         if word_class is None:
             return {}
         template = self.templates.get(template_class or "", {})
-        values = self.values.get(fact, {})
-        date = next((values[d][0] for d in self.lexicon.dates if values.get(d)), "")
-        return {language: (word + "".join(self._part(part, values, language)
-                                          for part in template.get(language,
-                                                                   template.get(ANY, ()))), date)
+        values = {role: tuple(found) for role, found in self.values.get(fact, {}).items()
+                  if found}  # (made once a fact, not once a language)
+        date = next((values[d][0] for d in self.lexicon.dates if d in values), "")
+        default = template.get(ANY, ())
+        return {language: (word + "".join([self._part(part, values, language)
+                                           for part in template.get(language, default)]), date)
                 for language, word in self.lexicon.words[word_class].items()}
 
     @functools.cache  # noqa: B019 (one labeller per build)
@@ -515,14 +516,15 @@ class Labeller:
             todo.extend(p for p in sorted(self.parents.get(current, ())) if p not in seen)
         return None
 
-    def _part(self, part: Part, values: dict[str, list[str]], language: str) -> str:
-        """A template's part with its values named, or "" when a property has none."""
-        if not all(values.get(role) for role in part.roles):
+    def _part(self, part: Part, values: dict[str, tuple[str, ...]], language: str) -> str:
+        """A template's part with its values (each property's, when it has any) named, or ""
+        when a property has none."""
+        if not part.roles <= values.keys():
             return ""
         if len(part.pieces) == 3:  # one property: most parts
             before, role, after = part.pieces
-            return before + self._list(tuple(values[role]), language) + after
-        return "".join(piece if i % 2 == 0 else self._list(tuple(values[piece]), language)
+            return before + self._list(values[role], language) + after
+        return "".join(piece if i % 2 == 0 else self._list(values[piece], language)
                        for i, piece in enumerate(part.pieces))
 
     @functools.cache  # noqa: B019 (one labeller per build; many facts name the same agents)
@@ -546,7 +548,7 @@ class Labeller:
 def _fact_lines(fact: str, parts: dict[str, tuple[str, str]]) -> Iterator[str]:
     """A fact's label in each language of its parts."""
     for language, (base, date) in parts.items():
-        yield _label_line(fact, _dated(base, [date]), language)
+        yield _label_line(fact, f"{base}, {date}" if date else base, language)  # (as _dated)
 
 
 def _label_line(node: str, text: str, language: str) -> str:

@@ -281,9 +281,8 @@ def start_checking(converted: list[Converted], sources: Sources, vocabulary: Voc
     parts = [units.Part(name, c.registry, c.triples, c.summary, key)
              for name, key, c in zip(sources.shown, sources.keys, converted, strict=True)]
     cut = units.cut(parts, vocabulary.lines, plan.incoming)
-    typed = (line for p in parts for text in p.summary.types.values()
-             for line in text.splitlines(True))
-    subclasses = b"".join(sorted({line for line in typed if units.split(line)[1] == units.SUBCLASS}
+    subclasses = b"".join(sorted({line for p in parts if units.SUBCLASS in p.summary.type_lines
+                                  for line in _subclass_lines(p.summary.type_lines)}
                                  | set(_subclass_lines(vocabulary.lines))))
     salt = digest(code_digest(), folder_key(shapes_dir), vocabulary.key, subclasses)
     keys = [unit.key(salt) for unit in cut]
