@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DATA, ROOT
+from kg.build import pipeline
 from kg.cli import main
 from kg.files import file_digest
 from kg.rdf.namespaces import ONTOLOGY_GRAPH
@@ -289,20 +291,46 @@ def test_a_store_loaded_whole_is_compacted(corpus):
     assert 0 < len(list(database.glob("*.sst"))) <= families
 
 
-def test_a_file_whose_size_and_time_are_unchanged_keeps_its_recorded_digest(corpus):
-    """The build's manifest takes a file whose size and time the last build recorded as that
-    build read it (as stale_reason does): it keeps the recorded digest, without reading the
-    file again. The build itself reads every file: its graph holds the new bytes' facts."""
+def test_a_build_reads_only_the_files_that_changed_since_the_last(corpus, monkeypatch):
+    """A file whose size, modification time and change time are those the last build
+    recorded (and whose conversion is in the cache) is not read again: its recorded digest
+    stands for its bytes, in the manifest as in the conversion's key. A new file is read,
+    and so is one whose conversion the cache lost."""
+    seeds, output = corpus
+    before = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
+    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    read: list[str] = []
+    real = pipeline.read_fact_bytes
+
+    def reading(path: Path, shown: str) -> bytes:
+        read.append(path.name)
+        return real(path, shown)
+
+    monkeypatch.setattr(pipeline, "read_fact_bytes", reading)
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
+    assert read == ["third.yaml"]
+    after = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
+    assert after["seeds:second.yaml"] == before["seeds:second.yaml"]
+    assert after["seeds:third.yaml"][2] == file_digest(seeds / "third.yaml")
+    with sqlite3.connect(output / "cache" / "kg-cache.sqlite") as db:
+        db.execute("DELETE FROM t_files")
+    (seeds / "third.yaml").unlink()
+    read.clear()
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
+    assert sorted(read) == ["minimal.yaml", "second.yaml"]
+
+
+def test_a_file_rewritten_with_its_size_and_time_put_back_is_read_again(corpus):
+    """Putting back a rewritten file's size and modification time (os.utime) does not hide
+    the change: its change time moved, so the build reads it, its graph holds the new
+    bytes' facts and the manifest their digest."""
     seeds, output = corpus
     second = seeds / "second.yaml"
-    before = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
     stat = second.stat()
     second.write_bytes(second.read_bytes().replace(b"Person second", b"Person sekond"))
     os.utime(second, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    assert second.stat().st_size == stat.st_size
     assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
     after = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
-    assert after["seeds:second.yaml"] == before["seeds:second.yaml"]
-    assert after["seeds:second.yaml"][2] != file_digest(second)
-    assert after["seeds:third.yaml"][2] == file_digest(seeds / "third.yaml")
+    assert after["seeds:second.yaml"][2] == file_digest(second)
     assert b'"Person sekond"@en' in (output / GRAPH_FILE).read_bytes()

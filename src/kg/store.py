@@ -423,20 +423,47 @@ def _files_in(folder: Path, inside: str = "") -> Iterator[str]:
 
 
 def _fingerprint(path: str | Path, last: object = None) -> list:
-    """A file's size, modification time and content digest: the digest the last build
-    recorded (`last`) while the size and time are those it recorded (as stale_reason takes
-    them: at 100,000 fact files, reading and hashing each again took seconds)."""
+    """A file's size, modification time, content digest and change time: the digest the
+    last build recorded (`last`) while the size and both times are those it recorded (at
+    100,000 fact files, reading and hashing each again took seconds). The change time
+    (ctime) is the system's: a file rewritten with its size and modification time put back
+    (os.utime, touch -d, an archive's extraction) has a new one."""
     stat = os.stat(path)
-    if (isinstance(last, list) and len(last) == 3 and isinstance(last[2], str)
-            and last[:2] == [stat.st_size, stat.st_mtime_ns]):
-        return last
-    return [stat.st_size, stat.st_mtime_ns, file_digest(path)]
+    if _recorded(stat, last):
+        return typing.cast(list, last)
+    return [stat.st_size, stat.st_mtime_ns, file_digest(path), stat.st_ctime_ns]
+
+
+def recorded_digest(path: str | Path, last: object) -> str | None:
+    """The content digest of a file that the last build recorded (`last`: its fingerprint),
+    while the file's size and times are those it recorded; else None (read it)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return typing.cast(list, last)[2] if _recorded(stat, last) else None
+
+
+def _recorded(stat: os.stat_result, last: object) -> bool:
+    return (isinstance(last, list) and len(last) == 4 and isinstance(last[2], str)
+            and last[:2] == [stat.st_size, stat.st_mtime_ns] and last[3] == stat.st_ctime_ns)
 
 
 def recorded_inputs(build_dir: Path) -> dict[str, list]:
     """The input files' fingerprints the last good build recorded ({} when there is none)."""
     manifest = _manifest(build_dir)
     return manifest["inputs"] if manifest is not None else {}
+
+
+def recorded_seeds(inputs: Inputs) -> dict[Path, list]:
+    """The fingerprints the last good build recorded of the files under the fact files'
+    folder, by path (as the fact files are found)."""
+    seeds, found = inputs.seeds, {}
+    for key, fingerprint in recorded_inputs(inputs.output).items():
+        role, _, inside = key.partition(":")
+        if role == "seeds":
+            found[seeds if seeds.is_file() else seeds / inside] = fingerprint
+    return found
 
 
 def _manifest(build_dir: Path) -> dict | None:
@@ -511,7 +538,7 @@ def _same(path: str | Path, fingerprint: list, deep: bool) -> bool:
     """Whether a file still has the recorded content (read only when its size or time moved)."""
     try:
         stat = os.stat(path)
-        size, mtime, content = fingerprint
+        size, mtime, content = fingerprint[:3]  # (the change time is the build's own test)
         if stat.st_size != size:
             return False
         if stat.st_mtime_ns == mtime and not deep:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +53,32 @@ class Cache:
         wanted = list(dict.fromkeys(keys))
         self.used.setdefault(table, set()).update(wanted)
         found: dict[str, Any] = {}
-        if self.db is None and not self.path.is_file():
-            return found
         try:
-            with contextlib.ExitStack() as stack:
-                db = self.db or stack.enter_context(contextlib.closing(
-                    sqlite3.connect(self.path)))
-                for start in range(0, len(wanted), _BATCH):
-                    batch = wanted[start:start + _BATCH]
-                    marks = ",".join("?" * len(batch))
-                    rows = db.execute(f"SELECT key, value FROM {_table(table)} "
-                                      f"WHERE key IN ({marks})", batch)
-                    for key, value in rows:
-                        with contextlib.suppress(BadEntry):  # a bad entry is a miss
-                            found[key] = loads(value, expected_type(table))
+            for key, value in self._select(table, wanted, "key, value"):
+                with contextlib.suppress(BadEntry):  # a bad entry is a miss
+                    found[key] = loads(value, expected_type(table))
         except sqlite3.Error:
             return {}  # an unreadable cache is an empty one
         return found
+
+    def holds(self, table: str, keys: Iterable[str]) -> set[str]:
+        """The keys that have an entry (read as it may be: get_many may still miss it)."""
+        try:
+            return {key for (key,) in self._select(table, list(dict.fromkeys(keys)), "key")}
+        except sqlite3.Error:
+            return set()
+
+    def _select(self, table: str, keys: list[str], columns: str) -> Iterator[tuple]:
+        """The rows of the keys that have one (sqlite3.Error for an unreadable cache)."""
+        if self.db is None and not self.path.is_file():
+            return
+        with contextlib.ExitStack() as stack:
+            db = self.db or stack.enter_context(contextlib.closing(sqlite3.connect(self.path)))
+            for start in range(0, len(keys), _BATCH):
+                batch = keys[start:start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                yield from db.execute(f"SELECT {columns} FROM {_table(table)} "
+                                      f"WHERE key IN ({marks})", batch)
 
     def get(self, table: str, key: str) -> Any:
         """One entry, or None."""

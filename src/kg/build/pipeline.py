@@ -72,7 +72,9 @@ from kg.store import (
     open_store,
     prepare,
     prepared_store,
+    recorded_digest,
     recorded_inputs,
+    recorded_seeds,
     stale_reason,
     store_path,
     swap_in,
@@ -206,47 +208,80 @@ class Conversion:
 
 @dataclass(frozen=True)
 class Sources:
-    """The fact files read: each one's path as shown, its bytes (or why it cannot be read),
-    and the key of its conversion (empty for a file that cannot be read)."""
+    """The fact files found: each one's path as shown, its bytes (or why it cannot be read,
+    or None: not read, see read_sources), the key of its conversion (empty for a file that
+    cannot be read) and its path (None for the registry of states)."""
 
     shown: list[str]
-    contents: list[bytes | InputError]
+    contents: list[bytes | InputError | None]
     keys: list[str]
+    paths: list[Path | None]
+
+    def content(self, i: int) -> bytes | InputError:
+        """The bytes of the i-th file (read now when read_sources did not), or why they
+        cannot be read."""
+        found, path = self.contents[i], self.paths[i]
+        if found is not None or path is None:
+            return typing.cast(bytes | InputError, found)
+        return _read(path, self.shown[i])
 
 
-def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]) -> Sources:
-    """The registry of states and every fact file under `seeds`, read, with the key of each
-    one's conversion."""
+def _read(path: Path, shown: str) -> bytes | InputError:
+    """A fact file's bytes, or why they cannot be read."""
+    try:
+        return read_fact_bytes(path, shown)
+    except InputError as exc:
+        return exc
+
+
+def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes],
+                 recorded: Mapping[Path, list] | None = None,
+                 cached: Callable[[list[str]], set[str]] | None = None) -> Sources:
+    """The registry of states and every fact file under `seeds`, with the key of each one's
+    conversion (made from its content's digest). A file whose size and times are those the
+    last good build recorded (`recorded`: see store.recorded_seeds) and whose conversion is
+    `cached` (the keys that are) is not read (at 100,000 files, reading them all took
+    seconds of every build): the digest recorded with them stands for its bytes."""
     files = shown_files(seeds)
-    contents: list[bytes | InputError] = [states_text()]
-    for path, shown in files:
-        try:
-            contents.append(read_fact_bytes(path, shown))
-        except InputError as exc:
-            contents.append(exc)
-    shown_all = [STATES_FILE, *(shown for _, shown in files)]
     salt = digest(vocabulary.converter_key, *sorted(incoming))
-    keys = [digest(salt, shown, raw) if isinstance(raw, bytes) else ""
-            for shown, raw in zip(shown_all, contents, strict=True)]
-    return Sources(shown_all, contents, keys)
+    trusted = {i: digest(salt, shown, known) for i, (path, shown) in enumerate(files, 1)
+               if (known := recorded_digest(path, (recorded or {}).get(path)))}
+    held = cached(list(trusted.values())) if cached and trusted else set()
+    contents: list[bytes | InputError | None] = [states_text()]
+    keys = [digest(salt, STATES_FILE, digest(typing.cast(bytes, contents[0])))]
+    for i, (path, shown) in enumerate(files, 1):
+        if trusted.get(i) in held:
+            contents.append(None)
+            keys.append(trusted[i])
+            continue
+        raw = _read(path, shown)
+        contents.append(raw)
+        keys.append(digest(salt, shown, digest(raw)) if isinstance(raw, bytes) else "")
+    return Sources([STATES_FILE, *(shown for _, shown in files)], contents, keys,
+                   [None, *(path for path, _ in files)])
 
 
 def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[bytes],
                   cache: Cache, progress: Progress = silent) -> Conversion:
     """Every fact file converted, or read from the cache."""
     keys = sources.keys
-    found = cache.get_many("files", [key for key in keys if key])
+    found: dict[str, Converted | InputError] = cache.get_many("files", [key for key in keys
+                                                                          if key])
     todo = [i for i, key in enumerate(keys) if key and key not in found]
+    raw = {i: sources.content(i) for i in todo}  # (an unread file's entry may be damaged)
+    for i, content in raw.items():
+        if isinstance(content, InputError):  # (gone since it was found)
+            found[keys[i]] = content
+    todo = [i for i in todo if isinstance(raw[i], bytes)]
     with progress("converting", len(todo)) as advance:
-        done = run_all(convert_file, [(sources.contents[i], sources.shown[i]) for i in todo],
+        done = run_all(convert_file, [(raw[i], sources.shown[i]) for i in todo],
                        _start, (vocabulary.codes, incoming), advance, PARALLEL_FROM)
     for i, result in zip(todo, done, strict=True):
         found[keys[i]] = result
-        if isinstance(result, Converted):
-            cache.put("files", keys[i], result)
-    results = [found[key] if key else raw
-               for key, raw in zip(keys, sources.contents, strict=True)]
-    return Conversion(results, len(todo))  # type: ignore[arg-type]
+        if isinstance(result, Converted) and sources.contents[i] is not None:
+            cache.put("files", keys[i], result)  # (not under a key its bytes did not make)
+    results = [found[key] if key else sources.content(i) for i, key in enumerate(keys)]
+    return Conversion(results, len(todo))
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -386,7 +421,8 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     shapes = load_shapes(inputs.shapes)
     plan = units.plan(shapes)
     rules = load_rules(inputs.ontology)
-    sources = read_sources(inputs.seeds, vocabulary, plan.incoming)
+    sources = read_sources(inputs.seeds, vocabulary, plan.incoming, recorded_seeds(inputs),
+                           functools.partial(cache.holds, "files"))
     key = digest(code_digest(), vocabulary.key, rules.key, folder_key(inputs.shapes),
                  *sources.shown, *sources.keys)
     unchanged = _unchanged(inputs, cache, key)
