@@ -12,7 +12,6 @@ import json
 import re
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -316,33 +315,6 @@ def test_a_check_does_not_parse_a_rule_it_has_let_through_before(
     third = kg_check(*options)
     assert third.exit_code == 2 and "figures-disagree-warning.rq" in third.output
     assert "broken SPARQL" in third.output
-
-
-@needs_java
-def test_a_broken_rule_stops_hermit_running_beside_the_rules(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rules are parsed while HermiT runs; a broken one is reported (exit 2) and stops
-    HermiT at once rather than after its run: its input, held back here until then, is
-    never written."""
-    checks = tmp_path / "checks"
-    shutil.copytree(ROOT / "checks", checks)
-    (checks / "broken-warning.rq").write_text("SELECT ?x WHERE { ?x ?p }\n", encoding="utf-8")
-    write_input, seen = reason.write_input, []
-
-    def held(read: Any, axioms: Any, path: Path, cancel: threading.Event) -> None:
-        seen.append(cancel.wait(60))  # (until the rules fail: set, or 60 s without)
-        try:
-            write_input(read, axioms, path, cancel)
-        except reason.Cancelled:
-            seen.append("cancelled")
-            raise
-
-    monkeypatch.setattr(reason, "write_input", held)
-    options = stage(tmp_path / "case", case_files("figures-disagree", "XFAIL"))
-    result = kg_check(*options, "--checks", str(checks))
-    assert result.exit_code == 2 and "broken-warning.rq" in result.output, result.output
-    assert result.output.count("\n") == 1
-    assert seen == [True, "cancelled"]
 
 
 def test_bad_fact_file_is_bad_input(write_facts) -> None:

@@ -4,9 +4,7 @@ event classes carry CAMEO codes, and HermiT finds it (with converted data) consi
 from __future__ import annotations
 
 import ast
-import subprocess
 import textwrap
-import threading
 import typing
 from pathlib import Path
 
@@ -577,32 +575,3 @@ def test_hermit_given_what_it_needs_still_finds_the_inconsistency(ontology: Grap
         graph.add(wrong)
         result = reason.check_triples(lambda graph=graph: _oxigraph(graph), axioms)
         assert not result.consistent and not result.java_missing, wrong
-
-
-@needs_java
-def test_a_cancelled_hermit_stops_and_leaves_no_java_behind(ontology: Graph, sample: Graph,
-                                                           tmp_path: Path) -> None:
-    """Once its `cancel` event is set, HermiT's run stops with Cancelled: while its input is
-    written, and while its Java runs (the process killed and waited for)."""
-    axioms = reason.Axioms.of(_oxigraph(ontology))
-    cancel = threading.Event()
-    cancel.set()
-    with pytest.raises(reason.Cancelled):
-        reason.check_triples(lambda: _oxigraph(ontology + sample), axioms, cancel)
-    path = tmp_path / "input.nt"
-    reason.write_input(lambda: _oxigraph(ontology + sample), axioms, path)
-    java = reason.java_executable()
-    assert java is not None
-    started: list[subprocess.Popen] = []
-    popen = subprocess.Popen
-
-    def record(*args: typing.Any, **kwargs: typing.Any) -> subprocess.Popen:
-        started.append(popen(*args, **kwargs))
-        return started[-1]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reason.subprocess, "Popen", record)  # (the real Popen, its process kept)
-        with pytest.raises(reason.Cancelled):
-            reason._hermit(java, path, cancel)
-    assert len(started) == 1 and started[0].returncode is not None  # killed, and waited for
-    assert reason._hermit(java, path, threading.Event())[0].find(b"satisfiable") >= 0

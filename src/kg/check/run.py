@@ -23,7 +23,6 @@ import json
 import re
 import shutil
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -458,6 +457,10 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
     build's."""
     timings: dict[str, float] = {}
     with _timed(timings, "total"):
+        with _timed(timings, "parse"):
+            inputs.output.mkdir(parents=True, exist_ok=True)  # (for the rules' verdicts)
+            rules = load_rules(checks.rules, inputs.output / VERDICTS_FILE)
+            queries = query_terms(checks.queries)
         with _timed(timings, "build"):
             outcome = build(inputs, progress)
         timings["shacl"] = outcome.validation.seconds
@@ -467,16 +470,14 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
         ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
         where_rules = plan(inputs.output)
         gc.collect()  # (here: Oxigraph's results may be freed only by the thread that made them)
-        cancel = threading.Event()  # (set when the rules fail: HermiT stops at once)
         with ThreadPoolExecutor(max_workers=1) as beside:  # HermiT's Java in its own thread
             reasoning = functools.partial(beside.submit, _reason, inputs.output, outcome.key,
-                                          ontology, where, timings, cancel)
+                                          ontology, where, timings)
             hermit = reasoning() if checks.reasoning and where_rules.hermit_beside else None
-            try:  # the rules are parsed while HermiT runs
-                extra = _rules(inputs, checks, ontology, terms, where_rules, timings)
-            except BaseException:
-                cancel.set()
-                raise
+            with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries,
+                           where_rules.in_memory) as store:  # (its reader let go with it)
+                extra = _run_rules(rules, store, where_function(_names(), terms, store.reader()),
+                                   timings)
             if checks.reasoning and hermit is None:
                 hermit = reasoning()
             verdict, found = hermit.result() if hermit else (
@@ -484,19 +485,6 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
     return CheckReport(outcome.validation,
                        sort_findings([*outcome.validation.findings, *extra, *found]),
                        sort_findings([*extra, *found]), verdict, timings, str(where_rules))
-
-
-def _rules(inputs: Inputs, checks: CheckOptions, ontology: bytes,
-           terms: dict[URIRef, Location], placed: Plan, timings: dict[str, float]) -> list[Finding]:
-    """The findings of the rules of checks.rules, each parsed (unless its verdict is kept in
-    the build folder) and run where the plan says."""
-    with _timed(timings, "parse"):
-        rules = load_rules(checks.rules, inputs.output / VERDICTS_FILE)
-        queries = query_terms(checks.queries)
-    with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries,
-                   placed.in_memory) as store:  # (its reader let go with it)
-        return _run_rules(rules, store, where_function(_names(), terms, store.reader()),
-                          timings)
 
 
 def _names() -> Graph:
@@ -531,17 +519,15 @@ def _kind(rule: Rule) -> str:
 
 
 def _reason(build_dir: Path, key: str, ontology: bytes, where: Where,
-            timings: dict[str, float],
-            cancel: threading.Event | None = None) -> tuple[str, list[Finding]]:
+            timings: dict[str, float]) -> tuple[str, list[Finding]]:
     """HermiT's verdict in a few words, and its findings; the verdict on a graph is kept in
-    the build's cache, so a check of an unchanged build does not run HermiT again. Once
-    `cancel` is set, HermiT stops (reason.Cancelled)."""
+    the build's cache, so a check of an unchanged build does not run HermiT again."""
     cache = Cache(build_dir)
     cache_key = digest(key, Path(reason.__file__ or "").read_bytes())
     with _timed(timings, "hermit"):
         result = cache.get("reasoning", cache_key) if reason.java_executable() else None
         if result is None:
-            result = _hermit(build_dir / GRAPH_FILE, ontology, cancel)
+            result = _hermit(build_dir / GRAPH_FILE, ontology)
             if not isinstance(result, str) and not result.java_missing:
                 cache.put("reasoning", cache_key, result)
                 cache.commit(prune=False)
@@ -549,18 +535,14 @@ def _reason(build_dir: Path, key: str, ontology: bytes, where: Where,
     return status, reasoning_findings(result, where)
 
 
-def _hermit(path: Path, ontology: bytes,
-            cancel: threading.Event | None = None) -> ReasoningResult | str:
+def _hermit(path: Path, ontology: bytes) -> ReasoningResult | str:
     """HermiT over the built graph (its Turtle read by Oxigraph, streamed), given only the
     triples that can bear on consistency and that the rest does not entail (see
     reason.write_input)."""
     try:
         axioms = reason.Axioms.of(pyoxigraph.parse(ontology, format=pyoxigraph.RdfFormat.N_TRIPLES))
         return check_triples(lambda: pyoxigraph.parse(path=str(path),
-                                                      format=pyoxigraph.RdfFormat.TURTLE),
-                            axioms, cancel)
-    except reason.Cancelled:
-        raise
+                                                      format=pyoxigraph.RdfFormat.TURTLE), axioms)
     except ReasoningError as exc:
         return str(exc)
     except Exception as exc:  # owlready2 or Java failing otherwise: report, do not crash
