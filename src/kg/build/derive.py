@@ -333,8 +333,19 @@ def _hold(store: pyoxigraph.Store, rule: Rule, lines: bytes) -> None:
 
 
 def _labels(store: pyoxigraph.Store, lexicon: Lexicon) -> list[bytes]:
-    """Every label line of the store's facts and occurrences, sorted."""
-    return sorted(_encoded(Labeller(store, lexicon).lines()))  # (each line once)
+    """Every label line of the store's facts and occurrences, sorted (see _runs)."""
+    return _runs(Labeller(store, lexicon).labelled())
+
+
+def _runs(labelled: Iterable[tuple[str, list[str]]]) -> list[bytes]:
+    """Nodes' label lines, sorted, as one piece of text per node: a node's lines all begin
+    with it (`<iri> `, which no other node's begins with), so they are a run of the sorted
+    lines, and the runs come in the order of the nodes as written. At 100,000 sources that
+    is 0.6 million pieces to sort instead of 10 million lines, each a Python object."""
+    runs = [(f"<{node}>".encode(), "".join(sorted(lines)).encode("utf-8"))
+            for node, lines in labelled if lines]
+    runs.sort()
+    return [text for _, text in runs]
 
 
 def _relabelled(store: pyoxigraph.Store, lexicon: Lexicon,
@@ -350,7 +361,7 @@ def _relabelled(store: pyoxigraph.Store, lexicon: Lexicon,
     facts = new_facts | {row[0] for row in _rows(store, "SELECT ?f WHERE { "
                                                  f"{_values('o', occurrences)} "
                                                  "?f kgo:occurrence ?o }")}
-    made = b"".join(sorted(_encoded(Labeller(store, lexicon, facts).lines())))
+    made = b"".join(_runs(Labeller(store, lexicon, facts).labelled()))
     return made, old_facts | facts | occurrences  # (made holds labels of these only)
 
 
@@ -379,12 +390,6 @@ def _facts_in(store: pyoxigraph.Store, graphs: frozenset[str]) -> tuple[set[str]
 def _values(variable: str, iris: Collection[str]) -> str:
     """A VALUES clause binding the variable to each IRI."""
     return f"VALUES ?{variable} {{ {' '.join(f'<{iri}>' for iri in sorted(iris))} }}"
-
-
-def _encoded(lines: Iterator[str]) -> Iterator[bytes]:
-    """Each line as UTF-8, one at a time (never a whole text of ten million labels: in Python
-    a text holding one Arabic letter takes two or four bytes per character)."""
-    return (line.encode("utf-8") for line in lines)
 
 
 def _prefixed_query(store: pyoxigraph.Store, text: str) -> typing.Any:
@@ -466,23 +471,26 @@ class Labeller:
                                  for language, parts in template.items()}
                           for kind, template in lexicon.templates.items()}
 
-    def lines(self) -> Iterator[str]:
-        """An rdfs:label per fact and occurrence in each language the lexicon can name it in,
-        as N-Triples lines, each once. A fact's parts are held only while its occurrence is
-        labelled (at 100,000 sources, holding every fact's would take gigabytes)."""
+    def labelled(self) -> Iterator[tuple[str, list[str]]]:
+        """Each fact and occurrence, once, with its rdfs:label in each language the lexicon
+        can name it in, as N-Triples lines. A fact's parts are held only while its occurrence
+        is labelled (at 100,000 sources, holding every fact's would take gigabytes)."""
         done: set[str] = set()
         for occurrence, facts in self.occurrences.items():
             made = {fact: self.parts(fact) for fact in sorted(facts) if fact in self.classes}
             for fact in made.keys() - done:
-                yield from _fact_lines(fact, made[fact])
+                yield fact, _fact_lines(fact, made[fact])
             done.update(made)
+            lines = []
             for language in self.lexicon.languages:
                 told = [parts[language] for parts in made.values() if language in parts]
                 if told:
                     base = min((b for b, _ in told), key=lambda b: (-len(b), b))
-                    yield _label_line(occurrence, _dated(base, [d for _, d in told]), language)
+                    lines.append(_label_line(occurrence, _dated(base, [d for _, d in told]),
+                                             language))
+            yield occurrence, lines
         for fact in self.classes.keys() - done:
-            yield from _fact_lines(fact, self.parts(fact))
+            yield fact, _fact_lines(fact, self.parts(fact))
 
     def parts(self, fact: str) -> dict[str, tuple[str, str]]:
         """A fact's label before its date and its date, by language."""
@@ -545,10 +553,10 @@ class Labeller:
         return re.split(r"[/#]", value)[-1] if value.startswith(("http:", "https:")) else value
 
 
-def _fact_lines(fact: str, parts: dict[str, tuple[str, str]]) -> Iterator[str]:
+def _fact_lines(fact: str, parts: dict[str, tuple[str, str]]) -> list[str]:
     """A fact's label in each language of its parts."""
-    for language, (base, date) in parts.items():
-        yield _label_line(fact, f"{base}, {date}" if date else base, language)  # (as _dated)
+    return [_label_line(fact, f"{base}, {date}" if date else base, language)  # (as _dated)
+            for language, (base, date) in parts.items()]
 
 
 def _label_line(node: str, text: str, language: str) -> str:
