@@ -187,12 +187,21 @@ def _kept_digests(folder: Path) -> dict[str, str]:
     return found if isinstance(found, dict) else {}
 
 
-def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes,
+def keep_graph(staging: Path, lines: bytes) -> Path:
+    """Keep a graph's lines beside a prepared store's database, named by their digest: for
+    add_graph, and for the next build (kept_graph)."""
+    key = digest(lines)
+    keep(staging, f"{key}.nt", lines, key)
+    return staging / f"{key}.nt"
+
+
+def add_graph(staging: Path, build_dir: Path, iri: str, kept: Path,
               last: bytes | None = None) -> bytes | None:
-    """Put a graph made from the prepared store (named in prepare's `later`) in it: changed
-    by the lines that differ from the current store's (`last`, when kept_graph has read them
-    already; returned, those gone and those new), else loaded whole (None); its lines are
-    kept beside the database for the next build."""
+    """Put a graph made from the prepared store (named in prepare's `later`) in it, from its
+    lines kept beside the database (keep_graph): changed by the lines that differ from the
+    current store's (`last`, when kept_graph has read them already; returned, those gone and
+    those new), else bulk-loaded whole from the kept file (None), so that the lines need not
+    be in memory beside the loader's (2 GB each at 100,000 sources)."""
     current = store_path(build_dir)
     try:
         before = json.loads((current / _MANIFEST).read_text(encoding="utf-8")).get(iri)
@@ -200,18 +209,17 @@ def add_graph(staging: Path, build_dir: Path, iri: str, lines: bytes,
         before = None
     store = prepared_store(staging)
     graph = pyoxigraph.NamedNode(iri)
-    if last is None:
-        last = _kept_graph(current, before)
-    changed = _diff(store, iri, last, lines) if store.contains_named_graph(graph) else None
+    changed = None
+    if store.contains_named_graph(graph):
+        last = _kept_graph(current, before) if last is None else last
+        changed = _diff(store, iri, last, kept.read_bytes())
     if changed is None:
         store.remove_graph(graph)
-        store.bulk_load(lines, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
+        store.bulk_load(path=str(kept), format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
     store.flush()
     del store
-    key = digest(lines)
-    keep(staging, f"{key}.nt", lines, key)
     manifest = json.loads((staging / _MANIFEST).read_text(encoding="utf-8"))
-    manifest[iri] = key
+    manifest[iri] = kept.name.removesuffix(".nt")
     (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
                                      encoding="utf-8")
     return changed

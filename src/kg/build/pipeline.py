@@ -67,6 +67,7 @@ from kg.store import (
     discard,
     drop_manifest,
     keep,
+    keep_graph,
     kept_graph,
     kept_lines,
     open_store,
@@ -75,6 +76,7 @@ from kg.store import (
     recorded_digest,
     recorded_inputs,
     recorded_seeds,
+    release_memory,
     stale_reason,
     store_path,
     swap_in,
@@ -442,9 +444,10 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     graph.graphs.clear()  # (the sources' triples are in the store now)
     staging = prepared.path
     try:
-        derived, last = _derive(inputs, rules, prepared)
-        changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived, last)
+        kept, last = _derive(inputs, rules, prepared)
+        changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), kept, last)
         del last  # (the last build's derived graph: gigabytes at 100,000 sources)
+        derived = kept.read_bytes()  # (not held while the store loaded them)
         with Compaction(staging, compact=prepared.changed is None) as compaction:
             checking = validating(_locator(compaction.store, vocabulary), progress)
             blocks = derived_blocks(store_path(inputs.output), staging, derived, changed)
@@ -462,14 +465,19 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     return outcome
 
 
-def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> tuple[bytes, bytes | None]:
-    """The derived graph's lines, and the last build's when the build changes them; the
-    rules' parts kept beside the prepared store for the next build."""
+def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> tuple[Path, bytes | None]:
+    """The derived graph's lines, kept beside the prepared store (their file), and the last
+    build's when the build changes them; the rules' parts kept there too for the next
+    build. The lines are let go of here: memory is given back before the store loads them."""
     derived = derive(prepared_store(prepared.path), rules, _before(inputs, rules, prepared))
     for part, lines in derived.parts.items():
         if part != LABELS:  # (the labels are kept in the derived graph only)
             keep(prepared.path, kept_name(rules, part), lines)
-    return derived.lines(), derived.last
+    kept = keep_graph(prepared.path, derived.take_lines())
+    last = derived.last
+    del derived
+    release_memory()
+    return kept, last
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
