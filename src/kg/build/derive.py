@@ -42,7 +42,7 @@ from kg.rdf.ntriples import (
     with_subjects,
 )
 from kg.sparql.guard import QuerySyntaxError, inspect
-from kg.store import code_digest
+from kg.store import code_digest, release_memory
 
 DERIVED_DIR = "derived"  # beside the ontology's Turtle files
 LEXICON = "labels.yaml"
@@ -244,10 +244,14 @@ class Derived:
 
 
 def _drained(pieces: list[bytes]) -> Iterator[bytes]:
-    """The pieces, each dropped from the list as it is given."""
+    """The pieces, each dropped from the list as it is given, and the memory they held given
+    back to the system every 32,768 (the C library keeps what is freed: at 100,000 sources
+    the labels' 2 GB stayed beside the text written from them)."""
     for i, piece in enumerate(pieces):
         pieces[i] = b""
         yield piece
+        if not (i + 1) & 0x7FFF:
+            release_memory()
 
 
 def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) -> Derived:
