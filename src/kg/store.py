@@ -463,11 +463,11 @@ def recorded_inputs(build_dir: Path) -> dict[str, list]:
     return manifest["inputs"] if manifest is not None else {}
 
 
-def recorded_seeds(inputs: Inputs) -> dict[Path, list]:
-    """The fingerprints the last good build recorded of the files under the fact files'
-    folder, by path (as the fact files are found)."""
-    seeds, found = inputs.seeds, {}
-    for key, fingerprint in recorded_inputs(inputs.output).items():
+def recorded_seeds(seeds: Path, recorded: Mapping[str, list]) -> dict[Path, list]:
+    """The fingerprints of the files under the fact files' folder among those the last good
+    build recorded (recorded_inputs), by path (as the fact files are found)."""
+    found = {}
+    for key, fingerprint in recorded.items():
         role, _, inside = key.partition(":")
         if role == "seeds":
             found[seeds if seeds.is_file() else seeds / inside] = fingerprint

@@ -244,10 +244,10 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
     last good build recorded (`recorded`: see store.recorded_seeds) and whose conversion is
     `cached` (the keys that are) is not read (at 100,000 files, reading them all took
     seconds of every build): the digest recorded with them stands for its bytes."""
-    files = shown_files(seeds)
+    files, recorded = shown_files(seeds), recorded or {}
     salt = digest(vocabulary.converter_key, *sorted(incoming))
     trusted = {i: digest(salt, shown, known) for i, (path, shown) in enumerate(files, 1)
-               if (known := recorded_digest(path, (recorded or {}).get(path)))}
+               if (known := recorded_digest(path, recorded.get(path)))}
     held = cached(list(trusted.values())) if cached and trusted else set()
     contents: list[bytes | InputError | None] = [states_text()]
     keys = [digest(salt, STATES_FILE, digest(typing.cast(bytes, contents[0])))]
@@ -423,7 +423,9 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     shapes = load_shapes(inputs.shapes)
     plan = units.plan(shapes)
     rules = load_rules(inputs.ontology)
-    sources = read_sources(inputs.seeds, vocabulary, plan.incoming, recorded_seeds(inputs),
+    recorded = recorded_inputs(inputs.output)  # (the last good build's manifest, read once)
+    sources = read_sources(inputs.seeds, vocabulary, plan.incoming,
+                           recorded_seeds(inputs.seeds, recorded),
                            functools.partial(cache.holds, "files"))
     key = digest(code_digest(), vocabulary.key, rules.key, folder_key(inputs.shapes),
                  *sources.shown, *sources.keys)
@@ -452,7 +454,8 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
             checking = validating(_locator(compaction.store, vocabulary), progress)
             blocks = derived_blocks(store_path(inputs.output), staging, derived, changed)
             files = {GRAPH_FILE: graph.turtle(blocks), ONTOLOGY_FILE: vocabulary.rdfxml}
-            written = write(inputs, staging, files, checking.validation, compaction.wait)
+            written = write(inputs, staging, files, checking.validation, compaction.wait,
+                            recorded)
     except BaseException:
         discard(staging)
         raise
@@ -558,11 +561,13 @@ class Assembled:
 
 
 def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],
-          validation: Validation, settle: Callable[[], None]) -> list[Path]:
+          validation: Validation, settle: Callable[[], None],
+          recorded: Mapping[str, list]) -> list[Path]:
     """Write the files (graph.ttl, ontology.rdf) and the report (or remove an old one) beside
     their places, wait for the prepared store to settle (`settle`: see Compaction), then put
     them and the store in place, and last the build's manifest (a build folder without one
-    is rebuilt, so a build stopped half-way never passes for a good one)."""
+    is rebuilt, so a build stopped half-way never passes for a good one), taking the digests
+    the last manifest `recorded` for files it finds unchanged."""
     output = inputs.output
     staged: list[tuple[Path, Path]] = []
     try:
@@ -576,14 +581,13 @@ def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[by
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
         raise
-    last = recorded_inputs(output)
     drop_manifest(output)
     for temporary, path in staged:
         os.replace(temporary, path)
     if validation.conforms:
         (output / REPORT_FILE).unlink(missing_ok=True)
     swap_in(staging, output)
-    write_manifest(inputs, last)
+    write_manifest(inputs, recorded)
     return [path for _, path in staged] + [output / STORE_DIR]
 
 
