@@ -425,6 +425,35 @@ def test_reasoning_graph_strips_imports_and_dates() -> None:
     assert ready.value(KGR.x, RDFS.label) == Literal("x", lang="en")
 
 
+def test_hermit_input_keeps_each_literal_as_it_was(ontology: Graph, sample: Graph,
+                                                   tmp_path: Path) -> None:
+    """HermiT's input is read as N-Triples lines: a literal's quotes, backslashes, newlines and
+    letters beyond ASCII come through as they were, a date whose text holds a quote becomes
+    that text as a string, and a number whose text is not one is kept for HermiT."""
+    axioms = reason.Axioms.of(_oxigraph(ontology))
+    fact, other = KGR["fact/ann-visit"], KGR["no-class"]
+    odd = 'he said "yes" \\ then\nléft @en ^^<x>'
+    graph = ontology + sample
+    graph.add((other, KGO.fileName, Literal(odd)))  # no class: not entailed
+    graph.add((other, KGO.date, Literal('2025-07-0"1', datatype=XSD.date)))
+    escaped = Literal("2\n", datatype=XSD.integer, normalize=False)  # (written "2\\n")
+    graph.add((fact, KGO.paragraph, escaped))
+    path = tmp_path / "input.nt"
+    reason.write_input(lambda: _oxigraph(graph), axioms, path)
+    given = Graph().parse(path, format="nt")
+    assert [p.name for p in tmp_path.iterdir()] == ["input.nt"]  # (the pass's lines removed)
+    assert given.value(other, KGO.fileName) == Literal(odd)
+    assert given.value(other, KGO.date) == Literal('2025-07-0"1')  # xsd:string
+    assert [t.object.value for t in pyoxigraph.parse(path=str(path))
+            if t.predicate.value == str(KGO.paragraph) and t.subject.value == str(fact)] == ["2\n"]
+    every = tmp_path / "every.nt"
+    reason.write_input(lambda: _oxigraph(graph), None, every)
+    whole = Graph().parse(every, format="nt")
+    assert whole.value(other, KGO.fileName) == Literal(odd)
+    imports = len(list(graph.triples((None, OWL.imports, None))))
+    assert len(every.read_bytes().splitlines()) == len(graph) - imports
+
+
 def test_scan_names_disjoint_types(ontology: Graph, sample: Graph) -> None:
     graph = ontology + sample
     assert reason.explain_inconsistency(graph) == []
