@@ -207,14 +207,17 @@ class RuleStore:
         their findings: at 100,000 sources, a million lookups in the store took minutes."""
         return StoreReader(self.graph[0] if self.in_memory else open_store(self.build_dir))
 
-    def rows(self, rule: Rule) -> list[dict[str, Node]]:
-        """The rule's rows, each a mapping of its variables to rdflib terms."""
+    def rows(self, rule: Rule) -> Iterator[dict[str, Node]]:
+        """The rule's rows as Oxigraph answers them, each a mapping of its variables to rdflib
+        terms (at 100,000 sources a rule has a million rows: they are never all held)."""
         try:
             if str(KGG) not in rule.text:
                 store, options = self.graph
-                return select(store, rule.text, **options)
-            copy = self._copied()
-            return select(copy, self._data_graph(copy, rule.text), default_graph=self.default)
+                yield from select(store, rule.text, **options)
+            else:
+                copy = self._copied()
+                yield from select(copy, self._data_graph(copy, rule.text),
+                                  default_graph=self.default)
         except (SyntaxError, RuntimeError, OSError, ValueError) as exc:
             raise InputError(f"the check fails: {type(exc).__name__}: {exc}",
                              Location(rule.path.as_posix())) from None

@@ -4,6 +4,7 @@ PREFIX lines."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pyoxigraph
@@ -14,14 +15,15 @@ from kg.rdf.oxigraph import from_oxigraph
 from kg.sparql.guard import inspect
 
 
-def select(store: pyoxigraph.Store, text: str, **dataset: Any) -> list[dict[str, Node]]:
-    """The rows of a SELECT query over the store, each a mapping of its bound variables to
+def select(store: pyoxigraph.Store, text: str, **dataset: Any) -> Iterator[dict[str, Node]]:
+    """The rows of a SELECT query over the store as they come (Oxigraph evaluates as they are
+    read: a rule's million rows are never all held), each a mapping of its bound variables to
     rdflib terms as Oxigraph gives them; `dataset` is passed to Store.query
     (default_graph...)."""
-    result = run_query(store, text, **dataset)
+    result = run_query(store, text, **dataset)  # (a bad text raises here, not when read)
     names = [v.value for v in result.variables]
-    return [{name: from_oxigraph(solution[name], stable=False) for name in names
-             if solution[name] is not None} for solution in result]
+    return ({name: from_oxigraph(solution[name], stable=False) for name in names
+             if solution[name] is not None} for solution in result)
 
 
 def projection(text: str) -> list[str] | None:
