@@ -261,3 +261,18 @@ def test_every_rule_finds_on_the_check_store_what_rdflib_finds(tmp_path):
             found[rule.name] = len(on_store)
     assert all(found[name] for name in ("figures-disagree", "figures-do-not-add-up",
                                         "planned-event-passed", "sources-disagree-on-event")), found
+
+
+def test_a_rules_rows_come_as_the_store_answers(tmp_path):
+    """A rule's rows are read from Oxigraph one by one (at 100,000 sources a rule has a million
+    rows, which the check once held all at once beside its findings)."""
+    seeds = generated(tmp_path / "corpus", 20, 3)
+    output = tmp_path / "build"
+    build(seeds, output)
+    rule = next(r for r in load_rules(ROOT / "checks") if r.name == "figures-disagree")
+    with RuleStore(output, b"", Graph(), Graph(), in_memory=True) as store:
+        rows = store.rows(rule)
+        assert not isinstance(rows, list | tuple)
+        first = next(rows)
+        assert {"focus", "message"} <= first.keys()
+        assert len([first, *rows]) == len(list(store.rows(rule))) > 1
