@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import time
 from decimal import Decimal
@@ -406,6 +407,25 @@ def test_builds_the_graph_when_missing(tmp_path):
     again = kg_query(build, "cq04-last-council-session", "--param", "council=hlscc",
                      "--param", "before=2025-07-01")
     assert again.exit_code == 0 and again.stderr == ""  # built already; every parameter given
+
+
+def test_a_stale_build_never_answers(tmp_path):
+    """The answer is begun while the build is checked; when the build is out of date, that
+    answer is let go and the query answers from the new build."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    build = tmp_path / "build"
+    count = ["--sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?s a kgo:Source }", "--format", "csv",
+             "--build", str(build), "--seeds", str(seeds), "--ontology", str(ROOT / "ontology"),
+             "--shapes", str(ROOT / "shapes")]
+    first = CliRunner().invoke(main, ["query", *count])
+    assert first.exit_code == 0 and "building the graph first" in first.stderr, first.output
+    assert first.stdout.split() == ["n", "2"]
+    assert CliRunner().invoke(main, ["query", *count]).stdout.split() == ["n", "2"]
+    sorted((seeds / "sources").glob("*.yaml"))[0].unlink()
+    second = CliRunner().invoke(main, ["query", *count])
+    assert second.exit_code == 0 and "was removed" in second.stderr, second.output
+    assert second.stdout.split() == ["n", "1"]
 
 
 def test_a_graph_older_than_an_input_is_stale(build_dir, tmp_path):

@@ -90,18 +90,21 @@ def run_build(inputs: Inputs) -> Any:
         raise InputError(f"cannot write the build to '{inputs.output}': {reason}") from None
 
 
-def ensure_built(inputs: Inputs) -> None:
+def ensure_built(inputs: Inputs, stale: Callable[[], None] = lambda: None) -> bool:
     """Bring the build folder up to date first (a note says why) when it is missing, damaged,
-    or built from other input files (compared by content) or by other code."""
+    or built from other input files (compared by content) or by other code; `stale` is
+    called before it builds. Whether it built."""
     reason = stale_reason(inputs)
     if reason is None:
-        return
+        return False
+    stale()
     click.echo(f"kg: note: building the graph first: {reason}", err=True)
     result = run_build(inputs)
     if not result.validation.conforms:
         count = result.validation.count("Violation")
         click.echo(f"kg: note: the graph does not conform to the shapes ({count} "
                    f"violation{'' if count == 1 else 's'}; see `kg build`)", err=True)
+    return True
 
 
 def credential_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -99,8 +99,13 @@ def command(name: str | None, text: str | None, params: tuple[str, ...], fmt: st
                             allow_network) as engine:
             answer = request.answer(engine, limit)
     else:
-        ensure_built(inputs)
-        answer = request.answer_on_build(inputs.output, timeout, limit)
+        # The answer is begun while the build is checked (at 100,000 fact files, reading the
+        # manifest and every file's size and time takes most of a second) and let go if the
+        # build is out of date, then asked for again of the new build.
+        pending = request.begin_on_build(inputs.output, timeout, limit)
+        if ensure_built(inputs, stale=pending.cancel):
+            pending = request.begin_on_build(inputs.output, timeout, limit)
+        answer = pending.result()
     click.echo(answer.output, nl=False)
     for note in parameter_notes(chosen, params, answer.empty):
         click.echo(note, err=True)

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
@@ -375,27 +376,50 @@ def within(task: Callable[[], T], timeout: float | None) -> T:
     Without a timeout (or where fork is unavailable) the task runs in this process. Bad
     input the task raises, and any failure of the evaluation, come back as InputError.
     """
-    if not timeout or "fork" not in multiprocessing.get_all_start_methods():
-        return _guarded(task)
-    context = multiprocessing.get_context("fork")
-    reader, writer = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(task, writer), daemon=True)
-    child.start()
-    writer.close()
-    try:
-        if not reader.poll(timeout):
-            raise InputError(f"the query ran longer than {timeout:g} s and was stopped "
-                             "(raise --timeout to give it more time)")
-        ok, value = reader.recv()
-    except EOFError:
-        raise InputError("the query's evaluation stopped without an answer") from None
-    finally:
-        reader.close()
-        child.kill()
-        child.join()
-    if not ok:
-        raise InputError(value)
-    return value
+    return Pending(task, timeout).result()
+
+
+class Pending(Generic[T]):
+    """A task begun in a forked child (see within), whose result is asked for later, or which
+    is let go (`cancel`) when its result is no longer wanted; without a timeout (or fork) it
+    runs in this process when its result is asked for."""
+
+    def __init__(self, task: Callable[[], T], timeout: float | None) -> None:
+        self.task, self.timeout, self.started = task, timeout, time.monotonic()
+        self.child: Any = None
+        if not timeout or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        self.reader, writer = context.Pipe(duplex=False)
+        self.child = context.Process(target=_child, args=(task, writer), daemon=True)
+        self.child.start()
+        writer.close()
+
+    def result(self) -> T:
+        """The task's result (waiting for it, within the timeout counted from its start)."""
+        if self.child is None:
+            return _guarded(self.task)
+        assert self.timeout is not None
+        try:
+            left = self.timeout - (time.monotonic() - self.started)
+            if not self.reader.poll(max(left, 0)):
+                raise InputError(f"the query ran longer than {self.timeout:g} s and was "
+                                 "stopped (raise --timeout to give it more time)")
+            ok, value = self.reader.recv()
+        except EOFError:
+            raise InputError("the query's evaluation stopped without an answer") from None
+        finally:
+            self.cancel()
+        if not ok:
+            raise InputError(value)
+        return value
+
+    def cancel(self) -> None:
+        """Stop the child (its result, if any, is never read)."""
+        if self.child is not None:
+            self.reader.close()
+            self.child.kill()
+            self.child.join()
 
 
 def _guarded(task: Callable[[], T]) -> T:
@@ -468,10 +492,11 @@ class Request:
         return Answer(render(outcome, self.fmt, engine.label), outcome.form, outcome.cut,
                       outcome.form == "SELECT" and not outcome.rows)
 
-    def answer_on_build(self, build_dir: Path, timeout: float | None = DEFAULT_TIMEOUT,
-                        limit: int = DEFAULT_LIMIT) -> Answer:
-        """Run the query over the built graph under a deadline and write its answer."""
-        return within(lambda: self.answer(self.engine_for(build_dir), limit), timeout)
+    def begin_on_build(self, build_dir: Path, timeout: float | None = DEFAULT_TIMEOUT,
+                       limit: int = DEFAULT_LIMIT) -> Pending[Answer]:
+        """Begin running the query over the built graph under a deadline, to write its answer
+        (see Pending: `.result()` waits for it)."""
+        return Pending(lambda: self.answer(self.engine_for(build_dir), limit), timeout)
 
     def engine_for(self, build_dir: Path) -> Engine:
         """The one place the engine over a build is picked: the store, or rdflib over
