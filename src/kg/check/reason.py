@@ -297,7 +297,7 @@ class Entailed:
         self.plain = dict(axioms.plain)
         self.told: dict[str, set[str]] = defaultdict(set)
         self.classes: dict[bytes, frozenset[str]] = {}
-        self.lines: dict[bytes, Plain] = {}
+        self.plain_terms: dict[bytes, Plain] = {}  # the plain properties as `<iri>`
 
     def observe(self, t: pyoxigraph.Triple) -> None:
         """Read a triple's part in the first pass: a class told, or an axiom of the data."""
@@ -316,14 +316,15 @@ class Entailed:
         self.classes = {b"<%s>" % node.encode(): _closed(frozenset(kinds), self.axioms.supers,
                                                          closed)
                         for node, kinds in self.told.items()}
-        self.lines = {b"<%s>" % prop.encode(): plain for prop, plain in self.plain.items()}
+        self.plain_terms = {b"<%s>" % prop.encode(): plain
+                            for prop, plain in self.plain.items()}
         self.told.clear()
 
     def holds(self, subject: bytes, predicate: bytes, value: bytes,
               literal: tuple[bytes, bytes] | None) -> bool:
         """Whether the rest entails a triple, its terms as N-Triples writes them (`literal`:
         the value's lexical form and datatype, when it is one)."""
-        prop = self.lines.get(predicate)
+        prop = self.plain_terms.get(predicate)
         if prop is None or subject[:1] != b"<":
             return False
         if not _within(self.classes.get(subject), prop.domains):
@@ -386,7 +387,7 @@ def write_input(read: Callable[[], Iterable[pyoxigraph.Triple]], axioms: Axioms 
 
 
 _HERMIT = Path(owlready2.__file__).parent / "hermit"
-BESIDE = 10  # HermiT's niceness (see _hermit)
+HERMIT_NICENESS = 10  # HermiT's Java runs at a lower priority (see _hermit)
 _CONSISTENT = b"#Thing is satisfiable"
 
 
@@ -450,15 +451,16 @@ def machine_memory() -> int:
 def _hermit(java: str, path: Path) -> tuple[bytes, str]:
     """HermiT's consistency check (-k) over an N-Triples file: its output and its error
     text. (The parallel collector: at a million triples as fast as any, and 1.3 GB of
-    memory where the default G1 takes 2 GB.) Java runs at a lower priority (BESIDE): it runs
-    beside the rules, which take longer and need the processors more."""
+    memory where the default G1 takes 2 GB.) Java runs at a lower priority
+    (HERMIT_NICENESS): it runs beside the rules, which take longer and need the processors
+    more."""
     with subprocess.Popen(
             [java, f"-Xmx{java_heap(path)}M", "-XX:+UseParallelGC", "-cp",
              os.pathsep.join((str(_HERMIT), str(_HERMIT / "HermiT.jar"))),
              "org.semanticweb.HermiT.cli.CommandLine", "-k", path.as_uri()],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE) as java_process:
         with contextlib.suppress(OSError):  # (gone already, or not ours to change)
-            os.setpriority(os.PRIO_PROCESS, java_process.pid, BESIDE)
+            os.setpriority(os.PRIO_PROCESS, java_process.pid, HERMIT_NICENESS)
         stdout, stderr = java_process.communicate()
     return stdout, stderr.decode("utf-8", errors="replace")
 
