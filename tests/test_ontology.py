@@ -4,6 +4,7 @@ event classes carry CAMEO codes, and HermiT finds it (with converted data) consi
 from __future__ import annotations
 
 import ast
+import os
 import textwrap
 import typing
 from pathlib import Path
@@ -473,6 +474,19 @@ def test_scan_follows_domains_ranges_and_functional_properties(
     assert "kgr:ann must be" in culprits
     assert "functional kgo:modality" in culprits
     assert "kgo:paragraph" in culprits
+
+
+def test_hermit_runs_at_a_lower_priority(tmp_path: Path) -> None:
+    """HermiT's Java runs at HERMIT_NICENESS beside the rules (a stand-in for Java reports
+    the niceness it runs at, after a moment: the priority is set once it has started)."""
+    if os.nice(0) >= reason.HERMIT_NICENESS:
+        pytest.skip("the tests already run at that priority or lower")
+    java = tmp_path / "java"
+    java.write_text("#!/bin/sh\nsleep 0.5\nexec nice\n", encoding="utf-8")
+    java.chmod(0o755)
+    (tmp_path / "input.nt").write_bytes(b"")
+    stdout, _ = reason._hermit(str(java), tmp_path / "input.nt")
+    assert int(stdout) == reason.HERMIT_NICENESS
 
 
 def test_java_missing_is_reported(monkeypatch: pytest.MonkeyPatch, ontology: Graph) -> None:
