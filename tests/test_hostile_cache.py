@@ -75,12 +75,12 @@ GARBAGE: dict[str, Callable[[bytes, Path], object]] = {
     "wrong type, right digest": lambda value, marker: sealed(b"42"),
     "unknown tag": lambda value, marker: sealed(b'{"z": 1}'),
     "record not on the allowlist": lambda value, marker: sealed(
-        b'{"c": "Popen", "v": [["args", "touch x"]]}'),
+        b'{"c": "Popen", "f": ["touch x"]}'),
     "a record of another table": lambda value, marker: sealed(
         json.dumps(records._plain(Location("x", 1))).encode()),
     "a field of the wrong type": lambda value, marker: sealed(
-        re.sub(rb'\["file","[^"]*"\]', b'["file",7]', value[32:]) if b'["file","' in value
-        else b"42"),
+        re.sub(rb'"FileIndex","f":\["[^"]*"', b'"FileIndex","f":[7', value[32:])
+        if b'"FileIndex","f":["' in value else b"42"),
 }
 
 
@@ -135,6 +135,7 @@ AWKWARD_BYTES = [b"", b"\n", b"a\nb", b"\x00\xff", "é".encode(), b"<x> <y> \"1\
     tuple((item, item[::-1]) for item in AWKWARD_BYTES),
     {item: item + b"!" for item in AWKWARD_BYTES},
     (("id", 3), ("other", 4), [1.5, None, True]), (("id", 3), ("other", 4, None)), ((),),
+    (("id", 3), ("other", 4)), ((1, "a", None, 2.5),),
     Location("x.yaml", 2, "f"),
 ], ids=repr)
 def test_bytes_round_trip_as_they_are(value):
@@ -152,6 +153,17 @@ def test_a_place_outside_the_entry_is_a_miss():
                 b'{"s":[-1,2]}'):
         with pytest.raises(records.BadEntry):
             records.loads(sealed(bad + b"\n" + entry[32 + len(header) + 1:]))
+
+
+@pytest.mark.parametrize("header", [
+    b'{"tz":[]}', b'{"tz":[["a","b"],[1]]}', b'{"tz":[["a"],[{"t":[]}]]}', b'{"tz":["ab"]}',
+    b'{"c":"Location","f":["x.yaml"]}', b'{"c":"Location","f":["x.yaml",2,"f","extra"]}',
+])
+def test_columns_and_records_that_do_not_hold_are_a_miss(header):
+    """Tuples stored as columns need columns of scalars, all as long; a record needs a
+    value for each of its fields, no more."""
+    with pytest.raises(records.BadEntry):
+        records.loads(sealed(header + b"\n"))
 
 
 @pytest.mark.parametrize(("value", "hint", "expected"), [

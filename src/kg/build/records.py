@@ -123,20 +123,24 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any, blob: _Blob | None = None) -> Any:
-    """The value in JSON's terms, each non-scalar an object with one key saying its kind;
-    bytes go to the blob (the JSON holds where), or as text without one."""
+    """The value in JSON's terms, each non-scalar an object with one key saying its kind (a
+    record: its type's name and its fields' values, in their order; tuples of scalars all as
+    long, such as a file's ids and lines: their columns); bytes go to the blob (the JSON
+    holds where), or as text without one."""
     if type(value) in _SCALARS:  # most values: the exact types first, without the checks below
         return value
     if type(value) in (tuple, list) and all(type(item) in _SCALARS for item in value):
         return {"t" if type(value) is tuple else "l": list(value)}
     if type(value) is tuple and value and all(  # ids and lines, references: one object
             type(item) is tuple and all(type(v) in _SCALARS for v in item) for item in value):
+        if value[0] and len(set(map(len, value))) == 1:  # as columns: read back at C speed
+            return {"tz": [list(column) for column in zip(*value, strict=True)]}
         return {"tt": [list(item) for item in value]}
     fields = _record_fields(type(value))
     if fields is not None:
-        return {"c": type(value).__name__, "v": [
-            [name, item if type(item) in _SCALARS else _plain(item, blob)]
-            for name in fields for item in (getattr(value, name),)]}
+        return {"c": type(value).__name__, "f": [
+            item if type(item) in _SCALARS else _plain(item, blob)
+            for item in map(value.__getattribute__, fields)]}
     if isinstance(value, bytes):
         if blob is not None:
             return {"s": [blob.add(value), len(value)]}
@@ -176,6 +180,14 @@ def _record_fields(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+def _columns(columns: list) -> tuple:
+    """Tuples of scalars from their columns (see _plain)."""
+    if not (columns and set(map(type, columns)) <= {list} and len(set(map(len, columns))) == 1
+            and set(map(type, itertools.chain(*columns))) <= _SCALARS):
+        raise ValueError("not columns of scalars")
+    return tuple(zip(*columns, strict=True))
+
+
 def _scalar_tuples(items: list) -> tuple:
     if not (set(map(type, items)) <= {list} and set(map(type, itertools.chain(*items)))
             <= _SCALARS):
@@ -200,6 +212,7 @@ _KINDS: dict[str, Any] = {
     "t": lambda blob, items: tuple(items), "l": lambda blob, items: items,
     "f": lambda blob, items: frozenset(items),
     "tt": lambda blob, items: _scalar_tuples(items),
+    "tz": lambda blob, columns: _columns(columns),
     "d": lambda blob, pairs: {k: v for k, v in pairs},
     "s": _slice,
     "tb": lambda blob, spec: tuple(_split(blob, spec)), "lb": _split,
@@ -213,7 +226,7 @@ _TEXTS = {"x", "u", "n", "p"}
 def _value(blob: memoryview, obj: dict[str, Any]) -> Any:
     """One JSON object of an entry back as the value it stands for (see _plain)."""
     if len(obj) == 2 and type(obj.get("c")) is str:
-        return _record(obj["c"], obj.get("v"))
+        return _record(obj["c"], obj.get("f"))
     if len(obj) != 1:
         raise ValueError("not a tagged value")
     ((kind, data),) = obj.items()
@@ -226,22 +239,18 @@ def _value(blob: memoryview, obj: dict[str, Any]) -> Any:
     return _KINDS[kind](blob, data)
 
 
-def _record(name: str, pairs: object) -> Any:
-    """A record of the allowlist from its fields, each checked against its annotation."""
-    if name not in RECORDS or type(pairs) is not list:
+def _record(name: str, values: object) -> Any:
+    """A record of the allowlist from its fields' values (in the order of its fields), each
+    checked against its annotation."""
+    if name not in RECORDS or type(values) is not list:
         raise ValueError(f"not a record: {name!r}")
-    fields = {}
-    for pair in pairs:
-        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
-            raise ValueError(f"not a record: {name!r}")
-        fields[pair[0]] = pair[1]
     cls, checks = _record_checks(name)
-    if fields.keys() != checks.keys():
+    if len(values) != len(checks):
         raise ValueError(f"{name}: other fields")
-    for field, value in fields.items():
-        if not checks[field](value):
+    for (field, check), value in zip(checks.items(), values, strict=True):
+        if not check(value):
             raise ValueError(f"{name}.{field}: not a {_record_type(name)[1][field]}")
-    return cls(**fields)
+    return cls(*values)
 
 
 def record_type(name: str) -> type:
@@ -300,11 +309,19 @@ def _checker(hint: Any) -> Check:
             key(k) and item(v) for k, v in value.items()))  # type: ignore[misc]
     each = _checker(args[0]) if args else None
     exact = {_exact(args[0])} if args else set()
-    shape = {_shape(args[0])} if args else set()
+    shape = _shape(args[0]) if args else None
     return lambda value: isinstance(value, origin) and (
-        each is None or set(map(type, value)) <= exact or (
-            set(map(type, value)) <= {tuple} and {tuple(map(type, v)) for v in value} <= shape)
-        or all(map(each, value)))
+        each is None or set(map(type, value)) <= exact
+        or (shape is not None and _fits_shape(value, shape)) or all(map(each, value)))
+
+
+def _fits_shape(items: Any, shape: tuple) -> bool:
+    """Whether the items are tuples whose items have exactly the shape's classes, checked
+    column by column (at C speed: a build reads the ids and references of every file)."""
+    if not (set(map(type, items)) <= {tuple} and set(map(len, items)) == {len(shape)}):
+        return not items
+    return all(set(map(type, column)) <= {cls}
+               for column, cls in zip(zip(*items, strict=True), shape, strict=True))
 
 
 def _shape(hint: Any) -> tuple | None:
