@@ -37,6 +37,7 @@ from kg.rdf.ntriples import (
     ESCAPES,
     sorted_difference,
     sorted_lines,
+    sorted_text,
     spliced,
     subject_iris,
     with_subjects,
@@ -96,7 +97,8 @@ class Rule:
             if not nodes:
                 return b""
             text = _ANY_NODE.sub(lambda _: _values(self.node, nodes), text, count=1)
-        return sorted_lines(store.query(text, use_default_graph_as_union=True))
+        triples = store.query(text, use_default_graph_as_union=True)
+        return sorted_text(triples.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES))
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,12 @@ from kg.rdf.canonical import (
     canonical_triples,
     prefix_context,
     serialize_triples,
-    sorted_lines,
     term_key,
 )
 from kg.rdf.jsonld_closed import RemoteContext, checked_context
 from kg.rdf.labels import LABELS, english_label, prefixed, type_name
 from kg.rdf.namespaces import ONTOLOGY_GRAPH, bind_prefixes
-from kg.rdf.ntriples import stable_literal
+from kg.rdf.ntriples import sorted_text, stable_literal
 from kg.store import read_graphs
 
 CONTEXT_FILE = "context.jsonld"
@@ -152,7 +151,7 @@ def serialize_quads(quads: list[Quad], fmt: str) -> bytes:
     """Sorted quads as N-Quads (sorted lines) or TriG (named graphs in IRI order)."""
     data = dataset(quads)
     if fmt == "nquads":
-        return sorted_lines(data.serialize(format="nquads", encoding="utf-8"))
+        return sorted_text(data.serialize(format="nquads", encoding="utf-8"))
     serializer = TrigSerializer(data)
     serializer.contexts.sort(key=lambda graph: graph.identifier)
     stream = io.BytesIO()

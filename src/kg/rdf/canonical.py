@@ -14,7 +14,7 @@ from rdflib.term import Node
 
 from kg.rdf.jsonld_closed import checked_context
 from kg.rdf.namespaces import PREFIXES, bind_prefixes
-from kg.rdf.ntriples import stable_literal
+from kg.rdf.ntriples import sorted_text, stable_literal
 
 
 def term_key(terms: Iterable[Node]) -> tuple[str, ...]:
@@ -72,15 +72,10 @@ def bind_generated_prefixes(graph: Graph, predicates: Iterable[Node]) -> None:
             continue
 
 
-def sorted_lines(text: bytes) -> bytes:
-    """The distinct lines of a line-based format (N-Triples, N-Quads), sorted."""
-    return b"".join(sorted(set(text.splitlines(True))))
-
-
 def serialize(graph: Graph, fmt: str = "turtle") -> bytes:
     """The graph in an rdflib triple format, byte-identical for the same triples."""
     text = canonical(graph).serialize(format=fmt, encoding="utf-8")
-    return sorted_lines(text) if fmt == "nt" else text
+    return sorted_text(text) if fmt == "nt" else text
 
 
 TRIPLE_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}

@@ -133,6 +133,11 @@ def distinct_sorted(lines: bytes) -> list[bytes]:
     return sorted(set(lines.splitlines(True)))
 
 
+def sorted_text(text: bytes) -> bytes:
+    """The distinct lines of a line-based format (N-Triples, N-Quads), sorted."""
+    return b"".join(distinct_sorted(text))
+
+
 def sorted_difference(old: bytes, new: bytes, step: int = 1 << 16) -> tuple[bytes, bytes]:
     """The lines only in `old` and the lines only in `new`, of two sorted texts of N-Triples
     lines without repeats, compared in a merge that skips the runs they share, up to `step`
