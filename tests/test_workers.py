@@ -1,15 +1,21 @@
 """kg.workers: tasks shared by worker processes that start before their results are asked
 for (the build validates while it loads the store) and exit once done, results in order; in
-this process when they are too few."""
+this process when they are too few. One task in a forked child (the build's validation, cut
+and checked there while the store is built): its notes, its result or what it raised."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from kg.workers import cpus, run_all, started
+import pytest
+
+from kg.errors import InputError, Location
+from kg.workers import Forked, cpus, run_all, started
 
 _marks: Path | None = None  # each process's folder for marks, set by _start
 
@@ -64,3 +70,53 @@ def test_too_few_tasks_run_here_when_asked_for(tmp_path: Path) -> None:
         done = results(lambda n: None)
     assert done == [(4, os.getpid()), (9, os.getpid())]
     assert run_all(_mark, [], _start, (tmp_path,), lambda n: None, 1) == []
+
+
+def _counting(folder: Path, note: Callable[[object], None]) -> tuple[int, int]:
+    """Note how many steps it takes, then each step; leave a mark; say which process ran it."""
+    note(3)
+    for _ in range(3):
+        note(1)
+    (folder / "forked.done").touch()
+    return 42, os.getpid()
+
+
+def test_a_forked_task_runs_while_this_process_goes_on(tmp_path: Path) -> None:
+    child = Forked(lambda note: _counting(tmp_path, note))
+    assert _wait_for(tmp_path / "forked.done")  # done before anything asks for it
+    assert child.note() == 3
+    steps: list[object] = []
+    answer, pid = child.result(steps.append)
+    assert (answer, steps) == (42, [1, 1, 1])
+    assert pid != os.getpid()
+    assert _no_workers_left()
+
+
+def _refusing(note: Callable[[object], None]) -> None:
+    note(0)
+    raise InputError("no such thing", Location("a.yaml", 3))
+
+
+def _unpicklable(note: Callable[[object], None]) -> None:
+    raise ValueError(threading.Lock())  # (a lock cannot go through a pipe)
+
+
+def test_what_a_forked_task_raises_is_raised_here() -> None:
+    child = Forked(_refusing)
+    assert child.note() == 0
+    with pytest.raises(InputError, match="no such thing") as raised:
+        child.result(lambda value: None)
+    assert raised.value.location == Location("a.yaml", 3)
+    with pytest.raises(RuntimeError, match=r"ValueError: <unlocked _thread\.lock"):
+        Forked(_unpicklable).note()
+    assert _no_workers_left()
+
+
+def test_a_forked_task_that_dies_or_is_stopped_gives_no_result(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="stopped without a result"):
+        Forked(lambda note: os._exit(3)).result(lambda value: None)
+    child = Forked(lambda note: time.sleep(60))
+    started_at = time.monotonic()
+    child.stop()
+    assert time.monotonic() - started_at < 10
+    assert _no_workers_left()

@@ -1,5 +1,5 @@
 """One function over many tasks, in worker processes when there are enough tasks to pay for
-starting them."""
+starting them; one task in a forked child while this process goes on."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import functools
 import gc
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from time import monotonic
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -110,3 +112,114 @@ def few_collections(first: int = 100_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+Note = Callable[[Any], None]
+
+
+class NoResult(RuntimeError):
+    """A forked task that ended without a result (it died, or was killed)."""
+
+
+class Forked(Generic[R]):
+    """A task begun in a forked child while this process goes on (where fork is missing: run
+    here, at once). The task is called with a function that sends notes (its progress) back;
+    `note` reads the next one, `result` the rest and then the task's result, or raises what
+    the task raised. A child that is no daemon may start workers of its own."""
+
+    def __init__(self, task: Callable[[Note], R], daemon: bool = False) -> None:
+        self.child: Any = None
+        if not forks():
+            self.reader: Any = _Replay(task)
+            return
+        context = multiprocessing.get_context("fork")
+        self.reader, writer = context.Pipe(duplex=False)
+        gc.freeze()  # the child then never touches (and copies) this process's objects
+        try:
+            self.child = context.Process(target=_run_forked, args=(task, writer), daemon=daemon)
+            self.child.start()
+        finally:
+            gc.unfreeze()
+        writer.close()
+
+    def note(self) -> Any:
+        """The task's next note (waiting for it)."""
+        kind, value = self._next()
+        if kind == "error":
+            self.stop()
+            raise value
+        if kind != "note":
+            raise RuntimeError("the forked task ended before its note")
+        return value
+
+    def result(self, on_note: Note, deadline: float | None = None) -> R:
+        """The task's result, each note it sends first given to `on_note`; TimeoutError when
+        it has none by the `deadline` (time.monotonic), if any."""
+        try:
+            while True:
+                if deadline is not None and not self.reader.poll(max(deadline - monotonic(),
+                                                                     0)):
+                    raise TimeoutError("the forked task ran out of time")
+                kind, value = self._next()
+                if kind == "note":
+                    on_note(value)
+                elif kind == "error":
+                    raise value
+                else:
+                    return value
+        finally:
+            self.stop()
+
+    def _next(self) -> tuple[str, Any]:
+        try:
+            return self.reader.recv()
+        except EOFError:
+            raise NoResult("the forked task stopped without a result") from None
+
+    def stop(self) -> None:
+        """Stop the child, if it still runs (its result is never read)."""
+        if self.child is not None:
+            self.child.kill()
+            self.child.join()
+            self.reader.close()
+            self.child = None
+
+
+def forks() -> bool:
+    """Whether this system starts processes by fork (Forked's tasks run here otherwise)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _run_forked(task: Callable[[Note], Any], writer: Any) -> None:
+    try:
+        writer.send(("result", task(lambda value: writer.send(("note", value)))))
+    except BaseException as exc:  # (sent to the parent, which raises it)
+        writer.send(("error", _sendable(exc)))
+    finally:
+        writer.close()
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """The exception, or a RuntimeError saying it when it cannot go through a pipe."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # (any failure to pickle it, or to read it back)
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+class _Replay:
+    """A task run here at once, its notes and result read back as a child's would be."""
+
+    def __init__(self, task: Callable[[Note], Any]) -> None:
+        self.messages: list[tuple[str, Any]] = []
+        try:
+            self.messages.append(("result", task(lambda v: self.messages.append(("note", v)))))
+        except Exception as exc:  # (raised when the result is read)
+            self.messages.append(("error", exc))
+
+    def recv(self) -> tuple[str, Any]:
+        return self.messages.pop(0)
+
+    def poll(self, timeout: float) -> bool:
+        return True

@@ -51,15 +51,25 @@ class Cache:
     def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
         """The entries found for the keys (each marked as used)."""
         wanted = list(dict.fromkeys(keys))
-        self.used.setdefault(table, set()).update(wanted)
-        found: dict[str, Any] = {}
+        self.use(table, wanted)
         try:
-            for key, value in self._select(table, wanted, "key, value"):
-                with contextlib.suppress(BadEntry):  # a bad entry is a miss
-                    found[key] = loads(value, expected_type(table))
+            return decoded(table, self._select(table, wanted, "key, value"))
         except sqlite3.Error:
             return {}  # an unreadable cache is an empty one
-        return found
+
+    def stored(self, table: str) -> dict[str, bytes]:
+        """Every entry of a table as it is stored (see `decoded`), for a task in another
+        process that does not know yet which it needs; none is marked as used."""
+        try:
+            with self._reading() as db:
+                return {} if db is None else dict(db.execute(
+                    f"SELECT key, value FROM {_table(table)}"))
+        except sqlite3.Error:
+            return {}  # an unreadable cache (or a table not made yet) is an empty one
+
+    def use(self, table: str, keys: Iterable[str]) -> None:
+        """Mark entries as used by this build (kept by `commit`)."""
+        self.used.setdefault(table, set()).update(keys)
 
     def holds(self, table: str, keys: Iterable[str]) -> set[str]:
         """The keys that have an entry (read as it may be: get_many may still miss it)."""
@@ -70,15 +80,24 @@ class Cache:
 
     def _select(self, table: str, keys: list[str], columns: str) -> Iterator[tuple]:
         """The rows of the keys that have one (sqlite3.Error for an unreadable cache)."""
-        if self.db is None and not self.path.is_file():
-            return
-        with contextlib.ExitStack() as stack:
-            db = self.db or stack.enter_context(contextlib.closing(sqlite3.connect(self.path)))
+        with self._reading() as db:
+            if db is None:
+                return
             for start in range(0, len(keys), _BATCH):
                 batch = keys[start:start + _BATCH]
                 marks = ",".join("?" * len(batch))
                 yield from db.execute(f"SELECT {columns} FROM {_table(table)} "
                                       f"WHERE key IN ({marks})", batch)
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection | None]:
+        """The connection to read with: this build's, else one opened for the reads (None
+        when there is no cache file)."""
+        if self.db is not None or not self.path.is_file():
+            yield self.db
+            return
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            yield db
 
     def get(self, table: str, key: str) -> Any:
         """One entry, or None."""
@@ -145,6 +164,15 @@ def _begin(path: Path) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def decoded(table: str, entries: Iterable[tuple[str, bytes]]) -> dict[str, Any]:
+    """The values of a table's entries (key, entry), by key; a bad entry is a miss."""
+    found: dict[str, Any] = {}
+    for key, value in entries:
+        with contextlib.suppress(BadEntry):
+            found[key] = loads(value, expected_type(table))
+    return found
 
 
 def expected_type(table: str) -> Any:

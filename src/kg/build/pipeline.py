@@ -24,7 +24,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.build.blocks import derived_blocks
-from kg.build.cache import Cache
+from kg.build.cache import Cache, decoded
 from kg.build.convert import Converter
 from kg.build.derive import LABELS, Before, Rules, derive, kept_name, load_rules
 from kg.errors import InputError, Location
@@ -82,7 +82,7 @@ from kg.store import (
     swap_in,
     write_manifest,
 )
-from kg.workers import few_collections, run_all
+from kg.workers import Forked, Note, few_collections, run_all
 
 PARALLEL_FROM = 64  # files to convert before it pays to start worker processes
 
@@ -306,10 +306,11 @@ def start_checking(converted: list[Converted], sources: Sources, vocabulary: Voc
                    shapes_dir: Path, shapes: Graph, cache: Cache,
                    stack: contextlib.ExitStack) -> Checking:
     """The SHACL findings of the graph: unit by unit (see kg.units) when the shapes allow
-    it, else pySHACL over the whole graph. The units are checked by worker processes that
-    start here (their pool closed with `stack`), while this one builds the store; the
-    function returned waits for their findings and locates them in the whole graph. The
-    validation's seconds are the time it adds to the build: cutting, waiting, locating."""
+    it, else pySHACL over the whole graph. The units are cut, looked up in the cache and
+    checked in a forked child (which starts their workers; stopped with `stack`), while this
+    process builds the store; the function returned waits for their findings, keeps the new
+    ones in the cache and locates them in the whole graph. The validation's seconds are the
+    time it adds to the build: starting the child, waiting, locating."""
     started = time.perf_counter()
     plan = units.plan(shapes)
     if plan.uncut is not None:
@@ -317,33 +318,47 @@ def start_checking(converted: list[Converted], sources: Sources, vocabulary: Voc
                                                           shapes))
     parts = [units.Part(name, c.registry, c.triples, c.summary, key)
              for name, key, c in zip(sources.shown, sources.keys, converted, strict=True)]
-    cut = units.cut(parts, vocabulary.lines, plan.incoming)
+    child = Forked(functools.partial(_checked_units, parts, vocabulary, shapes_dir,
+                                     plan.incoming, cache.stored("units")))
+    stack.callback(child.stop)
+    starting = time.perf_counter() - started
+
+    def finish(where: Where, progress: Progress) -> Validated:
+        waited = time.perf_counter()
+        with progress("validating", child.note()) as advance:
+            keys, checked, todo = child.result(advance)
+        cache.use("units", keys)
+        for i in todo:
+            cache.put("units", keys[i], checked[i])
+        findings = units.relocated((f for c in checked for f in c.findings), where)
+        lines = b"".join(c.report for c in checked)
+        report = functools.partial(_report, lines, findings)
+        seconds = starting + time.perf_counter() - waited  # what it added to the build's time
+        return Validated(Validation(sort_findings(findings), report, seconds), len(keys),
+                         len(todo), lines)
+    return finish
+
+
+def _checked_units(parts: list[units.Part], vocabulary: Vocabulary, shapes_dir: Path,
+                   incoming: frozenset[bytes], stored: dict[str, bytes],
+                   note: Note) -> tuple[list[str], list[units.UnitFindings], list[int]]:
+    """The units of the graph cut, each one's key (from its content, the shapes, the ontology
+    and the classes), each one's findings (from `stored`: the cache's entries, else checked
+    now, `note` told how many, then each one done) and which were checked now."""
+    cut = units.cut(parts, vocabulary.lines, incoming)
     subclasses = b"".join(sorted({line for p in parts if units.SUBCLASS in p.summary.type_lines
                                   for line in _subclass_lines(p.summary.type_lines)}
                                  | set(_subclass_lines(vocabulary.lines))))
     salt = digest(code_digest(), folder_key(shapes_dir), vocabulary.key, subclasses)
     keys = [unit.key(salt) for unit in cut]
-    found = cache.get_many("units", keys)
+    found = decoded("units", ((key, stored[key]) for key in keys if key in stored))
     todo = [i for i, key in enumerate(keys) if key not in found]
-    results = stack.enter_context(units.checking_units(
-        [cut[i] for i in todo], shapes_dir, subclasses, vocabulary.namespaces))
-    cutting, count = time.perf_counter() - started, len(cut)  # (the units not kept meanwhile)
-
-    def finish(where: Where, progress: Progress) -> Validated:
-        waited = time.perf_counter()
-        with progress("validating", len(todo)) as advance:
-            done = results(advance)
-        for i, result in zip(todo, done, strict=True):
-            found[keys[i]] = result
-            cache.put("units", keys[i], result)
-        checked = [found[key] for key in keys]
-        findings = units.relocated((f for c in checked for f in c.findings), where)
-        lines = b"".join(c.report for c in checked)
-        report = functools.partial(_report, lines, findings)
-        seconds = cutting + time.perf_counter() - waited  # what it added to the build's time
-        return Validated(Validation(sort_findings(findings), report, seconds), count,
-                         len(todo), lines)
-    return finish
+    note(len(todo))
+    with units.checking_units([cut[i] for i in todo], shapes_dir, subclasses,
+                              vocabulary.namespaces) as results:
+        del cut, parts, stored  # (the workers hold the units they check)
+        found.update(zip([keys[i] for i in todo], results(note), strict=True))
+    return keys, [found[key] for key in keys], todo
 
 
 def _subclass_lines(lines: bytes) -> list[bytes]:

@@ -16,7 +16,6 @@ interrupted in-thread (and sends SERVICE requests without a timeout).
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Generic, TypeVar
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
@@ -38,6 +37,7 @@ from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri, 
 from kg.sparql.guard import inspect
 from kg.sparql.text import NotSubstitutable, substituted
 from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
+from kg.workers import Forked, NoResult, forks
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query
@@ -386,14 +386,9 @@ class Pending(Generic[T]):
 
     def __init__(self, task: Callable[[], T], timeout: float | None) -> None:
         self.task, self.timeout, self.started = task, timeout, time.monotonic()
-        self.child: Any = None
-        if not timeout or "fork" not in multiprocessing.get_all_start_methods():
-            return
-        context = multiprocessing.get_context("fork")
-        self.reader, writer = context.Pipe(duplex=False)
-        self.child = context.Process(target=_child, args=(task, writer), daemon=True)
-        self.child.start()
-        writer.close()
+        self.child: Forked[T] | None = None
+        if timeout and forks():
+            self.child = Forked(lambda note: _guarded(task), daemon=True)
 
     def result(self) -> T:
         """The task's result (waiting for it, within the timeout counted from its start)."""
@@ -401,25 +396,17 @@ class Pending(Generic[T]):
             return _guarded(self.task)
         assert self.timeout is not None
         try:
-            left = self.timeout - (time.monotonic() - self.started)
-            if not self.reader.poll(max(left, 0)):
-                raise InputError(f"the query ran longer than {self.timeout:g} s and was "
-                                 "stopped (raise --timeout to give it more time)")
-            ok, value = self.reader.recv()
-        except EOFError:
+            return self.child.result(lambda note: None, self.started + self.timeout)
+        except TimeoutError:
+            raise InputError(f"the query ran longer than {self.timeout:g} s and was "
+                             "stopped (raise --timeout to give it more time)") from None
+        except NoResult:
             raise InputError("the query's evaluation stopped without an answer") from None
-        finally:
-            self.cancel()
-        if not ok:
-            raise InputError(value)
-        return value
 
     def cancel(self) -> None:
         """Stop the child (its result, if any, is never read)."""
         if self.child is not None:
-            self.reader.close()
-            self.child.kill()
-            self.child.join()
+            self.child.stop()
 
 
 def _guarded(task: Callable[[], T]) -> T:
@@ -429,15 +416,6 @@ def _guarded(task: Callable[[], T]) -> T:
         raise
     except Exception as exc:  # rdflib reports evaluation failures as plain Exceptions
         raise InputError(f"the query failed: {exc}") from None
-
-
-def _child(task: Callable[[], Any], writer: Any) -> None:
-    try:
-        message: tuple[bool, Any] = (True, _guarded(task))
-    except InputError as exc:
-        message = (False, str(exc))
-    writer.send(message)
-    writer.close()
 
 
 @dataclass(frozen=True)
