@@ -489,6 +489,21 @@ def test_hermit_runs_at_a_lower_priority(tmp_path: Path) -> None:
     assert int(stdout) == reason.HERMIT_NICENESS
 
 
+@pytest.mark.parametrize("size", [0, reason.QUICK_JAVA_BELOW])
+def test_hermit_runs_on_the_quick_compiler_for_a_small_input(tmp_path: Path, size: int) -> None:
+    """A small input goes to Java's quick compiler alone (a stand-in for Java reports the
+    options it was given); a large one to Java's default, whose optimising compiler pays."""
+    java = tmp_path / "java"
+    java.write_text('#!/bin/sh\necho "$@"\n', encoding="utf-8")
+    java.chmod(0o755)
+    with (tmp_path / "input.nt").open("wb") as handle:
+        handle.truncate(size)
+    stdout, _ = reason._hermit(str(java), tmp_path / "input.nt")
+    options = stdout.decode().split()
+    assert ("-XX:TieredStopAtLevel=1" in options) is (size < reason.QUICK_JAVA_BELOW)
+    assert options[-2:] == ["-k", (tmp_path / "input.nt").as_uri()]
+
+
 def test_java_missing_is_reported(monkeypatch: pytest.MonkeyPatch, ontology: Graph) -> None:
     monkeypatch.setattr(reason.owlready2, "JAVA_EXE", "/nonexistent/bin/java")
     result = reason.check_consistency(ontology)
