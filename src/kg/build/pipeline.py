@@ -237,7 +237,7 @@ def _read(path: Path, shown: str) -> bytes | InputError:
 
 
 def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes],
-                 recorded: Mapping[Path, list] | None = None,
+                 recorded: Mapping[str, list] | None = None,
                  cached: Callable[[list[str]], set[str]] | None = None) -> Sources:
     """The registry of states and every fact file under `seeds`, with the key of each one's
     conversion (made from its content's digest). A file whose size and times are those the
@@ -247,7 +247,7 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
     files, recorded = shown_files(seeds), recorded or {}
     salt = digest(vocabulary.converter_key, *sorted(incoming))
     trusted = {i: digest(salt, shown, known) for i, (path, shown) in enumerate(files, 1)
-               if (known := recorded_digest(path, recorded.get(path)))}
+               if (known := recorded_digest(path, recorded.get(str(path))))}
     held = cached(list(trusted.values())) if cached and trusted else set()
     contents: list[bytes | InputError | None] = [states_text()]
     keys = [digest(salt, STATES_FILE, digest(typing.cast(bytes, contents[0])))]
