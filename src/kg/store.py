@@ -196,12 +196,13 @@ def keep_graph(staging: Path, lines: bytes) -> Path:
 
 
 def add_graph(staging: Path, build_dir: Path, iri: str, kept: Path,
-              last: bytes | None = None) -> bytes | None:
+              last: bytes | None = None, lines: bytes | None = None) -> bytes | None:
     """Put a graph made from the prepared store (named in prepare's `later`) in it, from its
-    lines kept beside the database (keep_graph): changed by the lines that differ from the
-    current store's (`last`, when kept_graph has read them already; returned, those gone and
-    those new), else bulk-loaded whole from the kept file (None), so that the lines need not
-    be in memory beside the loader's (2 GB each at 100,000 sources)."""
+    lines kept beside the database (keep_graph; `lines` when the caller holds them): changed
+    by the lines that differ from the current store's (`last`, when kept_graph has read them
+    already; returned, those gone and those new), else bulk-loaded whole from the kept file
+    (None), so that the lines need not be in memory beside the loader's (2 GB each at
+    100,000 sources)."""
     current = store_path(build_dir)
     try:
         before = json.loads((current / _MANIFEST).read_text(encoding="utf-8")).get(iri)
@@ -212,7 +213,7 @@ def add_graph(staging: Path, build_dir: Path, iri: str, kept: Path,
     changed = None
     if store.contains_named_graph(graph):
         last = _kept_graph(current, before) if last is None else last
-        changed = _diff(store, iri, last, kept.read_bytes())
+        changed = _diff(store, iri, last, kept.read_bytes() if lines is None else lines)
     if changed is None:
         store.remove_graph(graph)
         store.bulk_load(path=str(kept), format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)

@@ -356,7 +356,7 @@ def _checked_units(parts: list[units.Part], vocabulary: Vocabulary, shapes_dir: 
     note(len(todo))
     with units.checking_units([cut[i] for i in todo], shapes_dir, subclasses,
                               vocabulary.namespaces) as results:
-        del cut, parts, stored  # (the workers hold the units they check)
+        del cut  # (the workers hold the units they check)
         found.update(zip([keys[i] for i in todo], results(note), strict=True))
     return keys, [found[key] for key in keys], todo
 
@@ -461,10 +461,11 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     graph.graphs.clear()  # (the sources' triples are in the store now)
     staging = prepared.path
     try:
-        kept, last = _derive(inputs, rules, prepared)
-        changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), kept, last)
+        kept, last, lines = _derive(inputs, rules, prepared)
+        changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), kept, last, lines)
         del last  # (the last build's derived graph: gigabytes at 100,000 sources)
-        derived = kept.read_bytes()  # (not held while the store loaded them)
+        derived = kept.read_bytes() if lines is None else lines  # (see _derive)
+        del lines
         with Compaction(staging, compact=prepared.changed is None) as compaction:
             checked = functools.cache(functools.partial(
                 validating, _locator(compaction.store, vocabulary), progress))
@@ -485,22 +486,28 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     return outcome
 
 
-def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> tuple[Path, bytes | None]:
-    """The derived graph's lines, kept beside the prepared store (their file), and the last
-    build's when the build changes them; the rules' parts kept there too for the next
-    build. The lines are let go of here: a graph made whole (gigabytes at 100,000 sources)
-    gives its memory back before the store bulk-loads its file. (After a change of sources
-    the parts let go of are small, and giving them back took up to 0.7 s at 10,000.)"""
+def _derive(inputs: Inputs, rules: Rules,
+            prepared: Prepared) -> tuple[Path, bytes | None, bytes | None]:
+    """The derived graph's lines kept beside the prepared store (their file), and, when the
+    build changes the last build's (then returned too), the lines themselves; the rules'
+    parts kept there too for the next build. A graph made whole (gigabytes at 100,000
+    sources) is let go of here, its memory given back before the store bulk-loads its file
+    (read back after). After a change of sources the lines are held (the last build's are
+    held beside them anyway), and the parts let go of are small (giving them back took up to
+    0.7 s at 10,000 sources)."""
     derived = derive(prepared_store(prepared.path), rules, _before(inputs, rules, prepared))
     for part, lines in derived.parts.items():
         if part != LABELS:  # (the labels are kept in the derived graph only)
             keep(prepared.path, kept_name(rules, part), lines)
-    kept = keep_graph(prepared.path, derived.take_lines())
+    whole = derived.take_lines()
+    kept = keep_graph(prepared.path, whole)
     last = derived.last
     del derived
     if last is None:
+        del whole
         release_memory()
-    return kept, last
+        return kept, None, None
+    return kept, last, whole
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
