@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from click.testing import CliRunner
 
@@ -27,6 +28,7 @@ from kg.store import (
     input_files,
     read_graphs,
     stale_reason,
+    swap_in,
 )
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
@@ -289,6 +291,32 @@ def test_a_store_loaded_whole_is_compacted(corpus):
     options = max(database.glob("OPTIONS-*")).read_text(encoding="utf-8")
     families = options.count("[CFOptions ")
     assert 0 < len(list(database.glob("*.sst"))) <= families
+    assert "[ERROR]" not in (database / "LOG").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", ["cold", "one new source"])
+def test_no_handle_on_the_prepared_store_is_open_when_it_is_put_in_place(
+        corpus, change, monkeypatch):
+    """The prepared store is put in place (renamed) only once every handle on it is closed:
+    RocksDB writes its files by the folder's path, so a handle left open would lose its
+    background compactions and its last manifest (RocksDB lets one handle at a time open a
+    folder for writing, so opening one proves there is no other)."""
+    seeds, output = corpus
+    if change == "cold":
+        shutil.rmtree(output)
+    else:
+        (seeds / "third.yaml").write_text(source_file("third", "ESP"), encoding="utf-8")
+    opened = []
+
+    def swapping_in(staging: Path, build_dir: Path) -> None:
+        opened.append(pyoxigraph.Store(str(staging / "oxigraph")))  # (fails if one is open)
+        opened.pop()
+        swap_in(staging, build_dir)
+
+    monkeypatch.setattr(pipeline, "swap_in", swapping_in)
+    result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
+    assert result.exit_code == 0, result.output
+    assert "lock" not in result.output
 
 
 def test_a_build_reads_only_the_files_that_changed_since_the_last(corpus, monkeypatch):

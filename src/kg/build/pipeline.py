@@ -467,7 +467,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
         derived = kept.read_bytes() if lines is None else lines  # (see _derive)
         del lines
         with Compaction(staging, compact=prepared.changed is None) as compaction:
-            checked = functools.cache(functools.partial(
+            checked = _Once(functools.partial(
                 validating, _locator(compaction.store, vocabulary), progress))
             blocks = derived_blocks(store_path(inputs.output), staging, derived, changed)
             files = {GRAPH_FILE: graph.turtle(blocks), ONTOLOGY_FILE: vocabulary.rdfxml}
@@ -484,6 +484,21 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     cache.put("builds", key, _record(outcome))
     cache.commit()
     return outcome
+
+
+class _Once:
+    """The validation's result, made at the first call and kept; the task is let go of then,
+    with the store its locator reads (the store must be closed before it is put in place:
+    RocksDB writes its files by the folder's path)."""
+
+    def __init__(self, task: Callable[[], Validated]) -> None:
+        self._task: Callable[[], Validated] | None = task
+        self._result: Validated | None = None
+
+    def __call__(self) -> Validated:
+        if self._task is not None:
+            self._result, self._task = self._task(), None
+        return typing.cast(Validated, self._result)
 
 
 def _derive(inputs: Inputs, rules: Rules,
