@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import shlex
 import shutil
@@ -28,7 +27,6 @@ from conftest import CORPUS, ROOT
 from kg.cli import main
 from kg.query import request as kq
 from kg.rdf.namespaces import KGO, KGR, PREFIXES
-from kg.store import Inputs
 
 QUERIES = ROOT / "queries"
 NAMES = sorted(p.stem for p in QUERIES.glob("*.rq"))
@@ -426,19 +424,6 @@ def test_a_stale_build_never_answers(tmp_path):
     second = CliRunner().invoke(main, ["query", *count])
     assert second.exit_code == 0 and "was removed" in second.stderr, second.output
     assert second.stdout.split() == ["n", "1"]
-
-
-def test_a_graph_older_than_an_input_is_stale(build_dir, tmp_path):
-    inputs = Inputs(CORPUS, ROOT / "ontology", ROOT / "shapes", build_dir)
-    assert kq.stale_reason(inputs) is None
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    newer = seeds / "x.yaml"
-    newer.write_text("entities: []\n", encoding="utf-8")
-    later = (build_dir / "graph.ttl").stat().st_mtime + 10
-    os.utime(newer, (later, later))
-    reason = kq.stale_reason(Inputs(seeds, ROOT / "ontology", ROOT / "shapes", build_dir))
-    assert reason == f"{newer.as_posix()} is newer than {(build_dir / 'graph.ttl').as_posix()}"
 
 
 def test_bindings_are_typed():

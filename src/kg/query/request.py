@@ -36,7 +36,7 @@ from kg.rdf.canonical import TRIPLE_FORMATS, serialize_triples
 from kg.rdf.namespaces import ID_PATTERN, KGO, PREFIXES, entity_iri, event_iri, prefixed_name
 from kg.sparql.guard import inspect
 from kg.sparql.text import NotSubstitutable, substituted
-from kg.store import GRAPH_FILE, STORE_DIR, Inputs, has_store, open_store
+from kg.store import GRAPH_FILE, open_store
 from kg.workers import Forked, NoResult, forks
 
 if TYPE_CHECKING:
@@ -328,22 +328,6 @@ def output_format(form: str, fmt: str | None) -> str:
 def graph_path(build_dir: Path) -> Path:
     """Where `kg build --build DIR` writes the graph."""
     return build_dir / GRAPH_FILE
-
-
-def stale_reason(inputs: Inputs) -> str | None:
-    """Why the built graph must be (re)built first: missing, or older than an input file."""
-    path = graph_path(inputs.output)
-    if not path.is_file():
-        return f"{path.as_posix()} is missing"
-    if not has_store(inputs.output):
-        return f"{(inputs.output / STORE_DIR).as_posix()} is missing"
-    built = path.stat().st_mtime_ns
-    for folder in (inputs.seeds, inputs.ontology, inputs.shapes):
-        files = [folder] if folder.is_file() else sorted(folder.rglob("*"))
-        newer = next((f for f in files if f.is_file() and f.stat().st_mtime_ns > built), None)
-        if newer is not None:
-            return f"{newer.as_posix()} is newer than {path.as_posix()}"
-    return None
 
 
 _LOADED: dict[Path, tuple[tuple[int, int], Graph]] = {}
