@@ -128,11 +128,13 @@ def matters(triple: pyoxigraph.Triple, terms: frozenset[str]) -> bool:
     """Whether a triple can bear on consistency: its property (or, for `a`, its class) is one
     the ontology's axioms mention, or OWL's own vocabulary (owl:sameAs, owl:Nothing...) but
     an annotation."""
-    predicate = triple.predicate.value
+    return _matters(triple.predicate.value, triple.object, terms)
+
+
+def _matters(predicate: str, value: Term, terms: frozenset[str]) -> bool:
     if predicate == _TYPE:
-        kind = triple.object
-        return isinstance(kind, pyoxigraph.NamedNode) and (
-            kind.value in terms or kind.value.startswith(_BUILTIN))
+        return isinstance(value, pyoxigraph.NamedNode) and (
+            value.value in terms or value.value.startswith(_BUILTIN))
     return predicate in terms or (predicate.startswith(_BUILTIN)
                                   and predicate not in _BUILTIN_ANNOTATIONS)
 
@@ -298,6 +300,7 @@ class Entailed:
         self.told: dict[str, set[str]] = defaultdict(set)
         self.classes: dict[bytes, frozenset[str]] = {}
         self.plain_terms: dict[bytes, Plain] = {}  # the plain properties as `<iri>`
+        self.within: dict[tuple, bool] = {}  # (see holds)
 
     def observe(self, t: pyoxigraph.Triple) -> None:
         """Read a triple's part in the first pass: a class told, or an axiom of the data."""
@@ -323,19 +326,25 @@ class Entailed:
     def holds(self, subject: bytes, predicate: bytes, value: bytes,
               literal: tuple[bytes, bytes] | None) -> bool:
         """Whether the rest entails a triple, its terms as N-Triples writes them (`literal`:
-        the value's lexical form and datatype, when it is one)."""
+        the value's lexical form and datatype, when it is one). Whether the classes are
+        within the bounds is worked out once for each property and pair of sets of classes
+        (or datatype): the nodes share a few such sets (see close)."""
         prop = self.plain_terms.get(predicate)
-        if prop is None or subject[:1] != b"<":
+        if prop is None or subject[:1] != b"<" or prop.data != (literal is not None):
             return False
-        if not _within(self.classes.get(subject), prop.domains):
-            return False
-        if literal is not None:
-            datatype = literal[1][1:-1].decode()
-            return prop.data and _well_formed(literal[0][1:-1], datatype) and all(
-                not alternatives.isdisjoint((datatype, *_ANY_LITERAL))
-                for alternatives in prop.ranges)
-        return (not prop.data and value[:1] == b"<"
-                and _within(self.classes.get(value), prop.ranges))
+        if literal is None:
+            if value[:1] != b"<":
+                return False
+            key = (predicate, self.classes.get(subject), self.classes.get(value))
+        else:
+            key = (predicate, self.classes.get(subject), literal[1])
+        within = self.within.get(key)
+        if within is None:
+            within = self.within[key] = _within(key[1], prop.domains) and (
+                _within(key[2], prop.ranges) if literal is None else _of_datatype(
+                    literal[1][1:-1].decode(), prop.ranges))
+        return within and (literal is None
+                           or _well_formed(literal[0][1:-1], literal[1][1:-1].decode()))
 
 
 def _closed(kinds: frozenset[str], supers: Mapping[str, frozenset[str]],
@@ -344,6 +353,11 @@ def _closed(kinds: frozenset[str], supers: Mapping[str, frozenset[str]],
     if found is None:
         found = memo[kinds] = frozenset().union(*(supers.get(k, (k,)) for k in kinds))
     return found
+
+
+def _of_datatype(datatype: str, bounds: Bounds) -> bool:
+    """Whether a literal of this datatype is within each of a data property's ranges."""
+    return all(not alternatives.isdisjoint((datatype, *_ANY_LITERAL)) for alternatives in bounds)
 
 
 def _within(classes: frozenset[str] | None, bounds: Bounds) -> bool:
@@ -370,11 +384,22 @@ def write_input(read: Callable[[], Iterable[pyoxigraph.Triple]], axioms: Axioms 
     spill = path.with_name(path.name + ".matters")
 
     def mattering() -> Iterator[pyoxigraph.Triple]:
+        if axioms is None or entailed is None:
+            yield from read()
+            return
+        # Each triple's property read once (the loop runs over every triple of the graph: 20
+        # million at 100,000 sources); an annotation (a label: half the triples) neither
+        # matters nor bears on what the rest entails, and is passed over first.
+        terms, passed, observe = axioms.terms, _BUILTIN_ANNOTATIONS - axioms.terms, entailed.observe
         for triple in read():
-            if entailed is not None:
-                entailed.observe(triple)
-            if axioms is None or matters(triple, axioms.terms):
+            predicate = triple.predicate.value
+            if predicate in passed:
+                continue
+            if predicate.startswith(_BUILTIN):
+                observe(triple)
+            if _matters(predicate, triple.object, terms):
                 yield triple
+
     try:
         with spill.open("wb") as file:
             pyoxigraph.serialize(mattering(), output=file, format=pyoxigraph.RdfFormat.N_TRIPLES)
