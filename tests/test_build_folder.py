@@ -306,17 +306,15 @@ def test_no_handle_on_the_prepared_store_is_open_when_it_is_put_in_place(
         shutil.rmtree(output)
     else:
         (seeds / "third.yaml").write_text(source_file("third", "ESP"), encoding="utf-8")
-    opened = []
 
     def swapping_in(staging: Path, build_dir: Path) -> None:
-        opened.append(pyoxigraph.Store(str(staging / "oxigraph")))  # (fails if one is open)
-        opened.pop()
+        probe = pyoxigraph.Store(str(staging / "oxigraph"))  # (OSError while one is open)
+        del probe
         swap_in(staging, build_dir)
 
     monkeypatch.setattr(pipeline, "swap_in", swapping_in)
     result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
     assert result.exit_code == 0, result.output
-    assert "lock" not in result.output
 
 
 def test_a_build_reads_only_the_files_that_changed_since_the_last(corpus, monkeypatch):
