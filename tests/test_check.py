@@ -9,9 +9,13 @@ tests/checks/registry.yaml. The findings compared are those that point into the 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -284,6 +288,84 @@ def test_a_bad_check_is_bad_input(tmp_path: Path, name: str, content: str,
     assert result.exit_code == 2
     lines = result.output.splitlines()
     assert len(lines) == 1 and lines[0].startswith("kg: error: ") and expected in lines[0]
+
+
+def _hermits() -> list[bytes]:
+    """The command lines of the HermiT processes running now (Linux's /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes()
+        except OSError:  # (ended meanwhile)
+            continue
+        if b"org.semanticweb.HermiT" in text:
+            found.append(text)
+    return found
+
+
+@needs_java
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="no /proc to list processes")
+def test_a_bad_rule_stops_the_reasoning_begun_beside_the_rules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HermiT begins (in a forked process) before the rules are read; a broken rule, read
+    once HermiT's Java runs, is bad input at once: the reasoning is stopped, its Java with
+    it, and its input file removed."""
+    load = check_run.load_rules
+
+    def load_once_java_runs(*args: Any) -> Any:
+        deadline = time.monotonic() + 60
+        while not _hermits() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _hermits(), "HermiT's Java did not begin before the rules were read"
+        return load(*args)
+
+    monkeypatch.setattr(check_run, "load_rules", load_once_java_runs)
+    checks = tmp_path / "checks"
+    shutil.copytree(ROOT / "checks", checks)
+    (checks / "zzz-broken-warning.rq").write_text("SELECT ?focus ?message WHERE { ?focus ?p }",
+                                                  encoding="utf-8")
+    before = set(Path(tempfile.gettempdir()).glob("kg-reason-*"))
+    assert not _hermits()
+    result = kg_check("--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"),
+                      "--shapes", str(ROOT / "shapes"), "--checks", str(checks),
+                      "--queries", str(ROOT / "queries"), "--build", str(tmp_path / "build"))
+    assert result.exit_code == 2, result.output
+    assert "zzz-broken-warning.rq" in result.output and "broken SPARQL" in result.output
+    time.sleep(0.2)  # (the kernel's kill of the Java left without its parent)
+    assert not _hermits()
+    assert set(Path(tempfile.gettempdir()).glob("kg-reason-*")) <= before
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc to read")
+def test_hermits_java_ends_with_the_process_that_started_it() -> None:
+    """Java is started so that the kernel kills it when the process that started it ends (a
+    stopped check's forked reasoning: Java would go on reasoning for minutes, orphaned)."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # (the forked reasoning, with its Java: here a sleep)
+        os.close(reader)
+        java = subprocess.Popen(["sleep", "60"], preexec_fn=reason._dies_with_parent)
+        os.write(writer, str(java.pid).encode())
+        time.sleep(60)
+        os._exit(0)
+    os.close(writer)
+    java = int(os.read(reader, 32))
+    os.close(reader)
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    deadline = time.monotonic() + 5
+    while _running(java) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _running(java)
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs (not ended, nor a zombie awaiting its reaping)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def test_a_check_does_not_parse_a_rule_it_has_let_through_before(

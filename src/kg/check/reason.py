@@ -15,9 +15,11 @@ properties with several values, literals outside their property's datatype.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -431,16 +433,16 @@ def check_consistency(source: Graph | bytes) -> ReasoningResult:
 
 
 def check_triples(read: Callable[[], Iterable[pyoxigraph.Triple]],
-                  axioms: Axioms | None = None) -> ReasoningResult:
+                  axioms: Axioms | None = None, within: Path | None = None) -> ReasoningResult:
     """Run HermiT over the triples `read` gives (only those it needs by the ontology's
-    `axioms`, when given: see write_input), streamed through a temporary file, and say
-    whether they are consistent; when not, the structural scan reads the triples that matter
-    again."""
+    `axioms`, when given: see write_input), streamed through a temporary file (in the folder
+    `within`, when given), and say whether they are consistent; when not, the structural
+    scan reads the triples that matter again."""
     java = java_executable()
     if java is None:
         return _no_java()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="kg-reason-") as folder:
+    with tempfile.TemporaryDirectory(prefix="kg-reason-", dir=within) as folder:
         path = Path(folder) / "input.nt"
         write_input(read, axioms, path)
         try:
@@ -489,11 +491,22 @@ def _hermit(java: str, path: Path) -> tuple[bytes, str]:
             [java, f"-Xmx{java_heap(path)}M", "-XX:+UseParallelGC", *quick, "-cp",
              os.pathsep.join((str(_HERMIT), str(_HERMIT / "HermiT.jar"))),
              "org.semanticweb.HermiT.cli.CommandLine", "-k", path.as_uri()],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE) as java_process:
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=_dies_with_parent) as java_process:
         with contextlib.suppress(OSError):  # (gone already, or not ours to change)
             os.setpriority(os.PRIO_PROCESS, java_process.pid, HERMIT_NICENESS)
         stdout, stderr = java_process.communicate()
     return stdout, stderr.decode("utf-8", errors="replace")
+
+
+def _dies_with_parent() -> None:
+    """Have the kernel kill this (Java's) process when the process that started it ends: a
+    check stopped half-way (its forked reasoning killed) leaves no HermiT running. Linux only."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1  # (linux/prctl.h)
 
 
 def _no_java() -> ReasoningResult:

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import json
 import re
 import shutil
 import tempfile
 import time
+import typing
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +64,7 @@ from kg.sparql.store import projection, select
 from kg.sparql.text import data_graph_patterns
 from kg.sparql.verdicts import VERDICTS_FILE
 from kg.store import GRAPH_FILE, Inputs, open_store, release_memory
+from kg.workers import Forked, NoResult
 
 KGC = Namespace(BASE + "checks/")  # the rules (kgc:<name>) and their results
 KGG = Namespace(BASE + "checks/graph/")  # the named graphs rules may query
@@ -459,32 +459,28 @@ def run_checks(inputs: Inputs, checks: CheckOptions, progress: Progress = silent
     HermiT over it, beside the rules or after them (see plan); the SHACL findings are the
     build's."""
     timings: dict[str, float] = {}
-    with _timed(timings, "total"):
-        with _timed(timings, "parse"):
-            inputs.output.mkdir(parents=True, exist_ok=True)  # (for the rules' verdicts)
-            rules = load_rules(checks.rules, inputs.output / VERDICTS_FILE)
-            queries = query_terms(checks.queries)
+    with _timed(timings, "total"), contextlib.ExitStack() as stack:
         with _timed(timings, "build"):
             outcome = build(inputs, progress)
         timings["shacl"] = outcome.validation.seconds
         timings["build"] -= outcome.validation.seconds
-        terms = term_locations(inputs.ontology)
-        where = where_function(_names(), terms, StoreReader(open_store(inputs.output)))
         ontology = load_vocabulary(inputs.ontology, Cache(inputs.output)).lines
         where_rules = plan(inputs.output)
-        gc.collect()  # (here: Oxigraph's results may be freed only by the thread that made them)
-        with ThreadPoolExecutor(max_workers=1) as beside:  # HermiT's Java in its own thread
-            reasoning = functools.partial(beside.submit, _reason, inputs.output, outcome.key,
-                                          ontology, where, timings)
-            hermit = reasoning() if checks.reasoning and where_rules.hermit_beside else None
-            with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries,
-                           where_rules.in_memory) as store:  # (its reader let go with it)
-                extra = _run_rules(rules, store, where_function(_names(), terms, store.reader()),
-                                   timings)
-            if checks.reasoning and hermit is None:
-                hermit = reasoning()
-            verdict, found = hermit.result() if hermit else (
-                "HermiT: skipped (--no-reasoning)", [])
+        reasoning = functools.partial(_reasoning, inputs.output, outcome.key, ontology, timings,
+                                      stack)  # (forked before this process opens a store)
+        hermit = reasoning() if checks.reasoning and where_rules.hermit_beside else None
+        with _timed(timings, "parse"):  # (beside HermiT, which a broken rule stops)
+            rules = load_rules(checks.rules, inputs.output / VERDICTS_FILE)
+            queries = query_terms(checks.queries)
+        terms = term_locations(inputs.ontology)
+        where = where_function(_names(), terms, StoreReader(open_store(inputs.output)))
+        with RuleStore(inputs.output, ontology, load_shapes(inputs.shapes), queries,
+                       where_rules.in_memory) as store:  # (its reader let go with it)
+            extra = _run_rules(rules, store, where_function(_names(), terms, store.reader()),
+                               timings)
+        if checks.reasoning and hermit is None:
+            hermit = reasoning()
+        verdict, found = hermit(where) if hermit else ("HermiT: skipped (--no-reasoning)", [])
     return CheckReport(outcome.validation,
                        sort_findings([*outcome.validation.findings, *extra, *found]),
                        sort_findings([*extra, *found]), verdict, timings, str(where_rules))
@@ -521,31 +517,49 @@ def _kind(rule: Rule) -> str:
     return "ontology" if rule.name.startswith("ontology-") else "rules"
 
 
-def _reason(build_dir: Path, key: str, ontology: bytes, where: Where,
-            timings: dict[str, float]) -> tuple[str, list[Finding]]:
-    """HermiT's verdict in a few words, and its findings; the verdict on a graph is kept in
-    the build's cache, so a check of an unchanged build does not run HermiT again."""
+def _reasoning(build_dir: Path, key: str, ontology: bytes, timings: dict[str, float],
+               stack: contextlib.ExitStack) -> Callable[[Where], tuple[str, list[Finding]]]:
+    """HermiT's verdict on the build, begun now: kept in the build's cache (a check of an
+    unchanged build does not run HermiT again), else made in a forked process (stopped with
+    `stack`, its Java with it), beside the rules' parse and run, where its reading of the
+    graph does not hold the interpreter lock they need. The function returned waits for it
+    and gives it in a few words, with its findings."""
+    begun = time.perf_counter()
     cache = Cache(build_dir)
     cache_key = digest(key, Path(reason.__file__ or "").read_bytes())
-    with _timed(timings, "hermit"):
-        result = cache.get("reasoning", cache_key) if reason.java_executable() else None
-        if result is None:
-            result = _hermit(build_dir / GRAPH_FILE, ontology)
+    kept = cache.get("reasoning", cache_key) if reason.java_executable() else None
+    child = None
+    if kept is None:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kg-reason-")))
+        child = Forked(lambda note: _hermit(build_dir / GRAPH_FILE, ontology, folder))
+        stack.callback(child.stop)
+
+    def verdict(where: Where) -> tuple[str, list[Finding]]:
+        result = kept
+        if child is not None:
+            try:
+                result = child.result(lambda note: None)
+            except NoResult:
+                result = "its process stopped without a verdict"
             if not isinstance(result, str) and not result.java_missing:
                 cache.put("reasoning", cache_key, result)
                 cache.commit(prune=False)
-    status = f"HermiT could not run: {result}" if isinstance(result, str) else result.message
-    return status, reasoning_findings(result, where)
+        timings["hermit"] = time.perf_counter() - begun
+        status = f"HermiT could not run: {result}" if isinstance(result, str) else result.message
+        return status, reasoning_findings(typing.cast(ReasoningResult | str, result), where)
+
+    return verdict
 
 
-def _hermit(path: Path, ontology: bytes) -> ReasoningResult | str:
+def _hermit(path: Path, ontology: bytes, folder: Path) -> ReasoningResult | str:
     """HermiT over the built graph (its Turtle read by Oxigraph, streamed), given only the
     triples that can bear on consistency and that the rest does not entail (see
-    reason.write_input)."""
+    reason.write_input), its input written in `folder`."""
     try:
         axioms = reason.Axioms.of(pyoxigraph.parse(ontology, format=pyoxigraph.RdfFormat.N_TRIPLES))
         return check_triples(lambda: pyoxigraph.parse(path=str(path),
-                                                      format=pyoxigraph.RdfFormat.TURTLE), axioms)
+                                                      format=pyoxigraph.RdfFormat.TURTLE), axioms,
+                             folder)
     except ReasoningError as exc:
         return str(exc)
     except Exception as exc:  # owlready2 or Java failing otherwise: report, do not crash
