@@ -533,6 +533,8 @@ def _reasoning(build_dir: Path, key: str, ontology: bytes, timings: dict[str, fl
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kg-reason-")))
         child = Forked(lambda note: _hermit(build_dir / GRAPH_FILE, ontology, folder))
         stack.callback(child.stop)
+    else:
+        timings["hermit"] = time.perf_counter() - begun
 
     def verdict(where: Where) -> tuple[str, list[Finding]]:
         result = kept
@@ -544,7 +546,8 @@ def _reasoning(build_dir: Path, key: str, ontology: bytes, timings: dict[str, fl
             if not isinstance(result, str) and not result.java_missing:
                 cache.put("reasoning", cache_key, result)
                 cache.commit(prune=False)
-        timings["hermit"] = time.perf_counter() - begun
+            timings["hermit"] = (result.seconds if isinstance(result, ReasoningResult)
+                                 and result.seconds else time.perf_counter() - begun)
         status = f"HermiT could not run: {result}" if isinstance(result, str) else result.message
         return status, reasoning_findings(typing.cast(ReasoningResult | str, result), where)
 
