@@ -145,8 +145,11 @@ class Corpus:
 
     @classmethod
     def make(cls, size: int, seed: int, work: Path) -> Corpus:
+        """The corpus generated afresh, and no build of it yet (a build folder left by an
+        earlier run in the same --work would make `kg build` an up-to-date one, not cold)."""
         folder = work / f"corpus-{size}"
         generate.write(folder, size + 1, seed)
+        shutil.rmtree(work / f"build-{size}", ignore_errors=True)
         last = sorted((folder / "sources").glob("*.yaml"))[-1]
         held = work / f"held-{size}" / last.name
         held.parent.mkdir(parents=True, exist_ok=True)

@@ -115,6 +115,16 @@ def test_a_child_process_is_timed_with_its_peak_memory(bench_run):
     assert 0 < child.seconds < 60
 
 
+def test_a_run_measures_a_cold_build_where_an_earlier_run_left_one(bench_run, tmp_path):
+    """The corpus made again in the same --work comes without the earlier run's build
+    folder: its `kg build` would otherwise be an up-to-date one, not the full build."""
+    left = tmp_path / "build-3" / "store"
+    left.mkdir(parents=True)
+    corpus = bench_run.Corpus.make(3, 1, tmp_path)
+    assert corpus.build == tmp_path / "build-3" and not corpus.build.exists()
+    assert len(list((corpus.folder / "sources").glob("*.yaml"))) == 3
+
+
 def test_a_run_replaces_the_tables_of_its_sizes_and_keeps_the_others(bench_run, tmp_path):
     def section(size: int, seconds: float) -> str:
         results = bench_run.Results(size, kg={bench_run.BUILD: bench_run.Measure(seconds)},
