@@ -501,12 +501,17 @@ def _hermit(java: str, path: Path) -> tuple[bytes, str]:
 
 def _dies_with_parent() -> None:
     """Have the kernel kill this (Java's) process when the process that started it ends: a
-    check stopped half-way (its forked reasoning killed) leaves no HermiT running. Linux only."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    check stopped half-way (its forked reasoning killed) leaves no HermiT running. Linux only
+    (the C function is found beforehand: between fork and exec nothing is loaded)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 _PR_SET_PDEATHSIG = 1  # (linux/prctl.h)
+try:
+    _PRCTL: Callable[..., int] | None = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # (not Linux)
+    _PRCTL = None
 
 
 def _no_java() -> ReasoningResult:
