@@ -28,20 +28,22 @@ KEPT_TEXT = "derived-turtle.ttl"
 KEPT_INDEX = "derived-turtle.idx"
 
 
-def derived_blocks(current: Path, staging: Path, lines: bytes,
-                   changed: bytes | None) -> Iterator[Block]:
-    """The derived graph's blocks, from its sorted N-Triples lines: the blocks the current
-    store kept, with those of the subjects of the changed lines made again, else (the changed
-    lines unknown, or a blank node among their subjects) all made from the lines. They are
-    kept beside the staging store as they come."""
+def derived_blocks(current: Path, staging: Path, kept: Path, changed: bytes | None,
+                   made: bytes | None = None) -> Iterator[Block]:
+    """The derived graph's blocks, from its sorted N-Triples lines (kept: their file; `made`:
+    the lines of the subjects that changed, when the caller holds them): the blocks the
+    current store kept, with those of the subjects of the changed lines made again, else
+    (the changed lines unknown, or a blank node among their subjects) all made from the
+    lines. They are kept beside the staging store as they come."""
     iris = None if changed is None else subject_iris(changed)
-    kept = None if iris is None else _kept(current)
-    if iris is None or kept is None:
-        blocks = chunked_blocks(lines, PREFIX_IRIS)
+    blocks_kept = None if iris is None else _kept(current)
+    if iris is None or blocks_kept is None:
+        blocks = chunked_blocks(kept.read_bytes(), PREFIX_IRIS)
     else:
         subjects = {f"<{iri}>".encode() for iri in iris}
+        lines = kept.read_bytes() if made is None else made
         remade = with_subjects(lines, iris).splitlines(True)
-        blocks = heapq.merge((b for b in kept if b[0] not in subjects),
+        blocks = heapq.merge((b for b in blocks_kept if b[0] not in subjects),
                              turtle_blocks(remade, PREFIX_IRIS))
     yield from _keeping(blocks, staging)
 

@@ -39,6 +39,7 @@ from kg.rdf.ntriples import (
     sorted_lines,
     sorted_text,
     spliced,
+    spliced_pieces,
     subject_iris,
     with_subjects,
 )
@@ -239,10 +240,21 @@ class Derived:
                                              else part.splitlines(True)
                                              for part in self.parts.values())))
             return written.getvalue()
-        made = heapq.merge(*(with_subjects(part if isinstance(part, bytes) else b"".join(part),
-                                           self.changed).splitlines(True)
-                             for part in self.parts.values()))
-        return spliced(self.last, self.changed, b"".join(made))
+        return b"".join(self.pieces(self.changed_lines()))
+
+    def changed_lines(self) -> bytes:
+        """The changed subjects' lines, sorted (with a last build: see `changed`)."""
+        assert self.changed is not None
+        return b"".join(heapq.merge(*(
+            with_subjects(part if isinstance(part, bytes) else b"".join(part),
+                          self.changed).splitlines(True) for part in self.parts.values())))
+
+    def pieces(self, changed_lines: bytes) -> list[memoryview]:
+        """The graph's lines, sorted, as pieces of the last build's and of the changed
+        subjects' lines (`changed_lines`), to be written without being joined (with a last
+        build: see `changed`)."""
+        assert self.last is not None and self.changed is not None
+        return spliced_pieces(self.last, self.changed, changed_lines)
 
 
 def _drained(pieces: list[bytes]) -> Iterator[bytes]:

@@ -200,8 +200,14 @@ def spliced(lines: bytes, subjects: Iterable[str], new: bytes) -> bytes:
     """Sorted N-Triples lines with those of the subjects (IRIs) replaced by theirs in `new`
     (sorted lines of those subjects only), each put where its subject's lines were or would
     be: the same lines as a merge of the lines without the subjects' with `new` (with `new`
-    empty: the lines without the subjects'), found by binary search and copied once (slices
-    of a memoryview copy nothing; slices of bytes were a second copy of gigabytes)."""
+    empty: the lines without the subjects'), copied once."""
+    return b"".join(spliced_pieces(lines, subjects, new))
+
+
+def spliced_pieces(lines: bytes, subjects: Iterable[str], new: bytes) -> list[memoryview]:
+    """The text `spliced` returns as the pieces it is joined from, found by binary search:
+    slices of memoryviews of `lines` and `new`, which copy nothing (to be written as they
+    are: slices of bytes were a second copy of gigabytes)."""
     order = set(subjects)
     old, made = memoryview(lines), memoryview(new)
     pieces, start = [], 0
@@ -210,7 +216,7 @@ def spliced(lines: bytes, subjects: Iterable[str], new: bytes) -> bytes:
         pieces += [old[start:first], made[new_first:new_end]]
         start = end
     pieces.append(old[start:])
-    return b"".join(pieces)
+    return pieces
 
 
 def _spans(lines: bytes, subjects: Iterable[str]) -> Iterator[tuple[int, int]]:
