@@ -336,6 +336,24 @@ def test_a_bad_rule_stops_the_reasoning_begun_beside_the_rules(
     assert set(Path(tempfile.gettempdir()).glob("kg-reason-*")) <= before
 
 
+def test_a_reasoning_process_that_dies_is_a_warning_and_is_not_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked reasoning ends without a verdict (killed, out of memory): the check says so
+    in a warning and goes on; nothing is kept, so the next check reasons again."""
+    inputs = ("--seeds", str(CORPUS), "--ontology", str(ROOT / "ontology"), "--shapes",
+              str(ROOT / "shapes"), "--checks", str(ROOT / "checks"), "--queries",
+              str(ROOT / "queries"), "--build", str(tmp_path / "build"))
+    with monkeypatch.context() as patched:
+        patched.setattr(check_run, "_hermit", lambda *args: os._exit(9))
+        result = kg_check(*inputs)
+    assert result.exit_code == 0, result.output
+    died = "HermiT could not run: its process stopped without a verdict"
+    assert any(died in line and "Warning" in line for line in result.output.splitlines())
+    again = kg_check(*inputs)
+    assert again.exit_code == 0, again.output
+    assert died not in again.output
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc to read")
 def test_hermits_java_ends_with_the_process_that_started_it() -> None:
     """Java is started so that the kernel kills it when the process that started it ends (a

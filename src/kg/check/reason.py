@@ -305,11 +305,10 @@ class Entailed:
         self.within: dict[tuple, bool] = {}  # (see holds)
 
     def observe(self, t: pyoxigraph.Triple) -> None:
-        """Read a triple's part in the first pass: a class told, or an axiom of the data."""
-        predicate = t.predicate.value
-        if not predicate.startswith(_BUILTIN):  # (no axiom without OWL's vocabulary)
-            return
-        if predicate == _TYPE and isinstance(t.object, pyoxigraph.NamedNode):
+        """Read a triple's part in the first pass, a triple whose property is of OWL's own
+        vocabulary (_BUILTIN: there is no axiom without it): a class told, or an axiom of
+        the data."""
+        if t.predicate.value == _TYPE and isinstance(t.object, pyoxigraph.NamedNode):
             self.told[t.subject.value].add(t.object.value)
         if _about(t, self.plain) and _shape(t) not in self.axioms.own:
             for term in (t.subject, t.object):  # (an axiom of the data, not the ontology's)
@@ -386,13 +385,14 @@ def write_input(read: Callable[[], Iterable[pyoxigraph.Triple]], axioms: Axioms 
     spill = path.with_name(path.name + ".matters")
 
     def mattering() -> Iterator[pyoxigraph.Triple]:
-        if axioms is None or entailed is None:
+        if entailed is None:
             yield from read()
             return
         # Each triple's property read once (the loop runs over every triple of the graph: 20
         # million at 100,000 sources); an annotation (a label: half the triples) neither
         # matters nor bears on what the rest entails, and is passed over first.
-        terms, passed, observe = axioms.terms, _BUILTIN_ANNOTATIONS - axioms.terms, entailed.observe
+        terms, observe = entailed.axioms.terms, entailed.observe
+        passed = _BUILTIN_ANNOTATIONS - terms
         for triple in read():
             predicate = triple.predicate.value
             if predicate in passed:
