@@ -4,8 +4,10 @@ For each size it generates a corpus (bench/generate.py) with one source held bac
 each in a child process whose peak memory (max RSS) is read with wait4:
 
 - kg, through its public commands: `kg build` (full build), `kg check`, `kg build` again
-  after adding the held-back source; each named query warm on the built store (bench/warm.py:
-  the median of --repeats runs) and once as a `kg query NAME` process (start, open, answer);
+  after adding the held-back source, and again after adding a source that declares an entity
+  of its own (the registry graph changes too); each named query warm on the built store
+  (bench/warm.py: the median of --repeats runs) and once as a `kg query NAME` process (start,
+  open, answer);
 - the naive path (bench/naive.py): one rdflib graph, pySHACL over it whole, rdflib's Turtle
   writer; the check as rdflib runs the rules of checks/ and owlready2 runs HermiT; a full
   build again for the added source (it keeps nothing between runs), then the named queries
@@ -134,6 +136,18 @@ def kg_commands(kg: str) -> set[str]:
     return {m.group(1) for m in re.finditer(r"^\s{2}(\w[\w-]*)\s", section, re.MULTILINE)}
 
 
+# A source naming a person no other file names (ids no generated file uses).
+NEW_ENTITY_SOURCE = """\
+entities:
+  - {id: bench-new-envoy, type: Person, labels: {en: Bench New Envoy}, nationality: FRA}
+source: {id: bench-new-entity, file: bench-new-entity.txt, title: A visit of a new envoy,
+         language: en, date: "2024-05-03"}
+facts:
+  - {id: bench-new-envoy-visit, type: Visit, para: 1, modality: reported,
+     visitor: bench-new-envoy, host: DEU, arrival: "2024-05-02"}
+"""
+
+
 @dataclass
 class Corpus:
     """A generated corpus of `size` sources, one more held back to add later."""
@@ -158,6 +172,14 @@ class Corpus:
 
     def add_held(self) -> None:
         self.held.replace(self.folder / "sources" / self.held.name)
+
+    def add_new_entity(self) -> None:
+        """Add a source that declares an entity of its own (NEW_ENTITY_SOURCE): the registry
+        graph changes, not only a source's graph, as when an analyst adds the first report
+        that names a person."""
+        path = self.folder / "sources" / "zz-bench-new-entity.yaml"
+        path.write_text(NEW_ENTITY_SOURCE, encoding="utf-8")
+
 
     def source_args(self) -> list[str]:
         return ["--seeds", str(self.folder), "--ontology", str(ROOT / "ontology"),
@@ -365,6 +387,8 @@ def measure_size(size: int, args: argparse.Namespace, kg: str, commands: set[str
     corpus.add_held()
     say(f"{size} sources: kg build after adding one source, kg query")
     results.kg[REBUILD] = kg_build(kg, corpus, args.timeout)
+    corpus.add_new_entity()
+    results.kg[REBUILD_ENTITY] = kg_build(kg, corpus, args.timeout)
     results.kg.update(kg_queries(kg, corpus, params, args.repeats, args.query_timeout,
                                  results.kg_rows))
     if jena:
@@ -433,6 +457,7 @@ BUILD_PEAK = "full build, peak memory (MB)"
 BUILD_CHECK_PEAK = "build + check, peak memory (MB)"
 MEDIAN_QUERY = "named queries, p50 over all (ms)"
 REBUILD = "build after adding one source (s)"
+REBUILD_ENTITY = "build after adding then a source with an entity of its own (s)"
 OPEN = "open the built graph (s)"
 PEAK = "peak memory (MB)"
 ALL_QUERIES = "all named queries, sum of p50 (ms)"

@@ -19,7 +19,7 @@ from kg.build.convert import Converter
 from kg.cli import main
 from kg.facts.loading import load_corpus
 from kg.facts.model import Figure
-from kg.rdf.namespaces import KGO
+from kg.rdf.namespaces import KGO, REGISTRY_GRAPH
 from kg.rdf.ontology import load_ontology
 from kg.store import open_store
 
@@ -123,6 +123,24 @@ def test_a_run_measures_a_cold_build_where_an_earlier_run_left_one(bench_run, tm
     corpus = bench_run.Corpus.make(3, 1, tmp_path)
     assert corpus.build == tmp_path / "build-3" and not corpus.build.exists()
     assert len(list((corpus.folder / "sources").glob("*.yaml"))) == 3
+
+
+def test_the_source_with_an_entity_of_its_own_builds_and_changes_the_registry(bench_run,
+                                                                              tmp_path):
+    """The run's second added source declares a person: the build after it succeeds, and the
+    store's registry graph holds the person."""
+    corpus = bench_run.Corpus.make(3, 1, tmp_path)
+    kg = bench_run.kg_executable()
+    assert bench_run.kg_build(kg, corpus, 120).value is not None
+    corpus.add_held()
+    corpus.add_new_entity()
+    child = bench_run.run_child([kg, "build", *corpus.source_args(), "--build",
+                                 str(corpus.build)], 120)
+    assert child.code == 0, child.stdout + child.stderr
+    assert "converted 2 of 7 files" in child.stdout  # (the states, the entities, 5 sources)
+    ask = (f"ASK {{ GRAPH <{REGISTRY_GRAPH}> {{ "
+           "?person <http://www.w3.org/2000/01/rdf-schema#label> 'Bench New Envoy'@en } }")
+    assert open_store(corpus.build).query(ask)
 
 
 def test_a_run_replaces_the_tables_of_its_sizes_and_keeps_the_others(bench_run, tmp_path):
