@@ -4,6 +4,7 @@ incremental build as after a cold one."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import typing
@@ -20,6 +21,7 @@ from rdflib.namespace import RDFS
 
 from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
+from kg.build import derive as derive_module
 from kg.build.blocks import KEPT_TEXT, _keeping, _kept
 from kg.build.derive import (
     ANY,
@@ -112,10 +114,12 @@ def test_every_fact_class_has_a_word_in_every_language():
         assert ANY in template or set(template) == set(lexicon["languages"]), name
 
 
-def _changed(tmp_path: Path, change: Callable[[Path], None]) -> tuple[bytes, bytes]:
+def _changed(tmp_path: Path, change: Callable[[Path], None],
+             monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[bytes, bytes]:
     """The derived graph of the tests' corpus before and after a change of its seeds, built
-    again in the same folder; a cold build of the changed seeds derives the same, counts the
-    same triples, and writes the same graph.ttl."""
+    again in the same folder (with `monkeypatch`: without labelling every fact); a cold build
+    of the changed seeds derives the same, counts the same triples, and writes the same
+    graph.ttl."""
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds)
     inputs = ["--seeds", str(seeds), *SCHEMA]
@@ -124,7 +128,11 @@ def _changed(tmp_path: Path, change: Callable[[Path], None]) -> tuple[bytes, byt
     change(seeds)
     counts = []
     for name in ("warm", "cold"):
-        result = kg("build", *inputs, "--build", str(tmp_path / name))
+        with contextlib.ExitStack() as stack:
+            if name == "warm" and monkeypatch is not None:
+                stack.enter_context(monkeypatch.context()).setattr(
+                    derive_module, "_labels", _every_label_refused)
+            result = kg("build", *inputs, "--build", str(tmp_path / name))
         assert result.exit_code == 0, result.output
         counts.append([line for line in result.output.splitlines() if "triples:" in line])
     assert counts[0] == counts[1] and len(counts[0]) == 1
@@ -147,6 +155,10 @@ def test_an_incremental_build_derives_what_a_cold_build_does(tmp_path):
     assert b"to India, 2025-07-08" in warm
 
 
+def _every_label_refused(*args: object) -> list[bytes]:
+    raise AssertionError("every fact was labelled again")
+
+
 def _added(name: str, text: str) -> Callable[[Path], None]:
     return lambda seeds: (seeds / "sources" / name).write_text(text, encoding="utf-8")
 
@@ -164,16 +176,59 @@ facts:
 """
 
 
-def test_a_build_after_a_new_source_derives_what_a_cold_build_does(tmp_path):
+def test_a_build_after_a_new_source_derives_what_a_cold_build_does(tmp_path, monkeypatch):
     """Only the new source's facts and the occurrence it shares are labelled again; the
     result is the cold build's, byte for byte."""
-    _, warm = _changed(tmp_path, _added("later-report.yaml", LATER_SOURCE))
+    _, warm = _changed(tmp_path, _added("later-report.yaml", LATER_SOURCE), monkeypatch)
     occurrence = KGR["event/fidan-visit-pak-2025-07"]
     labels = Graph().parse(data=warm, format="nt")
     assert Literal("Visit of Hakan Fidan to Pakistan, 2025-07-08 / 2025-07-09",
                    lang="en") in set(labels.objects(occurrence, RDFS.label))
     assert Literal("Visit of Hakan Fidan to Pakistan, 2025-09-01", lang="en") in set(
         labels.objects(KGR["fact/later-own-visit"], RDFS.label))
+
+
+# A source added later that declares a person of its own: the registry graph changes too.
+LATER_ENVOY = """\
+entities:
+  - {id: zed-envoy, type: Person, labels: {en: Zed Envoy}, nationality: TUR}
+source: {id: later-envoy, file: later-envoy.txt, title: A later report, language: en,
+         date: "2025-09-03"}
+facts:
+  - {id: later-envoy-visit, type: Visit, para: 1, modality: reported, visitor: zed-envoy,
+     host: PAK, arrival: "2025-09-02"}
+"""
+
+
+def test_a_source_with_an_entity_of_its_own_relabels_only_the_facts_that_name_it(
+        tmp_path, monkeypatch):
+    """The registry graph changes (a new person and her name), yet only the facts that name
+    someone renamed, and the new source's, are labelled again: the cold build's result."""
+    _, warm = _changed(tmp_path, _added("later-envoy.yaml", LATER_ENVOY), monkeypatch)
+    labels = Graph().parse(data=warm, format="nt")
+    assert Literal("Visit of Zed Envoy to Pakistan, 2025-09-02", lang="en") in set(
+        labels.objects(KGR["fact/later-envoy-visit"], RDFS.label))
+
+
+def _renamed(seeds: Path) -> None:
+    registry = seeds / "entities.yaml"
+    text = registry.read_text(encoding="utf-8")
+    assert "labels: {en: Hakan Fidan}" in text
+    registry.write_text(text.replace("labels: {en: Hakan Fidan}",
+                                     "labels: {en: Hakan Fidan Bey}", 1), encoding="utf-8")
+
+
+def test_a_renamed_entity_relabels_the_facts_of_sources_that_did_not_change(
+        tmp_path, monkeypatch):
+    """A person renamed in the registry: the facts that name him, in sources that did not
+    change, and the occurrences they share are labelled again (and only they)."""
+    before, warm = _changed(tmp_path, _renamed, monkeypatch)
+    labels = Graph().parse(data=warm, format="nt")
+    renamed = {subject for subject, label in labels.subject_objects(RDFS.label)
+               if "Hakan Fidan Bey" in label}
+    assert KGR["fact/s004-fidan-visit"] in renamed
+    assert KGR["event/fidan-visit-pak-2025-07"] in renamed
+    assert not any("Hakan Fidan Bey" in line for line in before.decode().splitlines())
 
 
 # A source added later that gives a person whom the other sources name a post of another

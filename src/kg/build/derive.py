@@ -379,29 +379,49 @@ def _runs(labelled: Iterable[tuple[str, list[str]]]) -> list[bytes]:
 
 def _relabelled(store: pyoxigraph.Store, lexicon: Lexicon,
                 before: Before) -> tuple[bytes, set[str] | None]:
-    """The label lines of the changed graphs' facts and of the occurrences they share (then
-    or now), and those subjects; None when a changed graph names a node (any label may
-    change)."""
-    if not _only_sources(store, before):
+    """The label lines of the changed graphs' facts, of the facts that name a node the
+    change renamed, and of the occurrences they share (then or now), and those subjects;
+    None when any label may have changed (see _renamed)."""
+    renamed = _renamed(store, before)
+    if renamed is None:
         return b"", None
     old_facts, old_occurrences = _facts_in(before.store, before.changed)
     new_facts, new_occurrences = _facts_in(store, before.changed)
-    occurrences = old_occurrences | new_occurrences
-    facts = new_facts | {row[0] for row in _rows(store, "SELECT ?f WHERE { "
-                                                 f"{_values('o', occurrences)} "
-                                                 "?f kgo:occurrence ?o }")}
+    naming = {row[0] for row in _rows(store, f"SELECT ?f WHERE {{ {_values('v', renamed)} "
+                                             f"{_values('r', lexicon.roles)} ?f ?r ?v ; "
+                                             "kgo:modality ?m }")} if renamed else set()
+    occurrences = old_occurrences | new_occurrences | {row[0] for row in _rows(
+        store, f"SELECT ?o WHERE {{ {_values('f', naming)} ?f kgo:occurrence ?o }}")
+        if naming}
+    facts = new_facts | naming | {row[0] for row in _rows(store, "SELECT ?f WHERE { "
+                                                          f"{_values('o', occurrences)} "
+                                                          "?f kgo:occurrence ?o }")}
     made = b"".join(_runs(Labeller(store, lexicon, facts).labelled()))
     return made, old_facts | facts | occurrences  # (made holds labels of these only)
 
 
-def _only_sources(store: pyoxigraph.Store, before: Before) -> bool:
-    """Whether the graphs that changed are sources' graphs none of which (then or now) gives
-    a node a name (rdfs:label): the labels of the other facts cannot have changed."""
-    if before.changed & {str(REGISTRY_GRAPH), str(ONTOLOGY_GRAPH)}:
-        return False
-    label = pyoxigraph.NamedNode(_LABEL)
-    return not any(next(s.quads_for_pattern(None, label, None, pyoxigraph.NamedNode(g)), None)
-                   for s in (store, before.store) for g in before.changed)
+def _renamed(store: pyoxigraph.Store, before: Before) -> set[str] | None:
+    """The nodes the change named otherwise (a fact's label names its values by their
+    rdfs:label): those whose labels in the registry graph differ, then and now; None when
+    the ontology changed, or a changed source's graph gives a node a name (any label may
+    change). The registry graph holds no fact (see pipeline.Converted), so it bears on labels
+    through names only."""
+    if str(ONTOLOGY_GRAPH) in before.changed:
+        return None
+    label, registry = pyoxigraph.NamedNode(_LABEL), pyoxigraph.NamedNode(str(REGISTRY_GRAPH))
+    sources = [pyoxigraph.NamedNode(g) for g in before.changed - {str(REGISTRY_GRAPH)}]
+    if any(next(s.quads_for_pattern(None, label, None, g), None)
+           for s in (store, before.store) for g in sources):
+        return None
+    if str(REGISTRY_GRAPH) not in before.changed:
+        return set()
+    then, now = ({(q.subject, str(q.object)) for q in s.quads_for_pattern(None, label, None,
+                                                                          registry)}
+                 for s in (before.store, store))
+    nodes = {node for node, _ in then ^ now}
+    if not all(isinstance(node, pyoxigraph.NamedNode) for node in nodes):
+        return None
+    return {node.value for node in nodes}
 
 
 def _facts_in(store: pyoxigraph.Store, graphs: frozenset[str]) -> tuple[set[str], set[str]]:
