@@ -115,9 +115,11 @@ def test_every_fact_class_has_a_word_in_every_language():
 
 
 def _changed(tmp_path: Path, change: Callable[[Path], None],
-             monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[bytes, bytes]:
+             monkeypatch: pytest.MonkeyPatch | None = None,
+             rules_whole: bool = True) -> tuple[bytes, bytes]:
     """The derived graph of the tests' corpus before and after a change of its seeds, built
-    again in the same folder (with `monkeypatch`: without labelling every fact); a cold build
+    again in the same folder (with `monkeypatch`: without labelling every fact, and unless
+    `rules_whole`, without running a rule that has a node on the whole graph); a cold build
     of the changed seeds derives the same, counts the same triples, and writes the same
     graph.ttl."""
     seeds = tmp_path / "seeds"
@@ -130,8 +132,10 @@ def _changed(tmp_path: Path, change: Callable[[Path], None],
     for name in ("warm", "cold"):
         with contextlib.ExitStack() as stack:
             if name == "warm" and monkeypatch is not None:
-                stack.enter_context(monkeypatch.context()).setattr(
-                    derive_module, "_labels", _every_label_refused)
+                patched = stack.enter_context(monkeypatch.context())
+                patched.setattr(derive_module, "_labels", _every_label_refused)
+                if not rules_whole:
+                    patched.setattr(derive_module.Rule, "run", _scoped_run)
             result = kg("build", *inputs, "--build", str(tmp_path / name))
         assert result.exit_code == 0, result.output
         counts.append([line for line in result.output.splitlines() if "triples:" in line])
@@ -159,6 +163,15 @@ def _every_label_refused(*args: object) -> list[bytes]:
     raise AssertionError("every fact was labelled again")
 
 
+_RUN = derive_module.Rule.run
+
+
+def _scoped_run(rule: derive_module.Rule, store: pyoxigraph.Store,
+                nodes: typing.Any = None) -> bytes:
+    assert nodes is not None or not rule.node, f"{rule.name} ran on the whole graph"
+    return _RUN(rule, store, nodes)
+
+
 def _added(name: str, text: str) -> Callable[[Path], None]:
     return lambda seeds: (seeds / "sources" / name).write_text(text, encoding="utf-8")
 
@@ -179,7 +192,8 @@ facts:
 def test_a_build_after_a_new_source_derives_what_a_cold_build_does(tmp_path, monkeypatch):
     """Only the new source's facts and the occurrence it shares are labelled again; the
     result is the cold build's, byte for byte."""
-    _, warm = _changed(tmp_path, _added("later-report.yaml", LATER_SOURCE), monkeypatch)
+    _, warm = _changed(tmp_path, _added("later-report.yaml", LATER_SOURCE), monkeypatch,
+                       rules_whole=False)
     occurrence = KGR["event/fidan-visit-pak-2025-07"]
     labels = Graph().parse(data=warm, format="nt")
     assert Literal("Visit of Hakan Fidan to Pakistan, 2025-07-08 / 2025-07-09",
@@ -202,12 +216,15 @@ facts:
 
 def test_a_source_with_an_entity_of_its_own_relabels_only_the_facts_that_name_it(
         tmp_path, monkeypatch):
-    """The registry graph changes (a new person and her name), yet only the facts that name
-    someone renamed, and the new source's, are labelled again: the cold build's result."""
-    _, warm = _changed(tmp_path, _added("later-envoy.yaml", LATER_ENVOY), monkeypatch)
+    """The registry graph gains a new person and her name, yet only the facts that name
+    someone renamed, and the new source's, are labelled again, and each rule runs only for
+    the nodes the new triples name: the cold build's result."""
+    _, warm = _changed(tmp_path, _added("later-envoy.yaml", LATER_ENVOY), monkeypatch,
+                       rules_whole=False)
     labels = Graph().parse(data=warm, format="nt")
     assert Literal("Visit of Zed Envoy to Pakistan, 2025-09-02", lang="en") in set(
         labels.objects(KGR["fact/later-envoy-visit"], RDFS.label))
+    assert (KGR["zed-envoy"], KGO.ofState, KGR["TUR"]) in labels
 
 
 def _renamed(seeds: Path) -> None:
@@ -250,6 +267,36 @@ def test_a_new_post_changes_the_states_of_facts_in_other_sources(tmp_path):
     assert (fact, KGO.involves, KGR["PAK"]) not in first
     assert (fact, KGO.involves, KGR["PAK"]) in derived
     assert set(derived.objects(KGR["hakan-fidan"], KGO.ofState)) == {KGR["PAK"], KGR["TUR"]}
+
+
+# A source added later that declares a ministry of India and a post in it, and gives that post
+# to a person other sources name: the registry gains new nodes, and facts of sources that did
+# not change involve India through him.
+LATER_NEW_POST = """\
+entities:
+  - {id: zz-ministry, type: Organisation, kind: ministry, state: IND,
+     labels: {en: Ministry Z}}
+  - {id: zz-minister, type: Post, post_in: zz-ministry, state: IND, labels: {en: Minister Z}}
+source: {id: later-new-post, file: later-new-post.txt, title: A later report, language: en,
+         date: "2025-08-01"}
+facts:
+  - {id: later-zz-post, type: PostHolding, para: 1, modality: reported,
+     person: hakan-fidan, post: zz-minister, as_of: "2025-08-01"}
+"""
+
+
+def test_new_entities_that_give_a_known_person_a_state_change_the_facts_that_name_him(
+        tmp_path, monkeypatch):
+    """The registry gains a ministry and a post of India, given to a person other sources
+    name: the rules run only for the nodes the new triples and the new source name (and the
+    facts that name an agent whose state changed), as a cold build derives."""
+    before, warm = _changed(tmp_path, _added("later-new-post.yaml", LATER_NEW_POST),
+                            monkeypatch, rules_whole=False)
+    fact = KGR["fact/s000-fidan-post"]  # (its source did not change)
+    assert (fact, KGO.involves, KGR["IND"]) not in Graph().parse(data=before, format="nt")
+    derived = Graph().parse(data=warm, format="nt")
+    assert (fact, KGO.involves, KGR["IND"]) in derived
+    assert (KGR["zz-ministry"], KGO.ofState, KGR["IND"]) in derived
 
 
 def _damaged(damage: Callable[[bytes], bytes]) -> Callable[[Path], None]:

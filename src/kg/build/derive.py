@@ -294,7 +294,7 @@ def kept_name(rules: Rules, part: str) -> str:
 def _found(store: pyoxigraph.Store, rules: Rules,
            before: Before | None) -> tuple[dict[str, bytes], list[set[str] | None]]:
     """Each rule's triples: all made anew, or (when the rule has a node to bind and the
-    graphs that changed are sources' graphs) the last build's, with those about the nodes
+    nodes the change names are known: see _named) the last build's, with those about the nodes
     the changed graphs name, and about the nodes that name a node whose triples of a rule
     it reads changed, made again; and the subjects whose triples changed, by rule (None:
     unknown)."""
@@ -317,13 +317,19 @@ def _found(store: pyoxigraph.Store, rules: Rules,
 
 
 def _named(store: pyoxigraph.Store, before: Before | None) -> set[str] | None:
-    """The IRIs the changed graphs name (subjects and objects), then and now; None when a
-    changed graph is not a source's, or holds a blank node."""
-    if before is None or before.changed & {str(REGISTRY_GRAPH), str(ONTOLOGY_GRAPH)}:
+    """The IRIs the changed graphs name (subjects and objects), then and now, and those of
+    the triples the registry gained (see _registry_additions); None when the ontology
+    changed, a changed source's graph holds a blank node, or the registry changed otherwise."""
+    if before is None or str(ONTOLOGY_GRAPH) in before.changed:
         return None
     nodes: set[str] = set()
+    if str(REGISTRY_GRAPH) in before.changed:
+        added = _registry_additions(store, before)
+        if added is None:
+            return None
+        nodes.update(added)
     for held in (store, before.store):
-        for graph in map(pyoxigraph.NamedNode, before.changed):
+        for graph in map(pyoxigraph.NamedNode, before.changed - {str(REGISTRY_GRAPH)}):
             for quad in held.quads_for_pattern(None, None, None, graph):
                 for term in (quad.subject, quad.object):
                     if isinstance(term, pyoxigraph.BlankNode):
@@ -331,6 +337,28 @@ def _named(store: pyoxigraph.Store, before: Before | None) -> set[str] | None:
                     if isinstance(term, pyoxigraph.NamedNode):
                         nodes.add(term.value)
     return nodes
+
+
+def _registry_additions(store: pyoxigraph.Store, before: Before) -> set[str] | None:
+    """The IRIs the registry's new triples name, when the registry only gained triples about
+    nodes new to the graph (a source's person of its own): no node of the last build names
+    those, so no other node's derived triples can go through them, but through the changed
+    sources' graphs, whose nodes are named too. None when the registry lost a triple, or a
+    new triple is about a node the last build had, or names a blank node (the whole graph is
+    then derived again: a registry triple can bear on every agent below its node)."""
+    registry = pyoxigraph.NamedNode(str(REGISTRY_GRAPH))
+    then, now = (set(s.quads_for_pattern(None, None, None, registry))
+                 for s in (before.store, store))
+    if then - now:
+        return None
+    added = now - then
+    terms = {term for quad in added for term in (quad.subject, quad.object)}
+    if any(isinstance(term, pyoxigraph.BlankNode) for term in terms) or any(
+            next(before.store.quads_for_pattern(subject, None, None), None) is not None
+            or next(before.store.quads_for_pattern(None, None, subject), None) is not None
+            for subject in {quad.subject for quad in added}):
+        return None
+    return {term.value for term in terms if isinstance(term, pyoxigraph.NamedNode)}
 
 
 def _scope(store: pyoxigraph.Store, named: set[str] | None,
