@@ -616,7 +616,8 @@ JVM); queries are the median (p50) of the repeats; peak memory is the largest ma
 path's processes (HermiT's Java among kg's).
 
 - *kg*: `kg build` (conversion, SHACL by unit, graph.ttl and the store), `kg check` (the
-  SPARQL rules of checks/ and HermiT), `kg build` again after one source is added; each
+  SPARQL rules of checks/ and HermiT), `kg build` again after one source is added, and again
+  after a source that declares a person of its own (the registry graph changes too); each
   named query warm on the built store (bench/warm.py, after one run untimed, as a service
   built on kg would answer), a whole `kg query NAME` process (start, open, answer), and
   `kg --version`.
