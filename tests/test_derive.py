@@ -299,6 +299,37 @@ def test_new_entities_that_give_a_known_person_a_state_change_the_facts_that_nam
     assert (KGR["zz-ministry"], KGO.ofState, KGR["IND"]) in derived
 
 
+def _renamed_envoy(seeds: Path) -> None:
+    source = seeds / "sources" / "later-envoy.yaml"
+    source.write_text(source.read_text(encoding="utf-8").replace("Zed Envoy", "Zed Envoy Pasha"),
+                      encoding="utf-8")
+
+
+def test_a_chain_of_registry_changes_derives_what_cold_builds_do(tmp_path):
+    """One build folder through a chain of changes (a source with a person of its own, then
+    one with a ministry and a post for a known person, the person renamed, the first source
+    removed): after each, the same derived graph, triple count and graph.ttl as a cold
+    build of the same seeds (each build takes what the one before it kept)."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    inputs = ["--seeds", str(seeds), *SCHEMA]
+    assert kg("build", *inputs, "--build", str(tmp_path / "warm")).exit_code == 0
+    steps = [_added("later-envoy.yaml", LATER_ENVOY),
+             _added("later-new-post.yaml", LATER_NEW_POST), _renamed_envoy,
+             lambda seeds: (seeds / "sources" / "later-envoy.yaml").unlink()]
+    for step, change in enumerate(steps):
+        change(seeds)
+        warm = kg("build", *inputs, "--build", str(tmp_path / "warm"))
+        cold = kg("build", *inputs, "--build", str(tmp_path / f"cold-{step}"))
+        assert warm.exit_code == 0 and cold.exit_code == 0, warm.output + cold.output
+        assert [line for line in warm.output.splitlines() if "triples:" in line] == [
+            line for line in cold.output.splitlines() if "triples:" in line], step
+        assert (read_graphs(tmp_path / "warm")[str(DERIVED_GRAPH)]
+                == read_graphs(tmp_path / f"cold-{step}")[str(DERIVED_GRAPH)]), step
+        assert (tmp_path / "warm" / "graph.ttl").read_bytes() == (
+            tmp_path / f"cold-{step}" / "graph.ttl").read_bytes(), step
+
+
 def _damaged(damage: Callable[[bytes], bytes]) -> Callable[[Path], None]:
     """A new source (LATER_POST), and every part of the derived graph and of its Turtle the
     last build kept damaged."""
