@@ -180,7 +180,6 @@ class Corpus:
         path = self.folder / "sources" / "zz-bench-new-entity.yaml"
         path.write_text(NEW_ENTITY_SOURCE, encoding="utf-8")
 
-
     def source_args(self) -> list[str]:
         return ["--seeds", str(self.folder), "--ontology", str(ROOT / "ontology"),
                 "--shapes", str(ROOT / "shapes")]
@@ -457,7 +456,7 @@ BUILD_PEAK = "full build, peak memory (MB)"
 BUILD_CHECK_PEAK = "build + check, peak memory (MB)"
 MEDIAN_QUERY = "named queries, p50 over all (ms)"
 REBUILD = "build after adding one source (s)"
-REBUILD_ENTITY = "build after adding then a source with an entity of its own (s)"
+REBUILD_ENTITY = "build after a second new source, with an entity of its own (s)"
 OPEN = "open the built graph (s)"
 PEAK = "peak memory (MB)"
 ALL_QUERIES = "all named queries, sum of p50 (ms)"

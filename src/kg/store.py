@@ -30,7 +30,7 @@ import pyoxigraph
 
 from kg.errors import InputError, Location
 from kg.files import current_umask, digest, file_digest, joined_digest, write_atomically
-from kg.rdf.ntriples import in_graph, sorted_difference, with_subjects
+from kg.rdf.ntriples import in_graph, sorted_difference
 
 GRAPH_FILE = "graph.ttl"
 ONTOLOGY_FILE = "ontology.rdf"  # the ontology as RDF/XML, for owlready2 and Protégé
@@ -197,15 +197,14 @@ def keep_graph(staging: Path, lines: bytes | Sequence[bytes]) -> Path:
 
 
 def add_graph(staging: Path, build_dir: Path, iri: str, kept: Path,
-              last: bytes | None = None, lines: bytes | None = None,
-              subjects: Collection[str] | None = None) -> bytes | None:
+              last: bytes | None = None, lines: bytes | None = None) -> bytes | None:
     """Put a graph made from the prepared store (named in prepare's `later`) in it, from its
-    lines kept beside the database (keep_graph; `lines` when the caller holds them, or only
-    the lines of `subjects` when those are all that changed: the rest of the kept lines are
-    `last`'s): changed by the lines that differ from the current store's (`last`, when
-    kept_graph has read them already; returned, those gone and those new), else bulk-loaded
-    whole from the kept file (None), so that the lines need not be in memory beside the
-    loader's (2 GB each at 100,000 sources)."""
+    lines kept beside the database (keep_graph; `lines` when the caller holds them): changed
+    by the lines that differ from the current store's (`last`, when kept_graph has read them
+    already; returned, those gone and those new), else bulk-loaded whole from the kept file
+    (None), so that the lines need not be in memory beside the loader's (2 GB each at
+    100,000 sources). A caller that knows which subjects' lines changed gives only theirs,
+    then and now, as `last` and `lines`."""
     current = store_path(build_dir)
     try:
         before = json.loads((current / _MANIFEST).read_text(encoding="utf-8")).get(iri)
@@ -216,8 +215,6 @@ def add_graph(staging: Path, build_dir: Path, iri: str, kept: Path,
     changed = None
     if store.contains_named_graph(graph):
         last = _kept_graph(current, before) if last is None else last
-        if subjects is not None and last is not None and lines is not None:
-            last = with_subjects(last, subjects)
         changed = _diff(store, iri, last, kept.read_bytes() if lines is None else lines)
     if changed is None:
         store.remove_graph(graph)

@@ -272,8 +272,9 @@ def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) 
     """The derived graph of the store: the CONSTRUCT rules and the labels, made again only
     for what changed since `before` where they can be. The store is the prepared one,
     writable: a rule whose properties another reads leaves its triples in its derived graph."""
-    found, changes = _found(store, rules, before)
-    made, relabelled = (_relabelled(store, rules.lexicon, before)
+    registry = _registry_change(store, before)
+    found, changes = _found(store, rules, before, registry)
+    made, relabelled = (_relabelled(store, rules.lexicon, before, registry)
                         if before is not None and before.last is not None
                         and None not in changes else (b"", None))
     if before is None or relabelled is None:
@@ -291,14 +292,14 @@ def kept_name(rules: Rules, part: str) -> str:
     return f"{part}-{digest(rules.key, code_digest())[:16]}.nt"
 
 
-def _found(store: pyoxigraph.Store, rules: Rules,
-           before: Before | None) -> tuple[dict[str, bytes], list[set[str] | None]]:
+def _found(store: pyoxigraph.Store, rules: Rules, before: Before | None,
+           registry: RegistryChange | None) -> tuple[dict[str, bytes], list[set[str] | None]]:
     """Each rule's triples: all made anew, or (when the rule has a node to bind and the
     nodes the change names are known: see _named) the last build's, with those about the nodes
     the changed graphs name, and about the nodes that name a node whose triples of a rule
     it reads changed, made again; and the subjects whose triples changed, by rule (None:
     unknown)."""
-    named = _named(store, before)
+    named = _named(store, before, registry)
     changes: dict[str, set[str] | None] = {}  # the nodes whose triples changed, by rule
     found: dict[str, bytes] = {}
     for rule in rules.rules:
@@ -316,15 +317,30 @@ def _found(store: pyoxigraph.Store, rules: Rules,
     return found, list(changes.values())
 
 
-def _named(store: pyoxigraph.Store, before: Before | None) -> set[str] | None:
+RegistryChange = tuple[frozenset[pyoxigraph.Quad], frozenset[pyoxigraph.Quad]]
+
+
+def _registry_change(store: pyoxigraph.Store, before: Before | None) -> RegistryChange | None:
+    """The registry graph's triples lost and gained since the last build (None when it did
+    not change), read once for the rules and the labels."""
+    if before is None or str(REGISTRY_GRAPH) not in before.changed:
+        return None
+    registry = pyoxigraph.NamedNode(str(REGISTRY_GRAPH))
+    then, now = (frozenset(s.quads_for_pattern(None, None, None, registry))
+                 for s in (before.store, store))
+    return then - now, now - then
+
+
+def _named(store: pyoxigraph.Store, before: Before | None,
+           registry: RegistryChange | None) -> set[str] | None:
     """The IRIs the changed graphs name (subjects and objects), then and now, and those of
     the triples the registry gained (see _registry_additions); None when the ontology
     changed, a changed source's graph holds a blank node, or the registry changed otherwise."""
     if before is None or str(ONTOLOGY_GRAPH) in before.changed:
         return None
     nodes: set[str] = set()
-    if str(REGISTRY_GRAPH) in before.changed:
-        added = _registry_additions(store, before)
+    if registry is not None:
+        added = _registry_additions(before, registry)
         if added is None:
             return None
         nodes.update(added)
@@ -339,19 +355,16 @@ def _named(store: pyoxigraph.Store, before: Before | None) -> set[str] | None:
     return nodes
 
 
-def _registry_additions(store: pyoxigraph.Store, before: Before) -> set[str] | None:
+def _registry_additions(before: Before, registry: RegistryChange) -> set[str] | None:
     """The IRIs the registry's new triples name, when the registry only gained triples about
     nodes new to the graph (a source's person of its own): no node of the last build names
     those, so no other node's derived triples can go through them, but through the changed
     sources' graphs, whose nodes are named too. None when the registry lost a triple, or a
     new triple is about a node the last build had, or names a blank node (the whole graph is
     then derived again: a registry triple can bear on every agent below its node)."""
-    registry = pyoxigraph.NamedNode(str(REGISTRY_GRAPH))
-    then, now = (set(s.quads_for_pattern(None, None, None, registry))
-                 for s in (before.store, store))
-    if then - now:
+    lost, added = registry
+    if lost:
         return None
-    added = now - then
     terms = {term for quad in added for term in (quad.subject, quad.object)}
     if any(isinstance(term, pyoxigraph.BlankNode) for term in terms) or any(
             next(before.store.quads_for_pattern(subject, None, None), None) is not None
@@ -405,12 +418,12 @@ def _runs(labelled: Iterable[tuple[str, list[str]]]) -> list[bytes]:
     return [text for _, text in runs]
 
 
-def _relabelled(store: pyoxigraph.Store, lexicon: Lexicon,
-                before: Before) -> tuple[bytes, set[str] | None]:
+def _relabelled(store: pyoxigraph.Store, lexicon: Lexicon, before: Before,
+                registry: RegistryChange | None) -> tuple[bytes, set[str] | None]:
     """The label lines of the changed graphs' facts, of the facts that name a node the
     change renamed, and of the occurrences they share (then or now), and those subjects;
     None when any label may have changed (see _renamed)."""
-    renamed = _renamed(store, before)
+    renamed = _renamed(store, before, registry)
     if renamed is None:
         return b"", None
     old_facts, old_occurrences = _facts_in(before.store, before.changed)
@@ -428,25 +441,23 @@ def _relabelled(store: pyoxigraph.Store, lexicon: Lexicon,
     return made, old_facts | facts | occurrences  # (made holds labels of these only)
 
 
-def _renamed(store: pyoxigraph.Store, before: Before) -> set[str] | None:
+def _renamed(store: pyoxigraph.Store, before: Before,
+             registry: RegistryChange | None) -> set[str] | None:
     """The nodes the change named otherwise (a fact's label names its values by their
-    rdfs:label): those whose labels in the registry graph differ, then and now; None when
-    the ontology changed, or a changed source's graph gives a node a name (any label may
+    rdfs:label): the subjects of the labels the registry lost or gained; None when the
+    ontology changed, or a changed source's graph gives a node a name (any label may
     change). The registry graph holds no fact (see pipeline.Converted), so it bears on labels
     through names only."""
     if str(ONTOLOGY_GRAPH) in before.changed:
         return None
-    label, registry = pyoxigraph.NamedNode(_LABEL), pyoxigraph.NamedNode(str(REGISTRY_GRAPH))
+    label = pyoxigraph.NamedNode(_LABEL)
     sources = [pyoxigraph.NamedNode(g) for g in before.changed - {str(REGISTRY_GRAPH)}]
     if any(next(s.quads_for_pattern(None, label, None, g), None)
            for s in (store, before.store) for g in sources):
         return None
-    if str(REGISTRY_GRAPH) not in before.changed:
+    if registry is None:
         return set()
-    then, now = ({(q.subject, str(q.object)) for q in s.quads_for_pattern(None, label, None,
-                                                                          registry)}
-                 for s in (before.store, store))
-    nodes = {node for node, _ in then ^ now}
+    nodes = {quad.subject for quad in registry[0] | registry[1] if quad.predicate == label}
     if not all(isinstance(node, pyoxigraph.NamedNode) for node in nodes):
         return None
     return {node.value for node in nodes}

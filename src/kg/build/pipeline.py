@@ -8,7 +8,6 @@ output folder changes unless the whole build succeeds.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import os
 import time
@@ -465,9 +464,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     try:
         derived = _derive(inputs, rules, prepared)
         changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived.kept,
-                            derived.last, derived.made, derived.subjects)
-        # (let go of the last build's derived graph: gigabytes at 100,000 sources)
-        derived = dataclasses.replace(derived, last=None)
+                            derived.last, derived.made)
         with Compaction(staging, compact=prepared.changed is None) as compaction:
             checked = _Once(functools.partial(
                 validating, _locator(compaction.store, vocabulary), progress))
@@ -507,13 +504,13 @@ class _Once:
 @dataclass(frozen=True)
 class DerivedLines:
     """The derived graph as a build made it: its lines kept beside the prepared store (their
-    file) and how many; when it changes the last build's (`last`, those lines), the subjects
-    whose lines may differ and their new lines (`made`): the rest of the file is `last`'s."""
+    file) and how many; when it changes the last build's, the lines of the subjects whose
+    lines may differ, then (`last`) and now (`made`): the rest of the file is the last
+    build's."""
 
     kept: Path
     count: int
     last: bytes | None = None
-    subjects: set[str] | None = None
     made: bytes | None = None
 
 
@@ -537,10 +534,10 @@ def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> DerivedLines:
         del whole
         release_memory()
         return outcome
-    made = derived.changed_lines()
+    made, then = derived.changed_lines(), with_subjects(last, subjects)
     kept = keep_graph(prepared.path, derived.pieces(made))
-    count = last.count(b"\n") - with_subjects(last, subjects).count(b"\n") + made.count(b"\n")
-    return DerivedLines(kept, count, last, subjects, made)
+    count = last.count(b"\n") - then.count(b"\n") + made.count(b"\n")
+    return DerivedLines(kept, count, then, made)
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
