@@ -3,6 +3,7 @@ repaired, leftovers of killed builds removed, one-line errors from the command l
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 from conftest import DATA, ROOT
 from kg.build import pipeline
 from kg.cli import main
-from kg.files import file_digest
+from kg.files import WRITE_PIECE, file_digest, stage_file, write_pieces
 from kg.rdf.namespaces import ONTOLOGY_GRAPH
 from kg.store import (
     GRAPH_FILE,
@@ -360,3 +361,22 @@ def test_a_file_rewritten_with_its_size_and_time_put_back_is_read_again(corpus):
     after = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
     assert after["seeds:second.yaml"][2] == file_digest(second)
     assert b'"Person sekond"@en' in (output / GRAPH_FILE).read_bytes()
+
+
+def test_large_pieces_are_written_whole_a_mebibyte_at_a_time(tmp_path):
+    """stage_file writes its content byte for byte, each write() call a mebibyte at most."""
+    content = bytes(range(256)) * (WRITE_PIECE // 256 * 3 + 7)  # (not a whole number of pieces)
+    cut = WRITE_PIECE * 2 + 3
+    pieces = [content[:5], memoryview(content)[5:cut], content[cut:]]
+    sizes: list[int] = []
+
+    class Counting(io.BytesIO):
+        def write(self, data):  # type: ignore[override]
+            sizes.append(len(data))
+            return super().write(data)
+
+    handle = Counting()
+    write_pieces(handle, pieces)
+    assert handle.getvalue() == content and max(sizes) == WRITE_PIECE and len(sizes) >= 5
+    staged = stage_file(tmp_path / "graph.ttl", content)
+    assert staged.read_bytes() == content

@@ -29,7 +29,14 @@ from pathlib import Path
 import pyoxigraph
 
 from kg.errors import InputError, Location
-from kg.files import current_umask, digest, file_digest, joined_digest, write_atomically
+from kg.files import (
+    current_umask,
+    digest,
+    file_digest,
+    joined_digest,
+    write_atomically,
+    write_pieces,
+)
 from kg.rdf.ntriples import in_graph, sorted_difference
 
 GRAPH_FILE = "graph.ttl"
@@ -140,7 +147,7 @@ def keep(staging: Path, name: str, lines: bytes | Sequence[bytes], key: str = ""
     with their digest (in _KEPT; `key` when the caller has it)."""
     pieces = [lines] if isinstance(lines, bytes) else lines
     with (staging / name).open("wb") as file:
-        file.writelines(pieces)
+        write_pieces(file, pieces)
     digests = _kept_digests(staging)
     digests[name] = key or joined_digest(pieces)
     (staging / _KEPT).write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
