@@ -22,7 +22,7 @@ from rdflib.namespace import RDFS
 from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
 from kg.build import derive as derive_module
-from kg.build.blocks import KEPT_TEXT, _keeping, _kept
+from kg.build import pipeline
 from kg.build.derive import (
     ANY,
     DERIVED_DIR,
@@ -116,12 +116,12 @@ def test_every_fact_class_has_a_word_in_every_language():
 
 def _changed(tmp_path: Path, change: Callable[[Path], None],
              monkeypatch: pytest.MonkeyPatch | None = None,
-             rules_whole: bool = True) -> tuple[bytes, bytes]:
+             rules_whole: bool = True, turtle_whole: bool = False) -> tuple[bytes, bytes]:
     """The derived graph of the tests' corpus before and after a change of its seeds, built
     again in the same folder (with `monkeypatch`: without labelling every fact, and unless
-    `rules_whole`, without running a rule that has a node on the whole graph); a cold build
-    of the changed seeds derives the same, counts the same triples, and writes the same
-    graph.ttl."""
+    `rules_whole`, without running a rule that has a node on the whole graph; unless
+    `turtle_whole`, without making graph.ttl whole); a cold build of the changed seeds
+    derives the same, counts the same triples, and writes the same graph.ttl."""
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds)
     inputs = ["--seeds", str(seeds), *SCHEMA]
@@ -131,10 +131,13 @@ def _changed(tmp_path: Path, change: Callable[[Path], None],
     counts = []
     for name in ("warm", "cold"):
         with contextlib.ExitStack() as stack:
-            if name == "warm" and monkeypatch is not None:
-                patched = stack.enter_context(monkeypatch.context())
-                patched.setattr(derive_module, "_labels", _every_label_refused)
-                if not rules_whole:
+            if name == "warm":
+                patched = stack.enter_context(pytest.MonkeyPatch.context())
+                if not turtle_whole:
+                    patched.setattr(pipeline.Assembled, "turtle", _whole_turtle_refused)
+                if monkeypatch is not None:
+                    patched.setattr(derive_module, "_labels", _every_label_refused)
+                if monkeypatch is not None and not rules_whole:
                     patched.setattr(derive_module.Rule, "run", _scoped_run)
             result = kg("build", *inputs, "--build", str(tmp_path / name))
         assert result.exit_code == 0, result.output
@@ -161,6 +164,10 @@ def test_an_incremental_build_derives_what_a_cold_build_does(tmp_path):
 
 def _every_label_refused(*args: object) -> list[bytes]:
     raise AssertionError("every fact was labelled again")
+
+
+def _whole_turtle_refused(*args: object) -> typing.Iterator[bytes]:
+    raise AssertionError("graph.ttl was made whole")
 
 
 _RUN = derive_module.Rule.run
@@ -319,7 +326,9 @@ def test_a_chain_of_registry_changes_derives_what_cold_builds_do(tmp_path):
              lambda seeds: (seeds / "sources" / "later-envoy.yaml").unlink()]
     for step, change in enumerate(steps):
         change(seeds)
-        warm = kg("build", *inputs, "--build", str(tmp_path / "warm"))
+        with pytest.MonkeyPatch.context() as patched:
+            patched.setattr(pipeline.Assembled, "turtle", _whole_turtle_refused)
+            warm = kg("build", *inputs, "--build", str(tmp_path / "warm"))
         cold = kg("build", *inputs, "--build", str(tmp_path / f"cold-{step}"))
         assert warm.exit_code == 0 and cold.exit_code == 0, warm.output + cold.output
         assert [line for line in warm.output.splitlines() if "triples:" in line] == [
@@ -331,16 +340,16 @@ def test_a_chain_of_registry_changes_derives_what_cold_builds_do(tmp_path):
 
 
 def _damaged(damage: Callable[[bytes], bytes]) -> Callable[[Path], None]:
-    """A new source (LATER_POST), and every part of the derived graph and of its Turtle the
-    last build kept damaged."""
+    """A new source (LATER_POST), and every part of the derived graph the last build kept
+    damaged, and its graph.ttl."""
     def change(seeds: Path) -> None:
         _added("later-post.yaml", LATER_POST)(seeds)
         store = seeds.parent / "warm" / STORE_DIR
         derived = json.loads((store / "manifest.json").read_text(encoding="utf-8"))[
             str(DERIVED_GRAPH)]  # (the derived graph's lines, which hold the labels)
-        for pattern in ("involves-*.nt", "of-state-*.nt", f"{derived}.nt", KEPT_TEXT):
-            files = list(store.glob(pattern))
-            assert len(files) == 1, pattern
+        for pattern in ("involves-*.nt", "of-state-*.nt", f"{derived}.nt", "../graph.ttl"):
+            files = list(store.glob(pattern)) or [store / pattern]
+            assert len(files) == 1 and files[0].is_file(), pattern
             files[0].write_bytes(damage(files[0].read_bytes()))
     return change
 
@@ -350,29 +359,58 @@ def _damaged(damage: Callable[[bytes], bytes]) -> Callable[[Path], None]:
     pytest.param(lambda text: text.replace(b"TUR", b"IND"), id="changed"),
 ])
 def test_what_the_last_build_kept_is_not_used_once_damaged(tmp_path, damage):
-    """The parts of the derived graph and its Turtle that the last build kept, cut short or
-    changed since: the next build makes them again, and derives and writes what a cold build
-    does (checked by _changed)."""
-    _changed(tmp_path, _damaged(damage))
+    """The parts of the derived graph that the last build kept, and its graph.ttl, cut short
+    or changed since: the next build makes them again, and derives and writes what a cold
+    build does (checked by _changed)."""
+    _changed(tmp_path, _damaged(damage), turtle_whole=True)
 
 
-def test_the_turtle_of_unchanged_subjects_is_kept_not_made_again(tmp_path):
-    """The derived graph's Turtle blocks of the subjects whose triples did not change are the
-    last build's (a block only the kept text holds survives into graph.ttl)."""
+def _marked(folder: Path, subject: str) -> None:
+    """A comment put after the block of `subject` in graph.ttl, recorded in the manifest as
+    the last build's own (so that only a text copied from it holds the comment)."""
+    graph = folder / "graph.ttl"
+    text = graph.read_text(encoding="utf-8")
+    start = text.index(f"\n{subject} ") + 1
+    end = text.index(" .\n", start) + 3
+    graph.write_text(text[:end] + "\t# kept\n" + text[end:], encoding="utf-8")
+    manifest = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    stat = graph.stat()
+    manifest["graph"] = [stat.st_size, stat.st_mtime_ns, manifest["graph"][2], stat.st_ctime_ns]
+    (folder / "build.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize("subject, kept", [
+    ("fact:s004-munir-post", True),  # no triple of it changed: its block is copied
+    ("kgr:hakan-fidan", False),  # the new source gives him a post: his blocks made again
+])
+def test_graph_ttl_is_the_last_one_with_the_changed_subjects_blocks_made_again(
+        tmp_path, subject, kept):
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds)
     inputs = ["--seeds", str(seeds), *SCHEMA, "--build", str(tmp_path / "build")]
     assert kg("build", *inputs).exit_code == 0
-    store = tmp_path / "build" / STORE_DIR
-    marked = KGR["fact/s004-munir-post"]
-    blocks = [(subject, block + b"# kept\n" if subject == f"<{marked}>".encode() else block)
-              for subject, block in _kept(store)]
-    list(_keeping(iter(blocks), store))  # (the kept files written again, with their digest)
+    _marked(tmp_path / "build", subject)
+    _added("later-post.yaml", LATER_POST)(seeds)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(pipeline.Assembled, "turtle", _whole_turtle_refused)
+        assert kg("build", *inputs).exit_code == 0
+    graph = (tmp_path / "build" / "graph.ttl").read_text(encoding="utf-8")
+    assert ("\t# kept\n" in graph) is kept
+    assert "fact:later-fidan-post" in graph
+
+
+def test_a_graph_ttl_changed_since_the_last_build_is_made_whole(tmp_path):
+    """graph.ttl whose size or times are not those the last build recorded is not copied."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    inputs = ["--seeds", str(seeds), *SCHEMA, "--build", str(tmp_path / "build")]
+    assert kg("build", *inputs).exit_code == 0
+    graph = tmp_path / "build" / "graph.ttl"
+    text = graph.read_bytes()
+    graph.write_bytes(text.replace(b" .\n", b" .\n# edited\n", 1))
     _added("later-post.yaml", LATER_POST)(seeds)
     assert kg("build", *inputs).exit_code == 0
-    graph = (tmp_path / "build" / "graph.ttl").read_text(encoding="utf-8")
-    assert "# kept\n" in graph
-    assert "fact:later-fidan-post" in graph
+    assert b"# edited" not in graph.read_bytes()
 
 
 def test_rules_run_again_only_for_what_the_changed_sources_touch(tmp_path):

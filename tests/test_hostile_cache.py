@@ -5,6 +5,7 @@ writes the same graph as a build without a cache."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ import pytest
 from clirun import SOURCES, kg
 from conftest import DATA, ROOT
 from kg.build import pipeline, records
-from kg.build.cache import CACHE_FILE, Cache
+from kg.build.cache import CACHE_FILE, Cache, decoded
 from kg.errors import InputError, Location
 from kg.store import Inputs
 
@@ -119,6 +120,28 @@ def test_every_table_round_trips_through_the_cache(built):
         assert set(values) == set(keys)
         for value in values.values():
             assert records.loads(records.dumps(value)) == value
+
+
+def test_the_garbage_collector_does_not_run_while_entries_are_decoded(built):
+    """Decoded records form no cycle: no collection walks them while they are made (at 10,000
+    sources, collections took 0.3 s of their decoding), and the collector is on after."""
+    with contextlib.closing(sqlite3.connect(built / CACHE_FILE)) as db:
+        rows = list(db.execute("SELECT key, value FROM t_files"))
+    runs: list[str] = []
+
+    def count(phase: str, info: dict) -> None:
+        runs.append(phase)
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(10)  # (a run every ten new objects, were it on)
+    gc.callbacks.append(count)
+    try:
+        values = [decoded("files", rows) for _ in range(50)]  # (thousands of new objects)
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*threshold)
+    assert values[-1].keys() == dict(rows).keys() and gc.isenabled()
+    assert runs.count("start") <= 2 * len(values)  # (around each call only; else thousands)
 
 
 def test_the_cache_refuses_to_store_what_is_not_a_record():

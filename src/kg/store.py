@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import typing
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph
@@ -109,12 +109,14 @@ def read_graphs(build_dir: Path) -> dict[str, bytes]:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A store prepared beside the current one (its folder), and the graphs whose triples
+    """A store prepared beside the current one (its folder), the graphs whose triples
     differ from the current store's (changed, added or gone), or None when it was loaded
-    whole."""
+    whole, and of the graphs changed by their difference (see `diffed`), its lines: those
+    gone, then those new."""
 
     path: Path
     changed: frozenset[str] | None
+    differences: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def prepare(build_dir: Path, graphs: Mapping[str, bytes],
@@ -129,7 +131,7 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes the folder private (0700)
     manifest = {iri: digest(lines) for iri, lines in graphs.items()}
     try:
-        changed = _updated_copy(build_dir, staging, graphs, manifest, later)
+        changed, differences = _updated_copy(build_dir, staging, graphs, manifest, later)
         if changed is None:
             _bulk_load(staging / _DATABASE, graphs)
         for iri in diffed:
@@ -139,7 +141,7 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Prepared(staging, changed)
+    return Prepared(staging, changed, differences)
 
 
 def keep(staging: Path, name: str, lines: bytes | Sequence[bytes], key: str = "") -> None:
@@ -325,44 +327,49 @@ class _Chunks(io.RawIOBase):
         return size
 
 
+Copied = tuple[frozenset[str] | None, dict[str, bytes]]
+
+
 def _updated_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
-                  manifest: Mapping[str, str], later: Collection[str]) -> frozenset[str] | None:
+                  manifest: Mapping[str, str], later: Collection[str]) -> Copied:
     """_update_copy, or None when the current store cannot be read (a damaged store is
     not copied: the new one is loaded whole)."""
     try:
         return _update_copy(build_dir, staging, graphs, manifest, later)
     except (OSError, RuntimeError, ValueError, SyntaxError):
         shutil.rmtree(staging / _DATABASE, ignore_errors=True)
-        return None
+        return None, {}
 
 
 def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
-                 manifest: Mapping[str, str], later: Collection[str]) -> frozenset[str] | None:
+                 manifest: Mapping[str, str], later: Collection[str]) -> Copied:
     """Copy the current store and replace the graphs that changed (returned, with those
-    gone); None when there is no usable store or when most graphs changed (a bulk load is
-    then faster)."""
+    gone, and the lines that differ in those changed by their difference); None when there
+    is no usable store or when most graphs changed (a bulk load is then faster)."""
     current = store_path(build_dir)
     try:
         before = json.loads((current / _MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return None, {}
     if not isinstance(before, dict):
-        return None
+        return None, {}
     changed = [iri for iri, key in manifest.items() if before.get(iri) != key]
     gone = [iri for iri in before if iri not in manifest and iri not in later]
     if 2 * (len(changed) + len(gone)) > len(manifest):
-        return None
+        return None, {}
     pyoxigraph.Store.read_only(str(current / _DATABASE)).backup(str(staging / _DATABASE))
     store = prepared_store(staging)
-    replaced = [iri for iri in changed if _diff(store, iri, _kept_graph(current, before.get(iri)),
-                                                graphs[iri]) is None]
+    differences = {iri: _diff(store, iri, _kept_graph(current, before.get(iri)), graphs[iri])
+                   for iri in changed}
+    replaced = [iri for iri, lines in differences.items() if lines is None]
     for iri in replaced + gone:
         store.remove_graph(pyoxigraph.NamedNode(iri))
     store.load(b"".join(in_graph(graphs[iri], iri) for iri in replaced),
                format=pyoxigraph.RdfFormat.N_QUADS)
     store.flush()
     del store
-    return frozenset(changed + gone)
+    return frozenset(changed + gone), {iri: lines for iri, lines in differences.items()
+                                       if lines is not None}
 
 
 def _diff(store: pyoxigraph.Store, iri: str, before: bytes | None,
@@ -450,6 +457,18 @@ def _fingerprint(path: str | Path, last: object = None) -> list:
     if _recorded(stat, last):
         return typing.cast(list, last)
     return [stat.st_size, stat.st_mtime_ns, file_digest(path), stat.st_ctime_ns]
+
+
+def last_graph(build_dir: Path) -> Path | None:
+    """graph.ttl as the last good build wrote it (by this code): its size and times are those
+    its manifest recorded; else None."""
+    manifest, path = _manifest(build_dir), build_dir / GRAPH_FILE
+    if manifest is None or manifest["code"] != code_digest():
+        return None
+    try:
+        return path if _recorded(os.stat(path), manifest["graph"]) else None
+    except OSError:
+        return None
 
 
 def recorded_digest(path: str | Path, last: object) -> str | None:

@@ -114,6 +114,20 @@ def few_collections(first: int = 100_000) -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+@contextlib.contextmanager
+def no_collections() -> Iterator[None]:
+    """No run of the cyclic garbage collector while a step makes objects that form no cycle
+    (a build's cached records: at 10,000 sources, collections took 0.3 s of the 1.4 s their
+    decoding took), then as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 Note = Callable[[Any], None]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.build.records import BadEntry, dumps, loads, record_type
+from kg.workers import no_collections
 
 CACHE_FILE = "cache/kg-cache.sqlite"
 _BATCH = 500  # keys per SELECT (SQLite limits the number of parameters)
@@ -169,9 +170,10 @@ def _begin(path: Path) -> sqlite3.Connection:
 def decoded(table: str, entries: Iterable[tuple[str, bytes]]) -> dict[str, Any]:
     """The values of a table's entries (key, entry), by key; a bad entry is a miss."""
     found: dict[str, Any] = {}
-    for key, value in entries:
-        with contextlib.suppress(BadEntry):
-            found[key] = loads(value, expected_type(table))
+    with no_collections():
+        for key, value in entries:
+            with contextlib.suppress(BadEntry):
+                found[key] = loads(value, expected_type(table))
     return found
 
 

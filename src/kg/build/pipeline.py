@@ -7,12 +7,13 @@ output folder changes unless the whole build succeeds.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import os
 import time
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +24,14 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from kg.build.blocks import derived_blocks
+from kg.build.blocks import Remake, spliced_turtle
 from kg.build.cache import Cache, decoded
 from kg.build.convert import Converter
 from kg.build.derive import LABELS, Before, Rules, derive, kept_name, load_rules
 from kg.errors import InputError, Location
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
 from kg.facts.states import STATES_FILE, states_text
-from kg.files import digest, stage_file
+from kg.files import digest, mapped, stage_file
 from kg.rdf.canonical import serialize
 from kg.rdf.namespaces import (
     DERIVED_GRAPH,
@@ -43,6 +44,7 @@ from kg.rdf.namespaces import (
 )
 from kg.rdf.ntriples import (
     Block,
+    chunked_blocks,
     distinct_sorted,
     triple_lines,
     turtle,
@@ -71,6 +73,7 @@ from kg.store import (
     keep_graph,
     kept_graph,
     kept_lines,
+    last_graph,
     open_store,
     prepare,
     prepared_store,
@@ -79,7 +82,6 @@ from kg.store import (
     recorded_seeds,
     release_memory,
     stale_reason,
-    store_path,
     swap_in,
     write_manifest,
 )
@@ -468,9 +470,8 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
         with Compaction(staging, compact=prepared.changed is None) as compaction:
             checked = _Once(functools.partial(
                 validating, _locator(compaction.store, vocabulary), progress))
-            blocks = derived_blocks(store_path(inputs.output), staging, derived.kept, changed,
-                                    derived.made)
-            files = {GRAPH_FILE: graph.turtle(blocks), ONTOLOGY_FILE: vocabulary.rdfxml}
+            files = {GRAPH_FILE: _graph_turtle(inputs, graph, prepared, derived, changed),
+                     ONTOLOGY_FILE: vocabulary.rdfxml}
             written = write(inputs, staging, files, lambda: checked().validation,
                             compaction.wait, recorded)
         checking = checked()
@@ -594,7 +595,7 @@ class Assembled:
     and the lines of the others (the registry's and the ontology's, without repeats)."""
 
     graphs: dict[str, bytes]
-    own: list[Block]
+    own: dict[str | None, tuple[Block, ...]]  # by source graph
     shared: list[bytes]
     data: int
     triples: int
@@ -607,14 +608,101 @@ class Assembled:
         graphs[str(ONTOLOGY_GRAPH)] = vocabulary.lines
         shared = sorted(registry | set(vocabulary.lines.splitlines(True)))
         own = sum(c.triples.count(b"\n") for c in converted)
-        return cls(graphs, [b for c in converted for b in c.turtle], shared,
-                   own + len(registry), own + len(shared))
+        blocks: dict[str | None, tuple[Block, ...]] = {}
+        for c in converted:
+            blocks[c.graph] = blocks.get(c.graph, ()) + c.turtle
+        return cls(graphs, blocks, shared, own + len(registry), own + len(shared))
 
     def turtle(self, derived: Iterator[Block]) -> Iterator[bytes]:
         """graph.ttl: the blocks of the files' own nodes, of the shared ones and of the
         derived graph, merged in the order of their subjects, in pieces written as they come."""
-        return turtle([sorted(self.own), turtle_blocks(self.shared, PREFIX_IRIS), derived],
-                      PREFIX_IRIS)
+        own = sorted(block for blocks in self.own.values() for block in blocks)
+        return turtle([own, turtle_blocks(self.shared, PREFIX_IRIS), derived], PREFIX_IRIS)
+
+    def shared_lines(self, subjects: Iterable[bytes]) -> list[bytes]:
+        """The shared lines of the subjects (N-Triples), in order."""
+        return [line for subject in sorted(subjects) for line in self.shared[
+            bisect.bisect_left(self.shared, subject + b" "):
+            bisect.bisect_left(self.shared, subject + b"!")]]  # (past "<iri> ...")
+
+
+_OWN_KEYS = tuple(f"<{node}".encode() for node in _OWN_NODES)
+
+
+def _graph_turtle(inputs: Inputs, graph: Assembled, prepared: Prepared, derived: DerivedLines,
+                  changed: bytes | None) -> Iterator[bytes]:
+    """graph.ttl: the last build's with the blocks of the subjects whose triples changed made
+    again (see kg.build.blocks), else made whole."""
+    last = last_graph(inputs.output)
+    found = None if last is None else _changed_subjects(inputs, graph, prepared, changed)
+    if last is not None and found is not None:
+        subjects, owned = found
+        remake = _remake(inputs, graph, derived, subjects, owned)
+        spliced = None if remake is None else spliced_turtle(last, sorted(subjects),
+                                                             PREFIX_IRIS, remake)
+        if spliced is not None:
+            return spliced
+    return graph.turtle(chunked_blocks(derived.kept.read_bytes(), PREFIX_IRIS))
+
+
+def _changed_subjects(inputs: Inputs, graph: Assembled, prepared: Prepared,
+                      derived: bytes | None) -> tuple[set[bytes], set[bytes]] | None:
+    """The subjects (N-Triples) whose triples may differ from the last build's: those of the
+    derived graph's and the registry's lines that changed, and those of the source graphs
+    that changed, then and now (returned apart too: the files' own nodes); None when they
+    are not known (a graph loaded whole, the ontology changed) or one is a blank node."""
+    changed, registry = prepared.changed, str(REGISTRY_GRAPH)
+    if changed is None or derived is None or str(ONTOLOGY_GRAPH) in changed or (
+            registry in changed and registry not in prepared.differences):
+        return None
+    lines = b"".join([derived, prepared.differences.get(registry, b"")])
+    subjects = {line[:line.index(b" ")] for line in lines.splitlines()}
+    old, owned = open_store(inputs.output), set()
+    for iri in changed - {registry}:
+        owned.update(str(quad.subject).encode() for quad in old.quads_for_pattern(
+            None, None, None, pyoxigraph.NamedNode(iri)))
+        owned.update(subject for subject, _ in graph.own.get(iri, ()))
+    subjects |= owned
+    return None if any(s.startswith(b"_:") for s in subjects) else (subjects, owned)
+
+
+def _remake(inputs: Inputs, graph: Assembled, derived: DerivedLines, subjects: set[bytes],
+            owned: set[bytes]) -> Remake | None:
+    """How a changed subject's blocks are made: a file's own node from its file's blocks when
+    the file changed, else from its last blocks less its last derived block; any other node
+    from the shared lines; both with their derived block, from the derived graph's lines."""
+    kept = {s for s in subjects if s.startswith(_OWN_KEYS) and s not in owned}
+    then = derived.last if derived.last is not None else kept_graph(inputs.output,
+                                                                    str(DERIVED_GRAPH))
+    if then is None:
+        return None
+    with mapped(derived.kept) as now:
+        made = _blocks(with_subjects(now, _iris(subjects)))
+    gone = _blocks(with_subjects(then, _iris(kept)))
+    shared = _blocks(b"".join(graph.shared_lines(s for s in subjects
+                                                 if not s.startswith(_OWN_KEYS))))
+    own = {subject: block for iri in graph.own if iri is not None
+           for subject, block in graph.own[iri] if subject in owned}
+
+    def remake(subject: bytes, blocks: list[bytes]) -> list[bytes] | None:
+        if subject in kept:
+            last = gone.get(subject)
+            found = [block for block in blocks if block != last]
+            if len(found) != len(blocks) - (last is not None):
+                return None
+        else:
+            found = [b for b in (own.get(subject), shared.get(subject)) if b is not None]
+        return sorted(found + ([made[subject]] if subject in made else []))
+    return remake
+
+
+def _iris(subjects: Iterable[bytes]) -> list[str]:
+    return [subject[1:-1].decode() for subject in subjects]
+
+
+def _blocks(lines: bytes) -> dict[bytes, bytes]:
+    """The Turtle block of each subject of sorted N-Triples lines."""
+    return dict(turtle_blocks(lines.splitlines(True), PREFIX_IRIS))
 
 
 def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],
