@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import DATA, ROOT
 from kg.build import pipeline
 from kg.cli import main
-from kg.files import WRITE_PIECE, file_digest, stage_file, write_pieces
+from kg.files import WRITE_PIECE, digest, file_digest, stage_file, write_pieces
 from kg.rdf.namespaces import ONTOLOGY_GRAPH
 from kg.store import (
     GRAPH_FILE,
@@ -281,6 +281,16 @@ def test_a_damaged_kept_graph_is_loaded_again_not_changed_by_a_wrong_difference(
     ontology = str(ONTOLOGY_GRAPH)  # (its blank nodes are named anew by each store)
     assert {iri: lines for iri, lines in read_graphs(output).items() if iri != ontology} == {
         iri: lines for iri, lines in read_graphs(cold).items() if iri != ontology}
+
+
+def test_the_stores_manifest_names_each_graph_by_the_digest_of_its_lines(corpus):
+    """The digest a fact file's conversion carries is its source graph's (a build compares
+    them with the last store's to know which graphs changed)."""
+    _, output = corpus
+    manifest = json.loads((output / STORE_DIR / "manifest.json").read_text(encoding="utf-8"))
+    graphs = read_graphs(output)
+    sources = [iri for iri in graphs if "/source/" in iri]
+    assert sources and all(manifest[iri] == digest(graphs[iri]) for iri in sources)
 
 
 def test_a_store_loaded_whole_is_compacted(corpus):

@@ -160,6 +160,7 @@ class Converted:
     registry: bytes = b""
     graph: str | None = None
     triples: bytes = b""  # sorted, without repeats
+    digest: str = ""  # of the triples (the source graph's, see store.prepare)
     summary: Summary = field(default_factory=Summary)
     turtle: tuple[Block, ...] = ()  # the Turtle of its own nodes (see ntriples.turtle_blocks)
 
@@ -190,7 +191,7 @@ def convert_file(task: tuple[bytes, str]) -> Converted | InputError:
     registry_lines = triple_lines(registry)
     own_sorted = distinct_sorted(triple_lines(own))
     own_lines = b"".join(own_sorted)
-    return Converted(parsed.index(shown), registry_lines, source, own_lines,
+    return Converted(parsed.index(shown), registry_lines, source, own_lines, digest(own_lines),
                      summarize(registry_lines, own_lines, _incoming),
                      tuple(turtle_blocks(own_sorted, PREFIX_IRIS)))
 
@@ -460,7 +461,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     made = conversion.converted
     del conversion, converted, sources  # (let go: 2.7 GB at 100,000 sources, held to the end)
     prepared = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
-                       later={str(DERIVED_GRAPH)})
+                       later={str(DERIVED_GRAPH)}, digests=graph.digests)
     graph.graphs.clear()  # (the sources' triples are in the store now)
     staging = prepared.path
     try:
@@ -595,6 +596,7 @@ class Assembled:
     and the lines of the others (the registry's and the ontology's, without repeats)."""
 
     graphs: dict[str, bytes]
+    digests: dict[str, str]  # of the source graphs' lines
     own: dict[str | None, tuple[Block, ...]]  # by source graph
     shared: list[bytes]
     data: int
@@ -611,7 +613,8 @@ class Assembled:
         blocks: dict[str | None, tuple[Block, ...]] = {}
         for c in converted:
             blocks[c.graph] = blocks.get(c.graph, ()) + c.turtle
-        return cls(graphs, blocks, shared, own + len(registry), own + len(shared))
+        digests = {c.graph: c.digest for c in converted if c.graph is not None}
+        return cls(graphs, digests, blocks, shared, own + len(registry), own + len(shared))
 
     def turtle(self, derived: Iterator[Block]) -> Iterator[bytes]:
         """graph.ttl: the blocks of the files' own nodes, of the shared ones and of the
