@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 
 from conftest import DATA, ROOT
 from kg.build import pipeline
+from kg.build.cache import Cache
 from kg.cli import main
 from kg.files import WRITE_PIECE, digest, file_digest, stage_file, write_pieces
 from kg.rdf.namespaces import ONTOLOGY_GRAPH
@@ -355,6 +357,26 @@ def test_a_build_reads_only_the_files_that_changed_since_the_last(corpus, monkey
     read.clear()
     assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
     assert sorted(read) == ["minimal.yaml", "second.yaml"]
+
+
+def test_a_build_after_a_new_file_reads_no_other_files_triples(corpus, monkeypatch):
+    """The files' triples (and what the validation needs of them) are read back from the
+    cache by the validation's process only, their Turtle by no process: the build itself
+    takes the new file's from its conversion and reads no other."""
+    seeds, output = corpus
+    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    asked: list[str] = []
+    real = Cache.get_many
+
+    def get_many(cache: Cache, table: str, keys: Iterable[str]) -> dict:
+        keys = list(keys)
+        asked.extend(keys if table in ("triples", "turtle") else [])
+        return real(cache, table, keys)
+
+    monkeypatch.setattr(Cache, "get_many", get_many)
+    result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
+    assert result.exit_code == 0 and "converted 1 of" in result.output, result.output
+    assert asked == []
 
 
 def test_a_file_rewritten_with_its_size_and_time_put_back_is_read_again(corpus):

@@ -107,6 +107,54 @@ def test_garbage_in_the_cache_is_a_miss_and_the_build_is_right(tmp_path, built, 
     assert re.search(r"converted 0 of (\d+) files \(\1 from cache\)", again), again
 
 
+@pytest.mark.parametrize("damage", ["flipped byte", "deleted"])
+def test_triples_that_do_not_read_back_are_converted_again_and_kept(tmp_path, built,
+                                                                    reference, damage):
+    """Each file's triples and Turtle are entries of their own (read only when a build needs
+    them): one that is damaged is converted again, by the build or by its validation's
+    process, the graph is right, and the cache holds a good entry again."""
+    output = tmp_path / "build"
+    shutil.copytree(built, output)
+    with contextlib.closing(sqlite3.connect(output / CACHE_FILE)) as db, db:
+        for table in ("t_triples", "t_turtle"):
+            for key, value in list(db.execute(f"SELECT key, value FROM {table}")):
+                if damage == "deleted":
+                    db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
+                else:
+                    db.execute(f"UPDATE {table} SET value = ? WHERE key = ?",
+                               (flipped(value), key))
+    (output / "graph.ttl").unlink()  # (made whole again: every own graph is read)
+    printed = build(output)
+    assert "0 violations" in printed or "conforms" in printed, printed
+    assert (output / "graph.ttl").read_bytes() == reference
+    for table in ("triples", "turtle"):
+        with contextlib.closing(sqlite3.connect(output / CACHE_FILE)) as db:
+            rows = list(db.execute(f"SELECT key, value FROM t_{table}"))
+        assert rows and len(decoded(table, rows)) == len(rows), table
+
+
+def test_triples_the_validation_reads_are_converted_again_when_damaged(tmp_path):
+    """After a new file, the build reads no other file's triples; its validation's process
+    does, converts again those whose entries are damaged, and the build keeps them: the
+    validation is right and the cache holds good entries again."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(DATA / "minimal.yaml", seeds)
+    args = ["build", "--seeds", str(seeds), *SOURCES[2:], "--build", str(tmp_path / "build")]
+    assert kg(*args).exit_code == 0
+    cache = tmp_path / "build" / CACHE_FILE
+    with contextlib.closing(sqlite3.connect(cache)) as db, db:
+        damaged = list(db.execute("SELECT key, value FROM t_triples"))
+        for key, value in damaged:
+            db.execute("UPDATE t_triples SET value = ? WHERE key = ?", (flipped(value), key))
+    shutil.copy(DATA / "third-pair.yaml", seeds)
+    result = kg(*args)
+    assert result.exit_code == 0 and "validation: conforms" in result.output, result.output
+    with contextlib.closing(sqlite3.connect(cache)) as db:
+        rows = list(db.execute("SELECT key, value FROM t_triples"))
+    assert {key for key, _ in damaged} <= set(decoded("triples", rows))
+
+
 def test_every_table_round_trips_through_the_cache(built):
     output = built
     cache = Cache(output)

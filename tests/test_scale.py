@@ -23,6 +23,7 @@ from conftest import CORPUS, DATA, ROOT
 from kg.build import pipeline
 from kg.check.run import KGG, RuleStore, load_rules, run_rule
 from kg.cli import main
+from kg.errors import InputError
 from kg.query.engines import GraphEngine, StoreEngine
 from kg.query.request import Request, graph_path, load_graph, named_queries, render
 from kg.shacl import units
@@ -162,7 +163,9 @@ def one_source() -> tuple[list[bytes], Graph]:
     for path in (CORPUS / "entities.yaml",
                  CORPUS / "sources" / "004_9b5fa0e87cd416ef.yaml"):
         converted = pipeline.convert_file((path.read_bytes(), path.name))
-        lines += (converted.registry + converted.triples).splitlines(True)
+        assert not isinstance(converted, InputError)
+        triples = converted[1]
+        lines += (triples.registry + triples.own).splitlines(True)
     return lines + vocabulary.lines.splitlines(True), shapes
 
 

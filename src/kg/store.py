@@ -133,7 +133,7 @@ def prepare(build_dir: Path, graphs: Mapping[str, bytes],
     staging = Path(tempfile.mkdtemp(prefix=".store-", dir=build_dir))
     staging.chmod(0o777 & ~current_umask())  # mkdtemp makes the folder private (0700)
     known = digests or {}
-    manifest = {iri: known.get(iri) or digest(lines) for iri, lines in graphs.items()}
+    manifest = {iri: known.get(iri) or digest(graphs[iri]) for iri in graphs}
     try:
         changed, differences = _updated_copy(build_dir, staging, graphs, manifest, later)
         if changed is None:

@@ -4,9 +4,10 @@
 A build reads the entries it can use, computes the rest (written in a transaction meanwhile),
 and only once it has succeeded commits the new entries and drops those it did not use; so the
 cache holds what the last build used, a failed build changes nothing, and an entry is never
-stale (another content gives another key). Values are stored as data, never as code: JSON
-and bytes with a digest per entry (see kg.build.records); an entry that does not read back
-as what its table holds is a miss.
+stale (another content gives another key). The file is in write-ahead-log mode, so that the
+validation's process reads the last build's entries while the build writes its own. Values
+are stored as data, never as code: JSON and bytes with a digest per entry (see
+kg.build.records); an entry that does not read back as what its table holds is a miss.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ class Cache:
     it was, and a build of 100,000 files never holds its entries in memory."""
 
     def __init__(self, build_dir: Path) -> None:
+        self.build_dir = build_dir
         self.path = build_dir / CACHE_FILE
         self.db: sqlite3.Connection | None = None  # the writing connection, once an entry is put
+        self.reader: sqlite3.Connection | None = None
         self.used: dict[str, set[str]] = {}
 
     def __enter__(self) -> Cache:
@@ -45,9 +48,10 @@ class Cache:
         """End the build's transaction without committing it (a build that failed: its new
         entries are dropped and the file unlocked now, not when the garbage collector gets
         to an exception's traceback that holds this cache)."""
-        db, self.db = self.db, None
-        if db is not None:
-            db.close()
+        for db in (self.db, self.reader):
+            if db is not None:
+                db.close()
+        self.db = self.reader = None
 
     def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
         """The entries found for the keys (each marked as used)."""
@@ -92,13 +96,14 @@ class Cache:
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection | None]:
-        """The connection to read with: this build's, else one opened for the reads (None
-        when there is no cache file)."""
+        """The connection to read with: this build's, else one opened for the reads and kept
+        until `close` (None when there is no cache file)."""
         if self.db is not None or not self.path.is_file():
             yield self.db
             return
-        with contextlib.closing(sqlite3.connect(self.path)) as db:
-            yield db
+        if self.reader is None:
+            self.reader = sqlite3.connect(self.path)
+        yield self.reader
 
     def get(self, table: str, key: str) -> Any:
         """One entry, or None."""
@@ -159,6 +164,7 @@ def _begin(path: Path) -> sqlite3.Connection:
     fails here, not at the first entry)."""
     db = sqlite3.connect(path)
     try:
+        db.execute("PRAGMA journal_mode=WAL")  # (the validation's process reads beside it)
         db.execute("BEGIN IMMEDIATE")
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except BaseException:
@@ -183,12 +189,14 @@ def expected_type(table: str) -> Any:
         finding = record_type("Finding")
         return tuple[tuple[int, ...], int, int, int, list[finding] | tuple[finding, ...],
                      bytes | None, bytes | None, int, list[Path]]
+    if table == "turtle":
+        return tuple[tuple[bytes, bytes], ...]
     name = _TABLE_RECORDS.get(table)
     return Any if name is None else record_type(name)
 
 
-_TABLE_RECORDS = {"ontology": "Vocabulary", "files": "Converted", "units": "UnitFindings",
-                  "reasoning": "ReasoningResult"}
+_TABLE_RECORDS = {"ontology": "Vocabulary", "files": "Converted", "triples": "Triples",
+                  "units": "UnitFindings", "reasoning": "ReasoningResult"}
 
 
 def _table(name: str) -> str:

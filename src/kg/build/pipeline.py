@@ -147,7 +147,8 @@ def load_vocabulary(folder: Path, cache: Cache) -> Vocabulary:
 @dataclass(frozen=True)
 class Converted:
     """One fact file converted: its ids and references (for the checks across files), its
-    triples as N-Triples, and what the validation's cut needs of them (see kg.units).
+    registry triples as N-Triples, its source's graph, and the digest and size of that
+    graph's lines (which are kept apart: see Triples).
 
     The triples are split by subject: those about its source and facts (and the nodes made
     from them) for its source's graph, the others — its entities, and what its facts say of
@@ -159,11 +160,26 @@ class Converted:
     index: FileIndex
     registry: bytes = b""
     graph: str | None = None
-    triples: bytes = b""  # sorted, without repeats
-    digest: str = ""  # of the triples (the source graph's, see store.prepare)
-    summary: Summary = field(default_factory=Summary)
-    turtle: tuple[Block, ...] = ()  # the Turtle of its own nodes (see ntriples.turtle_blocks)
+    digest: str = ""  # of its own graph's lines (see store.prepare)
+    size: int = 0  # its own graph's triples
 
+
+@dataclass(frozen=True)
+class Triples:
+    """A fact file's triples as its validation takes them: its registry lines, its source
+    graph's lines (sorted, without repeats) and what the validation's cut needs of them (see
+    kg.units). With the Turtle of its own nodes (see ntriples.turtle_blocks), most of a
+    conversion's bytes, which a build after a change of sources reads for the changed files
+    only (and the validation, in its own process, this part only)."""
+
+    registry: bytes = b""
+    own: bytes = b""
+    summary: Summary = field(default_factory=Summary)
+
+
+# A fact file's conversion, in the three parts the cache keeps apart (tables "files",
+# "triples" and "turtle"): each read only by what needs it.
+Both = tuple[Converted, Triples, tuple[Block, ...]]
 
 _converter: Converter | None = None  # each worker's, set by _start
 _incoming: frozenset[bytes] = frozenset()
@@ -175,7 +191,7 @@ def _start(codes: tuple[dict, dict], incoming: frozenset[bytes]) -> None:
     _converter, _incoming = Converter.from_codes(codes), incoming
 
 
-def convert_file(task: tuple[bytes, str]) -> Converted | InputError:
+def convert_file(task: tuple[bytes, str]) -> Both | InputError:
     """Parse and convert one file (given its bytes and its path as shown); bad input is
     returned, not raised, so that errors are reported in file order."""
     raw, shown = task
@@ -191,18 +207,19 @@ def convert_file(task: tuple[bytes, str]) -> Converted | InputError:
     registry_lines = triple_lines(registry)
     own_sorted = distinct_sorted(triple_lines(own))
     own_lines = b"".join(own_sorted)
-    return Converted(parsed.index(shown), registry_lines, source, own_lines, digest(own_lines),
-                     summarize(registry_lines, own_lines, _incoming),
-                     tuple(turtle_blocks(own_sorted, PREFIX_IRIS)))
+    return (Converted(parsed.index(shown), registry_lines, source, digest(own_lines),
+                      len(own_sorted)),
+            Triples(registry_lines, own_lines, summarize(registry_lines, own_lines, _incoming)),
+            tuple(turtle_blocks(own_sorted, PREFIX_IRIS)))
 
 
 @dataclass
 class Conversion:
-    """Every fact file's conversion, in file order (bad input as InputError), and how many
-    were converted by this build rather than read from the cache."""
+    """Every fact file's conversion, in file order (bad input as InputError), and all of them
+    by key."""
 
     results: list[Converted | InputError]
-    converted: int
+    conversions: Conversions
 
     def indexes(self) -> Iterator[FileIndex]:
         """Each file's index; the first bad file's error is raised in its turn."""
@@ -210,6 +227,75 @@ class Conversion:
             if isinstance(result, InputError):
                 raise result
             yield result.index
+
+
+class Conversions:
+    """The fact files' conversions by key: those this build made, in memory; the others read
+    from the cache when asked for, each file converted again if an entry does not read back.
+    A conversion is read in parts (see Both): the build reads every file's Converted, and
+    the Triples and Turtle of the changed files only; the validation's process reads every
+    file's Triples, beside it (at 10,000 sources, reading every conversion whole took 1.2 s
+    of every build)."""
+
+    def __init__(self, made: dict[str, Both], errors: dict[int, InputError], count: int,
+                 build_dir: Path, sources: Sources, vocabulary: Vocabulary,
+                 incoming: frozenset[bytes]) -> None:
+        self.made, self.errors, self.count = made, errors, count  # (count: converted at first)
+        self.again: dict[str, Both] = {}  # converted again: their entries did not read back
+        self.build_dir = build_dir
+        self.files = {key: (path, shown) for key, path, shown
+                      in zip(sources.keys, sources.paths, sources.shown, strict=True) if key}
+        self.codes = vocabulary.codes, incoming
+
+    def read_back(self, sources: Sources, cache: Cache) -> Conversion:
+        """Every file's conversion in file order: made now, read from the cache, or its
+        error."""
+        keys = sources.keys
+        found = self.converted([key for i, key in enumerate(keys)
+                                if key and i not in self.errors], cache)
+        results = [self.errors.get(i) or (found[key] if key else sources.content(i))
+                   for i, key in enumerate(keys)]
+        return Conversion(typing.cast(list[Converted | InputError], results), self)
+
+    def converted(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Converted]:
+        """The Converted of the keys (see _read_back)."""
+        return self._read_back("files", 0, keys, cache)
+
+    def triples(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Triples]:
+        """The Triples of the keys (see _read_back)."""
+        return self._read_back("triples", 1, keys, cache)
+
+    def turtle(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, tuple]:
+        """The Turtle blocks of the keys' own nodes (see _read_back)."""
+        return self._read_back("turtle", 2, keys, cache)
+
+    def _read_back(self, table: str, half: int, keys: Iterable[str],
+                   cache: Cache | None) -> dict[str, typing.Any]:
+        """One half of the keys' conversions, read with `cache` (else a reader of its own: in
+        the validation's process), those converted again put in `cache`."""
+        keys = list(dict.fromkeys(keys))
+        done = self.made | self.again
+        found = {key: done[key][half] for key in keys if key in done}
+        wanted = [key for key in keys if key not in found]
+        found.update((cache or Cache(self.build_dir)).get_many(table, wanted))
+        for key in wanted:
+            if key not in found:
+                both = self.again[key] = self._converted_again(key)
+                found[key] = both[half]
+                if cache is not None:
+                    put(cache, key, both)
+        return found
+
+    def _converted_again(self, key: str) -> Both:
+        """A file converted again from its bytes, which made its key (else it changed while
+        kg built it: bad input)."""
+        path, shown = self.files[key]
+        raw = _read(path, shown) if path is not None else states_text()
+        _start(*self.codes)
+        result = convert_file((raw, shown)) if isinstance(raw, bytes) else raw
+        if isinstance(result, InputError):
+            raise result
+        return result
 
 
 @dataclass(frozen=True)
@@ -267,27 +353,43 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
                    [None, *(path for path, _ in files)])
 
 
+PARTS = ("files", "triples", "turtle")  # the cache's tables of a conversion's parts
+
+
+def put(cache: Cache, key: str, both: Both) -> None:
+    """Put a conversion's parts in the cache."""
+    for table, part in zip(PARTS, both, strict=True):
+        cache.put(table, key, part)
+
+
 def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[bytes],
-                  cache: Cache, progress: Progress = silent) -> Conversion:
-    """Every fact file converted, or read from the cache."""
+                  cache: Cache, progress: Progress = silent) -> Conversions:
+    """The fact files that have no conversion in the cache converted (their errors kept as
+    InputError), the others to be read back (see Conversions.read_back)."""
     keys = sources.keys
-    found: dict[str, Converted | InputError] = cache.get_many("files", [key for key in keys
-                                                                          if key])
-    todo = [i for i, key in enumerate(keys) if key and key not in found]
-    raw = {i: sources.content(i) for i in todo}  # (an unread file's entry may be damaged)
-    for i, content in raw.items():
-        if isinstance(content, InputError):  # (gone since it was found)
-            found[keys[i]] = content
+    wanted = [key for key in keys if key]
+    held = set(wanted)
+    for table in PARTS:
+        held &= cache.holds(table, wanted)
+    for table in PARTS:
+        cache.use(table, held)
+    todo = [i for i, key in enumerate(keys) if key and key not in held]
+    raw = {i: sources.content(i) for i in todo}  # (an unread file's entry may be missing)
     todo = [i for i in todo if isinstance(raw[i], bytes)]
     with progress("converting", len(todo)) as advance:
         done = run_all(convert_file, [(raw[i], sources.shown[i]) for i in todo],
                        _start, (vocabulary.codes, incoming), advance, PARALLEL_FROM)
+    made: dict[str, Both] = {}
+    errors: dict[int, InputError] = {i: content for i, content in raw.items()
+                                      if isinstance(content, InputError)}
     for i, result in zip(todo, done, strict=True):
-        found[keys[i]] = result
-        if isinstance(result, Converted) and sources.contents[i] is not None:
-            cache.put("files", keys[i], result)  # (not under a key its bytes did not make)
-    results = [found[key] if key else sources.content(i) for i, key in enumerate(keys)]
-    return Conversion(results, len(todo))
+        if isinstance(result, InputError):
+            errors[i] = result
+            continue
+        made[keys[i]] = result
+        if sources.contents[i] is not None:  # (not under a key its bytes did not make)
+            put(cache, keys[i], result)
+    return Conversions(made, errors, len(todo), cache.build_dir, sources, vocabulary, incoming)
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -306,7 +408,7 @@ class Validated:
 Checking = Callable[["Where", Progress], Validated]
 
 
-def start_checking(converted: list[Converted], sources: Sources, vocabulary: Vocabulary,
+def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocabulary,
                    shapes_dir: Path, shapes: Graph, cache: Cache,
                    stack: contextlib.ExitStack) -> Checking:
     """The SHACL findings of the graph: unit by unit (see kg.units) when the shapes allow
@@ -317,11 +419,13 @@ def start_checking(converted: list[Converted], sources: Sources, vocabulary: Voc
     time it adds to the build: starting the child, waiting, locating."""
     started = time.perf_counter()
     plan = units.plan(shapes)
+    files = [(name, key) for i, (name, key) in enumerate(zip(sources.shown, sources.keys,
+                                                             strict=True))
+             if key and i not in conversions.errors]  # (a bad file fails the build first)
     if plan.uncut is not None:
-        return lambda where, progress: Validated(validate(_rdflib_graph(converted, vocabulary),
-                                                          shapes))
-    parts = [units.Part(name, c.registry, c.triples, c.summary, key)
-             for name, key, c in zip(sources.shown, sources.keys, converted, strict=True)]
+        return lambda where, progress: Validated(validate(
+            _rdflib_graph(conversions, [key for _, key in files], cache, vocabulary), shapes))
+    parts = functools.partial(_parts, files, conversions)
     child = Forked(functools.partial(_checked_units, parts, vocabulary, shapes_dir,
                                      plan.incoming, cache.stored("units")))
     stack.callback(child.stop)
@@ -330,10 +434,13 @@ def start_checking(converted: list[Converted], sources: Sources, vocabulary: Voc
     def finish(where: Where, progress: Progress) -> Validated:
         waited = time.perf_counter()
         with progress("validating", child.note()) as advance:
-            keys, checked, todo = child.result(advance)
+            keys, checked, todo, again = child.result(advance)
         cache.use("units", keys)
         for i in todo:
             cache.put("units", keys[i], checked[i])
+        for key, both in again.items():
+            put(cache, key, both)
+        conversions.again.update(again)
         findings = units.relocated((f for c in checked for f in c.findings), where)
         lines = b"".join(c.report for c in checked)
         report = functools.partial(_report, lines, findings)
@@ -343,12 +450,27 @@ def start_checking(converted: list[Converted], sources: Sources, vocabulary: Voc
     return finish
 
 
-def _checked_units(parts: list[units.Part], vocabulary: Vocabulary, shapes_dir: Path,
-                   incoming: frozenset[bytes], stored: dict[str, bytes],
-                   note: Note) -> tuple[list[str], list[units.UnitFindings], list[int]]:
-    """The units of the graph cut, each one's key (from its content, the shapes, the ontology
-    and the classes), each one's findings (from `stored`: the cache's entries, else checked
-    now, `note` told how many, then each one done) and which were checked now."""
+Parts = tuple[list[units.Part], dict[str, Both]]
+
+
+def _parts(files: list[tuple[str, str]], conversions: Conversions) -> Parts:
+    """What the validation's cut takes of each file (name, key), read here: in the
+    validation's process, beside the build; and the conversions made again."""
+    found = conversions.triples(key for _, key in files)
+    return [units.Part(name, found[key].registry, found[key].own, found[key].summary, key)
+            for name, key in files], conversions.again
+
+
+Checked = tuple[list[str], list[units.UnitFindings], list[int], dict[str, Both]]
+
+
+def _checked_units(files: Callable[[], Parts], vocabulary: Vocabulary, shapes_dir: Path,
+                   incoming: frozenset[bytes], stored: dict[str, bytes], note: Note) -> Checked:
+    """The units of the graph cut (from the parts of the `files`), each one's key (from its
+    content, the shapes, the ontology and the classes), each one's findings (from `stored`:
+    the cache's entries, else checked now, `note` told how many, then each one done), which
+    were checked now, and the files converted again (for the cache)."""
+    parts, again = files()
     cut = units.cut(parts, vocabulary.lines, incoming)
     subclasses = b"".join(sorted({line for p in parts if units.SUBCLASS in p.summary.type_lines
                                   for line in _subclass_lines(p.summary.type_lines)}
@@ -362,7 +484,7 @@ def _checked_units(parts: list[units.Part], vocabulary: Vocabulary, shapes_dir: 
                               vocabulary.namespaces) as results:
         del cut  # (the workers hold the units they check)
         found.update(zip([keys[i] for i in todo], results(note), strict=True))
-    return keys, [found[key] for key in keys], todo
+    return keys, [found[key] for key in keys], todo, again
 
 
 def _subclass_lines(lines: bytes) -> list[bytes]:
@@ -383,13 +505,14 @@ def _report(lines: bytes, findings: list[Finding]) -> Graph:
     return report
 
 
-def _rdflib_graph(converted: list[Converted], vocabulary: Vocabulary) -> Graph:
+def _rdflib_graph(conversions: Conversions, keys: list[str], cache: Cache,
+                  vocabulary: Vocabulary) -> Graph:
     """The whole graph in rdflib (data and ontology), for shapes that cannot be cut."""
     graph = Graph()
     for prefix, namespace in vocabulary.namespaces:
         graph.bind(prefix, namespace, override=True, replace=True)
-    graph.parse(data=b"".join([*(c.registry + c.triples for c in converted),
-                               vocabulary.lines]), format="nt")
+    graph.parse(data=b"".join([*(t.registry + t.own for t in conversions.triples(
+        keys, cache).values()), vocabulary.lines]), format="nt")
     return graph
 
 
@@ -451,18 +574,17 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     unchanged = _unchanged(inputs, cache, key)
     if unchanged is not None:
         return unchanged
-    conversion = convert_files(sources, vocabulary, plan.incoming, cache, progress)
+    conversions = convert_files(sources, vocabulary, plan.incoming, cache, progress)
+    validating = start_checking(conversions, sources, vocabulary, inputs.shapes, shapes, cache,
+                                stack)  # in worker processes, while the store is built
+    conversion = conversions.read_back(sources, cache)
     indexes = list(conversion.indexes())
     check_files(indexes)
-    converted = typing.cast(list[Converted], conversion.results)
-    graph = Assembled.of(converted, vocabulary)
-    validating = start_checking(converted, sources, vocabulary, inputs.shapes, shapes, cache,
-                                stack)  # in worker processes, while the store is built
-    made = conversion.converted
-    del conversion, converted, sources  # (let go: 2.7 GB at 100,000 sources, held to the end)
+    graph = Assembled.of(typing.cast(list[Converted], conversion.results), sources.keys,
+                         conversions, vocabulary, cache)
+    del conversion, sources  # (let go: held to the end, they were gigabytes at 100,000 sources)
     prepared = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
                        later={str(DERIVED_GRAPH)}, digests=graph.digests)
-    graph.graphs.clear()  # (the sources' triples are in the store now)
     staging = prepared.path
     try:
         derived = _derive(inputs, rules, prepared)
@@ -480,6 +602,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
         discard(staging)
         raise
     counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
+    made = conversions.count + len(conversions.again)
     size = derived.count
     outcome = Built(counts, graph.triples + size, graph.data + size,  # type: ignore[arg-type]
                       len(indexes), made, checking, written, key)
@@ -589,38 +712,78 @@ def _locator(store: pyoxigraph.Store, vocabulary: Vocabulary) -> Where:
     return lambda node: locate(names, node, lookup=engine)
 
 
+_READ_AT_ONCE = 1024  # conversions read from the cache at a time
+
+
+class GraphLines(Mapping[str, bytes]):
+    """The store's graphs as N-Triples lines, by IRI: the registry's and the ontology's held,
+    each source's read from its file's own graph when asked for (store.prepare asks for those
+    that changed only, or for each in turn when it loads the store whole)."""
+
+    def __init__(self, held: dict[str, bytes], sources: dict[str, str],
+                 conversions: Conversions, cache: Cache) -> None:
+        self.held, self.sources, self.conversions, self.cache = held, sources, conversions, cache
+
+    def __getitem__(self, iri: str) -> bytes:
+        if iri in self.held:
+            return self.held[iri]
+        key = self.sources[iri]
+        return self.conversions.triples([key], self.cache)[key].own
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.held
+        yield from self.sources
+
+    def __len__(self) -> int:
+        return len(self.held) + len(self.sources)
+
+
 @dataclass(frozen=True)
 class Assembled:
     """The graph from the files' conversions: the store's graphs as N-Triples (the registry,
-    each source's, the ontology), the Turtle blocks of the nodes only one file describes,
-    and the lines of the others (the registry's and the ontology's, without repeats)."""
+    each source's, the ontology) and the digests of the sources', the files' own graphs (the
+    Turtle blocks of the nodes only one file describes) by source graph, and the lines of the
+    shared nodes (the registry's and the ontology's, without repeats)."""
 
-    graphs: dict[str, bytes]
+    graphs: GraphLines
     digests: dict[str, str]  # of the source graphs' lines
-    own: dict[str | None, tuple[Block, ...]]  # by source graph
+    keys: dict[str | None, list[str]]  # of the files' conversions, by source graph
     shared: list[bytes]
     data: int
     triples: int
 
     @classmethod
-    def of(cls, converted: list[Converted], vocabulary: Vocabulary) -> Assembled:
+    def of(cls, converted: list[Converted], keys: list[str], conversions: Conversions,
+           vocabulary: Vocabulary, cache: Cache) -> Assembled:
         registry = {line for c in converted for line in c.registry.splitlines(True)}
-        graphs = {str(REGISTRY_GRAPH): b"".join(sorted(registry))}
-        graphs.update((c.graph, c.triples) for c in converted if c.graph is not None)
-        graphs[str(ONTOLOGY_GRAPH)] = vocabulary.lines
+        held = {str(REGISTRY_GRAPH): b"".join(sorted(registry)),
+                str(ONTOLOGY_GRAPH): vocabulary.lines}
+        sources = {c.graph: key for c, key in zip(converted, keys, strict=True)
+                   if c.graph is not None}
         shared = sorted(registry | set(vocabulary.lines.splitlines(True)))
-        own = sum(c.triples.count(b"\n") for c in converted)
-        blocks: dict[str | None, tuple[Block, ...]] = {}
-        for c in converted:
-            blocks[c.graph] = blocks.get(c.graph, ()) + c.turtle
+        own = sum(c.size for c in converted)
+        by_graph: dict[str | None, list[str]] = {}
+        for c, key in zip(converted, keys, strict=True):
+            by_graph.setdefault(c.graph, []).append(key)
         digests = {c.graph: c.digest for c in converted if c.graph is not None}
-        return cls(graphs, digests, blocks, shared, own + len(registry), own + len(shared))
+        return cls(GraphLines(held, sources, conversions, cache), digests, by_graph, shared,
+                   own + len(registry), own + len(shared))
+
+    def own(self, graphs: Iterable[str | None]) -> list[Block]:
+        """The Turtle blocks of the own nodes of the files of these source graphs."""
+        keys = [key for graph in graphs for key in self.keys.get(graph, ())]
+        blocks: list[Block] = []
+        for start in range(0, len(keys), _READ_AT_ONCE):  # (a few at a time)
+            found = self.graphs.conversions.turtle(keys[start:start + _READ_AT_ONCE],
+                                                   self.graphs.cache)
+            blocks += (block for turtle in found.values() for block in turtle)
+        return blocks
 
     def turtle(self, derived: Iterator[Block]) -> Iterator[bytes]:
         """graph.ttl: the blocks of the files' own nodes, of the shared ones and of the
         derived graph, merged in the order of their subjects, in pieces written as they come."""
-        own = sorted(block for blocks in self.own.values() for block in blocks)
-        return turtle([own, turtle_blocks(self.shared, PREFIX_IRIS), derived], PREFIX_IRIS)
+        return turtle([sorted(self.own(self.keys)), turtle_blocks(self.shared, PREFIX_IRIS),
+                       derived], PREFIX_IRIS)
 
     def shared_lines(self, subjects: Iterable[bytes]) -> list[bytes]:
         """The shared lines of the subjects (N-Triples), in order."""
@@ -640,7 +803,7 @@ def _graph_turtle(inputs: Inputs, graph: Assembled, prepared: Prepared, derived:
     found = None if last is None else _changed_subjects(inputs, graph, prepared, changed)
     if last is not None and found is not None:
         subjects, owned = found
-        remake = _remake(inputs, graph, derived, subjects, owned)
+        remake = _remake(inputs, graph, prepared, derived, subjects, owned)
         spliced = None if remake is None else spliced_turtle(last, sorted(subjects),
                                                              PREFIX_IRIS, remake)
         if spliced is not None:
@@ -660,17 +823,16 @@ def _changed_subjects(inputs: Inputs, graph: Assembled, prepared: Prepared,
         return None
     lines = b"".join([derived, prepared.differences.get(registry, b"")])
     subjects = {line[:line.index(b" ")] for line in lines.splitlines()}
-    old, owned = open_store(inputs.output), set()
-    for iri in changed - {registry}:
-        owned.update(str(quad.subject).encode() for quad in old.quads_for_pattern(
-            None, None, None, pyoxigraph.NamedNode(iri)))
-        owned.update(subject for subject, _ in graph.own.get(iri, ()))
+    old, sources = open_store(inputs.output), changed - {registry}
+    owned = {str(quad.subject).encode() for iri in sources for quad in old.quads_for_pattern(
+        None, None, None, pyoxigraph.NamedNode(iri))}
+    owned.update(subject for subject, _ in graph.own(sources))
     subjects |= owned
     return None if any(s.startswith(b"_:") for s in subjects) else (subjects, owned)
 
 
-def _remake(inputs: Inputs, graph: Assembled, derived: DerivedLines, subjects: set[bytes],
-            owned: set[bytes]) -> Remake | None:
+def _remake(inputs: Inputs, graph: Assembled, prepared: Prepared, derived: DerivedLines,
+            subjects: set[bytes], owned: set[bytes]) -> Remake | None:
     """How a changed subject's blocks are made: a file's own node from its file's blocks when
     the file changed, else from its last blocks less its last derived block; any other node
     from the shared lines; both with their derived block, from the derived graph's lines."""
@@ -684,8 +846,7 @@ def _remake(inputs: Inputs, graph: Assembled, derived: DerivedLines, subjects: s
     gone = _blocks(with_subjects(then, _iris(kept)))
     shared = _blocks(b"".join(graph.shared_lines(s for s in subjects
                                                  if not s.startswith(_OWN_KEYS))))
-    own = {subject: block for iri in graph.own if iri is not None
-           for subject, block in graph.own[iri] if subject in owned}
+    own = dict(graph.own(prepared.changed or ()))
 
     def remake(subject: bytes, blocks: list[bytes]) -> list[bytes] | None:
         if subject in kept:

@@ -28,6 +28,7 @@ from rdflib import BNode, Literal, URIRef
 # The records a cache entry may hold, by name: the module that defines each.
 RECORDS = {
     "Vocabulary": "kg.build.pipeline", "Converted": "kg.build.pipeline",
+    "Triples": "kg.build.pipeline",
     "FileIndex": "kg.facts.loading", "Summary": "kg.shacl.units", "UnitFindings": "kg.shacl.units",
     "Finding": "kg.shacl.validate", "Location": "kg.errors",
     "ReasoningResult": "kg.check.reason",
