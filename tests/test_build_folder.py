@@ -228,6 +228,26 @@ def test_a_query_loads_no_build_stage_no_shacl_and_no_http_client(corpus):
     assert "HEAVY []" in run.stdout
 
 
+def test_a_build_after_a_new_file_loads_no_sparql_parser_and_no_pyshacl(corpus):
+    """What `kg build` imports after a change of sources (its validation's process imports
+    pySHACL when it has units to check): neither rdflib's SPARQL parser (the derivation
+    rules' reading is in the cache) nor pySHACL, 0.35 s of imports together."""
+    seeds, output = corpus
+    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    program = ("import sys\n"
+               "from kg.cli import main\n"
+               "sys.argv = ['kg', *sys.argv[1:]]\n"
+               "try:\n    main()\n"
+               "except SystemExit:\n    pass\n"
+               "heavy = [m for m in ('rdflib.plugins.sparql', 'pyshacl') if m in sys.modules]\n"
+               "print('HEAVY', heavy)\n")
+    run = subprocess.run([sys.executable, "-c", program, "build", "--seeds", str(seeds),
+                          *SCHEMA, "--build", str(output)], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert "converted 1 of" in run.stdout and "HEAVY []" in run.stdout, run.stdout
+
+
 def test_the_ontology_is_written_as_rdfxml_that_owlready2_opens(corpus, tmp_path):
     """build/ontology.rdf: byte-identical from build to build, opened by owlready2 as it is."""
     import owlready2
@@ -377,6 +397,24 @@ def test_a_build_after_a_new_file_reads_no_other_files_triples(corpus, monkeypat
     result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
     assert result.exit_code == 0 and "converted 1 of" in result.output, result.output
     assert asked == []
+
+
+def test_the_kg_script_ends_with_its_output_whole_and_its_exit_code(corpus, tmp_path):
+    """The `kg` script ends its process without the interpreter's teardown: what a command
+    prints is all there (a large answer through a pipe), and its exit code is kept."""
+    seeds, output = corpus
+    script = Path(sys.executable).parent / "kg"
+    every = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    args = ["query", "--sparql", every, "--format", "csv", "--seeds", str(seeds), *SCHEMA,
+            "--build", str(output)]
+    answer = subprocess.run([script, *args], capture_output=True, check=False)
+    assert answer.returncode == 0, answer.stderr
+    assert len(answer.stdout) > 1 << 16  # (more than a pipe holds)
+    assert answer.stdout.decode().replace("\r\n", "\n") == kg(*args).output.replace("\r\n", "\n")
+    missing = subprocess.run([script, "build", "--seeds", str(tmp_path / "none"), *SCHEMA,
+                              "--build", str(tmp_path / "build")], capture_output=True,
+                             check=False)
+    assert missing.returncode == 2 and missing.stderr.decode().startswith("kg: error")
 
 
 def test_a_file_rewritten_with_its_size_and_time_put_back_is_read_again(corpus):

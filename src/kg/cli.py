@@ -8,6 +8,7 @@ error (exit 70, the traceback only with --debug).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from typing import Any
@@ -88,3 +89,26 @@ def usage_line(exc: click.ClickException) -> str:
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def main(debug: bool) -> None:
     """kg: a knowledge graph of the relations between states, built from cited fact files."""
+
+
+def run() -> None:
+    """The `kg` script: `main`, then the process ends at once, its output flushed, without
+    the interpreter's teardown (freeing every object a build made, 0.2 s of a build after
+    one new source at 10,000 sources). What kg writes is closed by then: files, the cache,
+    the store, temporary folders and worker processes each by their own `with`."""
+    try:
+        main()
+        code = EXIT_OK
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    """SystemExit's code as a process's (a message is printed, as Python does)."""
+    if code is None or isinstance(code, int):
+        return code or EXIT_OK
+    print(code, file=sys.stderr)
+    return 1

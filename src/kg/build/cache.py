@@ -191,6 +191,8 @@ def expected_type(table: str) -> Any:
                      bytes | None, bytes | None, int, list[Path]]
     if table == "turtle":
         return tuple[tuple[bytes, bytes], ...]
+    if table == "rules":
+        return tuple[frozenset[str], frozenset[str]]
     name = _TABLE_RECORDS.get(table)
     return Any if name is None else record_type(name)
 

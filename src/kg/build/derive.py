@@ -22,8 +22,8 @@ import yaml
 from rdflib import URIRef, Variable
 from rdflib.namespace import RDFS
 from rdflib.paths import Path as PropertyPath
-from rdflib.plugins.sparql import prepareQuery
 
+from kg.build.cache import Cache
 from kg.errors import InputError, Location
 from kg.files import digest
 from kg.rdf.namespaces import (
@@ -43,6 +43,7 @@ from kg.rdf.ntriples import (
     subject_iris,
     with_subjects,
 )
+from kg.sparql import verdicts
 from kg.sparql.guard import QuerySyntaxError, inspect
 from kg.store import code_digest, release_memory
 
@@ -121,8 +122,10 @@ class Rules:
         return any(rule in self.read(other) for other in self.rules)
 
 
-def load_rules(ontology: Path) -> Rules:
-    """The rules under ONTOLOGY/derived; a missing or malformed file is an InputError."""
+def load_rules(ontology: Path, cache: Cache | None = None) -> Rules:
+    """The rules under ONTOLOGY/derived; a missing or malformed file is an InputError. What
+    each rule makes and reads is kept in `cache` (reading it needs rdflib's SPARQL parser,
+    whose import alone took 0.09 s of every build)."""
     folder = ontology / DERIVED_DIR
     path = folder / LEXICON
     if not path.is_file():
@@ -132,13 +135,34 @@ def load_rules(ontology: Path) -> Rules:
     texts = [(f, f.read_text(encoding="utf-8")) for f in files]
     raw = path.read_bytes()
     key = digest(raw, *(part for f, text in texts for part in (f.stem, text)))
-    return Rules(_ordered([_rule(f, text) for f, text in texts], folder), _lexicon(raw, path),
-                 key)
+    return Rules(_ordered([_rule(f, text, cache) for f, text in texts], folder),
+                 _lexicon(raw, path), key)
 
 
-def _rule(path: Path, text: str) -> Rule:
-    """A rule file read (a query that is not a CONSTRUCT is an InputError)."""
+def _rule(path: Path, text: str, cache: Cache | None) -> Rule:
+    """A rule file read (a query that is not a CONSTRUCT is an InputError). A text read
+    before by this code (and the same SPARQL parser) is not parsed again: what it makes and
+    reads is in `cache`."""
     where = Location(path.as_posix())
+    nodes = _ANY_NODE.findall(text)
+    if len(nodes) > 1:
+        raise InputError("a derivation rule has one `VALUES ?node { UNDEF }` at most", where)
+    key = digest(text, code_digest(), verdicts.code_key())
+    found = cache.get("rules", key) if cache is not None and verdicts.trusted(text) else None
+    if found is None:
+        found = _analysed(text, "".join(nodes), where)
+        if cache is not None:
+            cache.put("rules", key, found)
+    makes, reads = found
+    return Rule(path.stem, text, makes, reads, "".join(nodes))
+
+
+def _analysed(text: str, node: str, where: Location) -> tuple[frozenset[str], frozenset[str]]:
+    """The properties a rule's template makes and the IRIs its pattern reads, from its
+    algebra (the text must pass the guard and be a CONSTRUCT); each triple it makes must be
+    about its node (if it has one)."""
+    from rdflib.plugins.sparql import prepareQuery  # (here: a build rarely needs it)
+
     try:
         form = inspect(text, where.file, remedy=": a derivation rule may not use SERVICE or "
                                                 "FROM").form
@@ -147,14 +171,11 @@ def _rule(path: Path, text: str) -> Rule:
     if form != "CONSTRUCT":
         raise InputError("a derivation rule is a CONSTRUCT query", where)
     algebra = prepareQuery(text).algebra
-    makes = frozenset(str(p) for _, p, _ in algebra.template if isinstance(p, URIRef))
-    nodes = _ANY_NODE.findall(text)
-    if len(nodes) > 1:
-        raise InputError("a derivation rule has one `VALUES ?node { UNDEF }` at most", where)
-    if nodes and any(subject != Variable(nodes[0]) for subject, _, _ in algebra.template):
-        raise InputError(f"the triples a derivation rule makes are about its node: ?{nodes[0]}"
+    if node and any(subject != Variable(node) for subject, _, _ in algebra.template):
+        raise InputError(f"the triples a derivation rule makes are about its node: ?{node}"
                          " is the subject of each", where)
-    return Rule(path.stem, text, makes, frozenset(_iris(algebra.p)), "".join(nodes))
+    return (frozenset(str(p) for _, p, _ in algebra.template if isinstance(p, URIRef)),
+            frozenset(_iris(algebra.p)))
 
 
 def _iris(part: typing.Any) -> Iterator[str]:

@@ -564,7 +564,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     vocabulary = load_vocabulary(inputs.ontology, cache)
     shapes = load_shapes(inputs.shapes)
     plan = units.plan(shapes)
-    rules = load_rules(inputs.ontology)
+    rules = load_rules(inputs.ontology, cache)
     recorded = recorded_inputs(inputs.output)  # (the last good build's manifest, read once)
     sources = read_sources(inputs.seeds, vocabulary, plan.incoming,
                            recorded_seeds(inputs.seeds, recorded),

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
-from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH
@@ -376,6 +375,8 @@ class UnitValidator:
         shapes = None if None in doubts.values() else set().union(*doubts.values())
         only = sorted(map(str, shapes)) if shapes and all(
             isinstance(s, URIRef) for s in shapes) else None
+        from pyshacl import validate as shacl_validate  # (here: a build rarely needs it)
+
         _, report, _ = shacl_validate(graph, shacl_graph=self.shapes, inference="none",
                                       abort_on_first=False, allow_infos=True,
                                       allow_warnings=True, advanced=True,

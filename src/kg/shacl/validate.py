@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH
 from rdflib.term import Node
@@ -95,6 +94,8 @@ def load_shapes(shapes_dir: Path) -> Graph:
 def validate(graph: Graph, shapes: Graph) -> Validation:
     """Run the shapes over the graph (data plus ontology, which gives rdfs:subClassOf)."""
     started = time.perf_counter()
+    from pyshacl import validate as shacl_validate  # (here: a build rarely needs it)
+
     _, report, _ = shacl_validate(
         graph,
         shacl_graph=shapes,
