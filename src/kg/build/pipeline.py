@@ -240,8 +240,10 @@ class Conversions:
     def __init__(self, made: dict[str, Both], errors: dict[int, InputError], count: int,
                  build_dir: Path, sources: Sources, vocabulary: Vocabulary,
                  incoming: frozenset[bytes]) -> None:
-        self.made, self.errors, self.count = made, errors, count  # (count: converted at first)
+        self.errors, self.count = errors, count  # (count: converted at first)
         self.again: dict[str, Both] = {}  # converted again: their entries did not read back
+        self.held: dict[str, dict[str, typing.Any]] = {  # each part of those made, by table
+            table: {key: both[i] for key, both in made.items()} for i, table in enumerate(PARTS)}
         self.build_dir = build_dir
         self.files = {key: (path, shown) for key, path, shown
                       in zip(sources.keys, sources.paths, sources.shown, strict=True) if key}
@@ -259,29 +261,36 @@ class Conversions:
 
     def converted(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Converted]:
         """The Converted of the keys (see _read_back)."""
-        return self._read_back("files", 0, keys, cache)
+        return self._read_back("files", keys, cache)
 
     def triples(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Triples]:
         """The Triples of the keys (see _read_back)."""
-        return self._read_back("triples", 1, keys, cache)
+        return self._read_back("triples", keys, cache)
 
     def turtle(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, tuple]:
         """The Turtle blocks of the keys' own nodes (see _read_back)."""
-        return self._read_back("turtle", 2, keys, cache)
+        return self._read_back("turtle", keys, cache)
 
-    def _read_back(self, table: str, half: int, keys: Iterable[str],
+    def let_go(self, table: str) -> None:
+        """Hold no part of that table any longer (read back from the cache if asked for
+        again): the sources' triples once they are in the store, 1.9 GB at 100,000."""
+        self.held[table] = {}
+
+    def _read_back(self, table: str, keys: Iterable[str],
                    cache: Cache | None) -> dict[str, typing.Any]:
-        """One half of the keys' conversions, read with `cache` (else a reader of its own: in
+        """One part of the keys' conversions, read with `cache` (else a reader of its own: in
         the validation's process), those converted again put in `cache`."""
         keys = list(dict.fromkeys(keys))
-        done = self.made | self.again
-        found = {key: done[key][half] for key in keys if key in done}
+        held = self.held[table]
+        found = {key: held[key] for key in keys if key in held}
         wanted = [key for key in keys if key not in found]
         found.update((cache or Cache(self.build_dir)).get_many(table, wanted))
         for key in wanted:
             if key not in found:
                 both = self.again[key] = self._converted_again(key)
-                found[key] = both[half]
+                for part, value in zip(PARTS, both, strict=True):
+                    self.held[part][key] = value
+                found[key] = self.held[table][key]
                 if cache is not None:
                     put(cache, key, both)
         return found
@@ -440,7 +449,7 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
             cache.put("units", keys[i], checked[i])
         for key, both in again.items():
             put(cache, key, both)
-        conversions.again.update(again)
+        conversions.again.update(again)  # (counted as converted)
         findings = units.relocated((f for c in checked for f in c.findings), where)
         lines = b"".join(c.report for c in checked)
         report = functools.partial(_report, lines, findings)
@@ -585,6 +594,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     del conversion, sources  # (let go: held to the end, they were gigabytes at 100,000 sources)
     prepared = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
                        later={str(DERIVED_GRAPH)}, digests=graph.digests)
+    conversions.let_go("triples")  # (in the store now; the validation's process has its own)
     staging = prepared.path
     try:
         derived = _derive(inputs, rules, prepared)
