@@ -4,9 +4,11 @@ incremental build as after a cold one."""
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import os
+import re
 import shutil
 import typing
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
 from kg.build import derive as derive_module
 from kg.build import pipeline
+from kg.build.blocks import TurtleText
 from kg.build.derive import (
     ANY,
     DERIVED_DIR,
@@ -400,6 +403,28 @@ def test_graph_ttl_is_the_last_one_with_the_changed_subjects_blocks_made_again(
     graph = (tmp_path / "build" / "graph.ttl").read_text(encoding="utf-8")
     assert ("\t# kept\n" in graph) is kept
     assert "fact:later-fidan-post" in graph
+
+
+def test_every_subjects_blocks_are_found_in_graph_ttl_by_a_binary_search(tmp_path_factory):
+    """The subjects read back from graph.ttl's blocks (prefixed names expanded) are in the
+    order of the sorted N-Triples, and the binary search finds each subject's run of blocks
+    (its own, shared and derived), and where a subject graph.ttl lacks would stand."""
+    folder = built_folder(tmp_path_factory, ["--seeds", str(CORPUS), *SCHEMA])
+    text = (folder / "graph.ttl").read_bytes()
+    turtle = TurtleText(text, PREFIX_IRIS)
+    starts = [turtle.body, *(m.end() for m in re.finditer(rb"\n(?=[^\t])", text)
+                             if turtle.body < m.end() < len(text))]
+    subjects = [turtle.subject(start) for start in starts]
+    assert len(subjects) > 100 and subjects == sorted(subjects)
+    ends = [*starts[1:], len(text)]
+    for subject in set(subjects):
+        run = [i for i, found in enumerate(subjects) if found == subject]
+        first, past = turtle.first(subject), turtle.first(subject + b"\x00")
+        assert (first, past) == (starts[run[0]], ends[run[-1]]), subject
+        assert turtle.blocks(first, past) == [text[starts[i]:ends[i]] for i in run]
+        absent = subject[:-1] + b"-absent>"
+        at = bisect.bisect_left(subjects, absent)
+        assert turtle.first(absent) == [*starts, len(text)][at]
 
 
 def test_a_graph_ttl_changed_since_the_last_build_is_made_whole(tmp_path):

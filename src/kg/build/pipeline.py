@@ -179,7 +179,7 @@ class Triples:
 
 # A fact file's conversion, in the three parts the cache keeps apart (tables "files",
 # "triples" and "turtle"): each read only by what needs it.
-Both = tuple[Converted, Triples, tuple[Block, ...]]
+FileParts = tuple[Converted, Triples, tuple[Block, ...]]
 
 _converter: Converter | None = None  # each worker's, set by _start
 _incoming: frozenset[bytes] = frozenset()
@@ -191,7 +191,7 @@ def _start(codes: tuple[dict, dict], incoming: frozenset[bytes]) -> None:
     _converter, _incoming = Converter.from_codes(codes), incoming
 
 
-def convert_file(task: tuple[bytes, str]) -> Both | InputError:
+def convert_file(task: tuple[bytes, str]) -> FileParts | InputError:
     """Parse and convert one file (given its bytes and its path as shown); bad input is
     returned, not raised, so that errors are reported in file order."""
     raw, shown = task
@@ -215,11 +215,9 @@ def convert_file(task: tuple[bytes, str]) -> Both | InputError:
 
 @dataclass
 class Conversion:
-    """Every fact file's conversion, in file order (bad input as InputError), and all of them
-    by key."""
+    """Every fact file's conversion, in file order (bad input as InputError)."""
 
     results: list[Converted | InputError]
-    conversions: Conversions
 
     def indexes(self) -> Iterator[FileIndex]:
         """Each file's index; the first bad file's error is raised in its turn."""
@@ -232,22 +230,23 @@ class Conversion:
 class Conversions:
     """The fact files' conversions by key: those this build made, in memory; the others read
     from the cache when asked for, each file converted again if an entry does not read back.
-    A conversion is read in parts (see Both): the build reads every file's Converted, and
+    A conversion is read in parts (see FileParts): the build reads every file's Converted, and
     the Triples and Turtle of the changed files only; the validation's process reads every
     file's Triples, beside it (at 10,000 sources, reading every conversion whole took 1.2 s
     of every build)."""
 
-    def __init__(self, made: dict[str, Both], errors: dict[int, InputError], count: int,
+    def __init__(self, made: dict[str, FileParts], errors: dict[int, InputError], count: int,
                  build_dir: Path, sources: Sources, vocabulary: Vocabulary,
                  incoming: frozenset[bytes]) -> None:
         self.errors, self.count = errors, count  # (count: converted at first)
-        self.again: dict[str, Both] = {}  # converted again: their entries did not read back
+        self.again: dict[str, FileParts] = {}  # converted again: their entries did not read back
         self.held: dict[str, dict[str, typing.Any]] = {  # each part of those made, by table
-            table: {key: both[i] for key, both in made.items()} for i, table in enumerate(PARTS)}
+            table: {key: parts[i] for key, parts in made.items()} for i, table in enumerate(PARTS)}
         self.build_dir = build_dir
         self.files = {key: (path, shown) for key, path, shown
                       in zip(sources.keys, sources.paths, sources.shown, strict=True) if key}
         self.codes = vocabulary.codes, incoming
+        self.salt = conversion_salt(vocabulary, incoming)
 
     def read_back(self, sources: Sources, cache: Cache) -> Conversion:
         """Every file's conversion in file order: made now, read from the cache, or its
@@ -257,7 +256,7 @@ class Conversions:
                                 if key and i not in self.errors], cache)
         results = [self.errors.get(i) or (found[key] if key else sources.content(i))
                    for i, key in enumerate(keys)]
-        return Conversion(typing.cast(list[Converted | InputError], results), self)
+        return Conversion(typing.cast(list[Converted | InputError], results))
 
     def converted(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Converted]:
         """The Converted of the keys (see _read_back)."""
@@ -287,19 +286,21 @@ class Conversions:
         found.update((cache or Cache(self.build_dir)).get_many(table, wanted))
         for key in wanted:
             if key not in found:
-                both = self.again[key] = self._converted_again(key)
-                for part, value in zip(PARTS, both, strict=True):
+                parts = self.again[key] = self._converted_again(key)
+                for part, value in zip(PARTS, parts, strict=True):
                     self.held[part][key] = value
                 found[key] = self.held[table][key]
                 if cache is not None:
-                    put(cache, key, both)
+                    put(cache, key, parts)
         return found
 
-    def _converted_again(self, key: str) -> Both:
+    def _converted_again(self, key: str) -> FileParts:
         """A file converted again from its bytes, which made its key (else it changed while
         kg built it: bad input)."""
         path, shown = self.files[key]
         raw = _read(path, shown) if path is not None else states_text()
+        if isinstance(raw, bytes) and digest(self.salt, shown, digest(raw)) != key:
+            raw = InputError("the file changed while kg built it: build again", Location(shown))
         _start(*self.codes)
         result = convert_file((raw, shown)) if isinstance(raw, bytes) else raw
         if isinstance(result, InputError):
@@ -335,6 +336,12 @@ def _read(path: Path, shown: str) -> bytes | InputError:
         return exc
 
 
+def conversion_salt(vocabulary: Vocabulary, incoming: frozenset[bytes]) -> str:
+    """What a fact file's conversion depends on besides its path and bytes: a conversion's
+    key is digest(salt, path as shown, digest(bytes))."""
+    return digest(vocabulary.converter_key, *sorted(incoming))
+
+
 def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes],
                  recorded: Mapping[str, list] | None = None,
                  cached: Callable[[list[str]], set[str]] | None = None) -> Sources:
@@ -344,7 +351,7 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
     `cached` (the keys that are) is not read (at 100,000 files, reading them all took
     seconds of every build): the digest recorded with them stands for its bytes."""
     files, recorded = shown_files(seeds), recorded or {}
-    salt = digest(vocabulary.converter_key, *sorted(incoming))
+    salt = conversion_salt(vocabulary, incoming)
     trusted = {i: digest(salt, shown, known) for i, (path, shown) in enumerate(files, 1)
                if (known := recorded_digest(path, recorded.get(str(path))))}
     held = cached(list(trusted.values())) if cached and trusted else set()
@@ -365,9 +372,9 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
 PARTS = ("files", "triples", "turtle")  # the cache's tables of a conversion's parts
 
 
-def put(cache: Cache, key: str, both: Both) -> None:
+def put(cache: Cache, key: str, parts: FileParts) -> None:
     """Put a conversion's parts in the cache."""
-    for table, part in zip(PARTS, both, strict=True):
+    for table, part in zip(PARTS, parts, strict=True):
         cache.put(table, key, part)
 
 
@@ -388,7 +395,7 @@ def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[
     with progress("converting", len(todo)) as advance:
         done = run_all(convert_file, [(raw[i], sources.shown[i]) for i in todo],
                        _start, (vocabulary.codes, incoming), advance, PARALLEL_FROM)
-    made: dict[str, Both] = {}
+    made: dict[str, FileParts] = {}
     errors: dict[int, InputError] = {i: content for i, content in raw.items()
                                       if isinstance(content, InputError)}
     for i, result in zip(todo, done, strict=True):
@@ -447,8 +454,8 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
         cache.use("units", keys)
         for i in todo:
             cache.put("units", keys[i], checked[i])
-        for key, both in again.items():
-            put(cache, key, both)
+        for key, parts in again.items():
+            put(cache, key, parts)
         conversions.again.update(again)  # (counted as converted)
         findings = units.relocated((f for c in checked for f in c.findings), where)
         lines = b"".join(c.report for c in checked)
@@ -459,10 +466,10 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
     return finish
 
 
-Parts = tuple[list[units.Part], dict[str, Both]]
+CutInput = tuple[list[units.Part], dict[str, FileParts]]
 
 
-def _parts(files: list[tuple[str, str]], conversions: Conversions) -> Parts:
+def _parts(files: list[tuple[str, str]], conversions: Conversions) -> CutInput:
     """What the validation's cut takes of each file (name, key), read here: in the
     validation's process, beside the build; and the conversions made again."""
     found = conversions.triples(key for _, key in files)
@@ -470,10 +477,10 @@ def _parts(files: list[tuple[str, str]], conversions: Conversions) -> Parts:
             for name, key in files], conversions.again
 
 
-Checked = tuple[list[str], list[units.UnitFindings], list[int], dict[str, Both]]
+Checked = tuple[list[str], list[units.UnitFindings], list[int], dict[str, FileParts]]
 
 
-def _checked_units(files: Callable[[], Parts], vocabulary: Vocabulary, shapes_dir: Path,
+def _checked_units(files: Callable[[], CutInput], vocabulary: Vocabulary, shapes_dir: Path,
                    incoming: frozenset[bytes], stored: dict[str, bytes], note: Note) -> Checked:
     """The units of the graph cut (from the parts of the `files`), each one's key (from its
     content, the shapes, the ontology and the classes), each one's findings (from `stored`:
@@ -727,7 +734,7 @@ _READ_AT_ONCE = 1024  # conversions read from the cache at a time
 
 class GraphLines(Mapping[str, bytes]):
     """The store's graphs as N-Triples lines, by IRI: the registry's and the ontology's held,
-    each source's read from its file's own graph when asked for (store.prepare asks for those
+    each source's read from its file's Triples when asked for (store.prepare asks for those
     that changed only, or for each in turn when it loads the store whole)."""
 
     def __init__(self, held: dict[str, bytes], sources: dict[str, str],
@@ -751,13 +758,15 @@ class GraphLines(Mapping[str, bytes]):
 @dataclass(frozen=True)
 class Assembled:
     """The graph from the files' conversions: the store's graphs as N-Triples (the registry,
-    each source's, the ontology) and the digests of the sources', the files' own graphs (the
-    Turtle blocks of the nodes only one file describes) by source graph, and the lines of the
-    shared nodes (the registry's and the ontology's, without repeats)."""
+    each source's, the ontology) and the digests of the sources', the files' conversions by
+    source graph (for the Turtle blocks of the nodes only one file describes), and the lines
+    of the shared nodes (the registry's and the ontology's, without repeats)."""
 
     graphs: GraphLines
     digests: dict[str, str]  # of the source graphs' lines
     keys: dict[str | None, list[str]]  # of the files' conversions, by source graph
+    conversions: Conversions
+    cache: Cache
     shared: list[bytes]
     data: int
     triples: int
@@ -776,16 +785,15 @@ class Assembled:
         for c, key in zip(converted, keys, strict=True):
             by_graph.setdefault(c.graph, []).append(key)
         digests = {c.graph: c.digest for c in converted if c.graph is not None}
-        return cls(GraphLines(held, sources, conversions, cache), digests, by_graph, shared,
-                   own + len(registry), own + len(shared))
+        return cls(GraphLines(held, sources, conversions, cache), digests, by_graph, conversions,
+                   cache, shared, own + len(registry), own + len(shared))
 
     def own(self, graphs: Iterable[str | None]) -> list[Block]:
         """The Turtle blocks of the own nodes of the files of these source graphs."""
         keys = [key for graph in graphs for key in self.keys.get(graph, ())]
         blocks: list[Block] = []
         for start in range(0, len(keys), _READ_AT_ONCE):  # (a few at a time)
-            found = self.graphs.conversions.turtle(keys[start:start + _READ_AT_ONCE],
-                                                   self.graphs.cache)
+            found = self.conversions.turtle(keys[start:start + _READ_AT_ONCE], self.cache)
             blocks += (block for turtle in found.values() for block in turtle)
         return blocks
 
