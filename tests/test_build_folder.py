@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import marshal
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyoxigraph
@@ -379,24 +380,66 @@ def test_a_build_reads_only_the_files_that_changed_since_the_last(corpus, monkey
     assert sorted(read) == ["minimal.yaml", "second.yaml"]
 
 
-def test_a_build_after_a_new_file_reads_no_other_files_triples(corpus, monkeypatch):
-    """The files' triples (and what the validation needs of them) are read back from the
-    cache by the validation's process only, their Turtle by no process: the build itself
-    takes the new file's from its conversion and reads no other."""
-    seeds, output = corpus
-    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
-    asked: list[str] = []
+def asking(monkeypatch: pytest.MonkeyPatch, tables: tuple[str, ...],
+           log: Path) -> Callable[[], list[str]]:
+    """The keys any process of a build will ask the cache for in those tables (the
+    validation's too: they are written to `log`)."""
     real = Cache.get_many
 
     def get_many(cache: Cache, table: str, keys: Iterable[str]) -> dict:
         keys = list(keys)
-        asked.extend(keys if table in ("triples", "turtle") else [])
+        with log.open("a", encoding="utf-8") as file:
+            file.writelines(f"{key}\n" for key in keys if table in tables)
         return real(cache, table, keys)
 
     monkeypatch.setattr(Cache, "get_many", get_many)
+    return lambda: log.read_text(encoding="utf-8").split() if log.exists() else []
+
+
+def test_a_build_after_a_new_file_reads_no_other_files_conversion(corpus, monkeypatch,
+                                                                   tmp_path):
+    """No process of the build reads another file's triples or Turtle from the cache (the
+    validation's reads those of the units it validates: the new file's, which it has), nor
+    its ids, registry lines and summary (from the rows the last build kept)."""
+    seeds, output = corpus
+    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    asked = asking(monkeypatch, ("files", "triples", "turtle"), tmp_path / "asked")
     result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
     assert result.exit_code == 0 and "converted 1 of" in result.output, result.output
-    assert asked == []
+    assert "validated 2 of" in result.output, result.output  # (the new file's, a shared one)
+    assert asked() == []
+
+
+@pytest.mark.parametrize("damage", ["cut short", "gone", "other rows", "not rows"])
+def test_kept_rows_that_are_not_what_the_build_kept_are_read_from_the_cache(
+        corpus, damage, tmp_path, monkeypatch):
+    """Rows of the files' conversions that are not what the last build kept (cut short,
+    deleted, other rows, no rows) are not read: each file's entry is
+    read from the cache, and the graph is the one a build from nothing makes."""
+    seeds, output = corpus
+    (rows,) = (output / "store").glob("conversions-*.marshal")
+    if damage == "cut short":
+        rows.write_bytes(rows.read_bytes()[:-9])
+    elif damage == "gone":
+        rows.unlink()
+    elif damage == "other rows":  # (whole rows, each file's registry lines dropped)
+        rows.write_bytes(marshal.dumps({key: (index, b"", *rest) for key, (index, _, *rest)
+                                        in marshal.loads(rows.read_bytes()).items()}))
+    else:  # (each file's key with a number, recorded as what the build kept)
+        rows.write_bytes(marshal.dumps(dict.fromkeys(marshal.loads(rows.read_bytes()), 0)))
+        records = json.loads((output / "store" / "kept.json").read_text(encoding="utf-8"))
+        stat = rows.stat()
+        records[rows.name] = [digest(rows.read_bytes()), stat.st_size, stat.st_mtime_ns,
+                              stat.st_ctime_ns]
+        (output / "store" / "kept.json").write_text(json.dumps(records), encoding="utf-8")
+    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    asked = asking(monkeypatch, ("files",), tmp_path / "asked")
+    result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
+    assert result.exit_code == 0 and "converted 1 of" in result.output, result.output
+    assert len(set(asked())) == 3  # (by both processes) the registry of states, minimal.yaml, second.yaml
+    cold = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(tmp_path / "cold"))
+    assert cold.exit_code == 0
+    assert (output / GRAPH_FILE).read_bytes() == (tmp_path / "cold" / GRAPH_FILE).read_bytes()
 
 
 def test_the_kg_script_ends_with_its_output_whole_and_its_exit_code(corpus, tmp_path):

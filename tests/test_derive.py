@@ -120,14 +120,17 @@ def test_every_fact_class_has_a_word_in_every_language():
 
 def _changed(tmp_path: Path, change: Callable[[Path], None],
              monkeypatch: pytest.MonkeyPatch | None = None,
-             rules_whole: bool = True, turtle_whole: bool = False) -> tuple[bytes, bytes]:
-    """The derived graph of the tests' corpus before and after a change of its seeds, built
+             rules_whole: bool = True, turtle_whole: bool = False,
+             start: Callable[[Path], None] = lambda seeds: None) -> tuple[bytes, bytes]:
+    """The derived graph of the tests' corpus (changed by `start`) before and after a change
+    of its seeds, built
     again in the same folder (with `monkeypatch`: without labelling every fact, and unless
     `rules_whole`, without running a rule that has a node on the whole graph; unless
     `turtle_whole`, without making graph.ttl whole); a cold build of the changed seeds
     derives the same, counts the same triples, and writes the same graph.ttl."""
     seeds = tmp_path / "seeds"
     shutil.copytree(CORPUS, seeds)
+    start(seeds)
     inputs = ["--seeds", str(seeds), *SCHEMA]
     assert kg("build", *inputs, "--build", str(tmp_path / "warm")).exit_code == 0
     first = read_graphs(tmp_path / "warm")[str(DERIVED_GRAPH)]
@@ -187,6 +190,10 @@ def _added(name: str, text: str) -> Callable[[Path], None]:
     return lambda seeds: (seeds / "sources" / name).write_text(text, encoding="utf-8")
 
 
+def _removed(name: str) -> Callable[[Path], None]:
+    return lambda seeds: (seeds / "sources" / name).unlink()
+
+
 # A source added later: it reports the visit another source reports (the same event key), a
 # day later, and a visit of its own.
 LATER_SOURCE = """\
@@ -236,6 +243,16 @@ def test_a_source_with_an_entity_of_its_own_relabels_only_the_facts_that_name_it
     assert Literal("Visit of Zed Envoy to Pakistan, 2025-09-02", lang="en") in set(
         labels.objects(KGR["fact/later-envoy-visit"], RDFS.label))
     assert (KGR["zed-envoy"], KGO.ofState, KGR["TUR"]) in labels
+
+
+def test_a_source_with_an_entity_of_its_own_removed_derives_only_what_it_touched(
+        tmp_path, monkeypatch):
+    """The registry graph loses a person and her name with the source that declared her, yet
+    no fact is labelled again but through the removed graph, and each rule runs only for the
+    nodes the lost triples and that graph name: the cold build's result."""
+    first, warm = _changed(tmp_path, _removed("later-envoy.yaml"), monkeypatch, rules_whole=False,
+                           start=_added("later-envoy.yaml", LATER_ENVOY))
+    assert b"zed-envoy" in first and b"zed-envoy" not in warm
 
 
 def _renamed(seeds: Path) -> None:
@@ -327,7 +344,7 @@ def test_a_chain_of_registry_changes_derives_what_cold_builds_do(tmp_path):
     assert kg("build", *inputs, "--build", str(tmp_path / "warm")).exit_code == 0
     steps = [_added("later-envoy.yaml", LATER_ENVOY),
              _added("later-new-post.yaml", LATER_NEW_POST), _renamed_envoy,
-             lambda seeds: (seeds / "sources" / "later-envoy.yaml").unlink()]
+             _removed("later-envoy.yaml")]
     for step, change in enumerate(steps):
         change(seeds)
         with pytest.MonkeyPatch.context() as patched:

@@ -135,7 +135,8 @@ def test_triples_that_do_not_read_back_are_converted_again_and_kept(tmp_path, bu
 
 def test_triples_the_validation_reads_are_converted_again_when_damaged(tmp_path):
     """After a new file, the build reads no other file's triples; its validation's process
-    does, converts again those whose entries are damaged, and the build keeps them: the
+    reads those of the units it validates (here every one: their findings are gone from the
+    cache), converts again those whose entries are damaged, and the build keeps them: the
     validation is right and the cache holds good entries again."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -147,12 +148,15 @@ def test_triples_the_validation_reads_are_converted_again_when_damaged(tmp_path)
         damaged = list(db.execute("SELECT key, value FROM t_triples"))
         for key, value in damaged:
             db.execute("UPDATE t_triples SET value = ? WHERE key = ?", (flipped(value), key))
+        db.execute("DELETE FROM t_units")
     shutil.copy(DATA / "third-pair.yaml", seeds)
     result = kg(*args)
     assert result.exit_code == 0 and "validation: conforms" in result.output, result.output
     with contextlib.closing(sqlite3.connect(cache)) as db:
         rows = list(db.execute("SELECT key, value FROM t_triples"))
-    assert {key for key, _ in damaged} <= set(decoded("triples", rows))
+        files = decoded("files", db.execute("SELECT key, value FROM t_files"))
+    validated = {key for key, _ in damaged if files[key].graph is not None}  # (not the states')
+    assert validated and validated <= set(decoded("triples", rows))
 
 
 def test_every_table_round_trips_through_the_cache(built):
@@ -266,6 +270,21 @@ def test_staged_entries_are_written_only_by_commit(tmp_path):
     pruning.put("misc", "b", (b"<b>", 2))
     pruning.commit()
     assert Cache(tmp_path).get_many("misc", ["a", "b"]) == {"b": (b"<b>", 2)}
+
+
+def test_holds_and_pruning_go_past_a_statement_s_batch_of_keys(tmp_path):
+    keys = [f"k{i:04}" for i in range(1200)]  # (more than one batch of parameters)
+    first = Cache(tmp_path)
+    for key in keys:
+        first.put("misc", key, (b"<a>", 1))
+    first.commit()
+    later = Cache(tmp_path)
+    assert later.holds("misc", [*keys[::2], "new"]) == set(keys[::2])
+    later.put("misc", "new", (b"<n>", 2))  # (seen by holds after its first read)
+    assert later.holds("misc", ["new", "k0001"]) == {"new", "k0001"}
+    later.get_many("misc", keys[1000:])
+    later.commit()
+    assert Cache(tmp_path).holds("misc", [*keys, "new"]) == {*keys[1000:], "new"}
 
 
 def test_a_failed_build_unlocks_the_cache_at_once(tmp_path):

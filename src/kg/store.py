@@ -111,12 +111,12 @@ def read_graphs(build_dir: Path) -> dict[str, bytes]:
 class Prepared:
     """A store prepared beside the current one (its folder), the graphs whose triples
     differ from the current store's (changed, added or gone), or None when it was loaded
-    whole, and of the graphs changed by their difference (see `diffed`), its lines: those
-    gone, then those new."""
+    whole, and of the graphs changed by their difference (see `diffed`), the lines gone and
+    those new."""
 
     path: Path
     changed: frozenset[str] | None
-    differences: Mapping[str, bytes] = field(default_factory=dict)
+    differences: Mapping[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
 
 def prepare(build_dir: Path, graphs: Mapping[str, bytes],
@@ -238,7 +238,8 @@ def add_graph(staging: Path, build_dir: Path, iri: str, kept: Path,
     changed = None
     if store.contains_named_graph(graph):
         last = _kept_graph(current, before) if last is None else last
-        changed = _diff(store, iri, last, kept.read_bytes() if lines is None else lines)
+        difference = _diff(store, iri, last, kept.read_bytes() if lines is None else lines)
+        changed = None if difference is None else b"".join(difference)
     if changed is None:
         store.remove_graph(graph)
         store.bulk_load(path=str(kept), format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
@@ -387,9 +388,9 @@ def _update_copy(build_dir: Path, staging: Path, graphs: Mapping[str, bytes],
 
 
 def _diff(store: pyoxigraph.Store, iri: str, before: bytes | None,
-          lines: bytes) -> bytes | None:
+          lines: bytes) -> tuple[bytes, bytes] | None:
     """Change a graph by the triples that differ from its kept lines (see prepare; both
-    sorted, without repeats, as a build makes them), returned (those gone, then those new);
+    sorted, without repeats, as a build makes them), returned (those gone, those new);
     None when its lines were not kept (or were damaged since: see _kept_graph) or hold blank
     nodes, which Oxigraph renames."""
     if before is None:
@@ -401,7 +402,7 @@ def _diff(store: pyoxigraph.Store, iri: str, before: bytes | None,
     for quad in pyoxigraph.parse(removed, format=pyoxigraph.RdfFormat.N_TRIPLES):
         store.remove(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object, graph))
     store.load(added, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
-    return removed + added
+    return removed, added
 
 
 # -- the build's manifest: what a good build read and wrote -------------------------------------

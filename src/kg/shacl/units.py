@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -202,7 +202,10 @@ def _joined(lines: dict[bytes, set[bytes]]) -> dict[bytes, bytes]:
 @dataclass(frozen=True)
 class ValidationUnit:
     """Triples to validate together: the nodes whose findings they give (N-Triples text),
-    their triples, and the rdf:type triples of the nodes they point to."""
+    their triples, and the rdf:type triples of the nodes they point to. A fact file's unit
+    is cut without its triples, its identity standing for them: `with_lines` reads them for
+    a unit to validate (at 100,000 sources, reading every file's took seconds of every
+    build)."""
 
     name: str
     focus: tuple[bytes, ...]
@@ -218,13 +221,15 @@ class ValidationUnit:
 
 @dataclass(frozen=True)
 class Part:
-    """One fact file as the cut sees it: where it is, its two parts and its summary."""
+    """One fact file as the cut sees it: where it is, its registry's lines, its summary, the
+    key of its conversion (see pipeline.read_sources) and how to read its source graph's
+    lines (when they are needed: see ValidationUnit)."""
 
     name: str
     registry: bytes
-    own: bytes
     summary: Summary
-    key: str = ""  # what its conversion depends on (see pipeline.read_sources)
+    key: str
+    own: Callable[[], bytes]
 
 
 def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> list[ValidationUnit]:
@@ -232,7 +237,7 @@ def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> list[
     types = _type_index([p.summary.types for p in parts] + [summarize(ontology, b"",
                                                                       frozenset()).types])
     moved = _pointed_back_to([p.summary for p in parts])
-    units = [_file_unit(p, types, moved) for p in parts if p.own]
+    units = [_file_unit(p, types, moved) for p in parts if p.summary.own_nodes]
     units += _shared_units(parts, types, moved, incoming)
     units.append(_ontology_unit(ontology, types))
     return units
@@ -268,7 +273,13 @@ def _context(nodes: Iterable[bytes], types: dict[bytes, bytes]) -> bytes:
 
 def _file_unit(part: Part, types: dict[bytes, bytes], moved: set[bytes]) -> ValidationUnit:
     focus = tuple(sorted(part.summary.own - moved))
-    return ValidationUnit(part.name, focus, part.own, _context(part.summary.refs, types), part.key)
+    return ValidationUnit(part.name, focus, b"", _context(part.summary.refs, types), part.key)
+
+
+def with_lines(unit: ValidationUnit, parts: Mapping[str, Part]) -> ValidationUnit:
+    """The unit with its triples, read for a fact file's (see ValidationUnit; `parts` by
+    key)."""
+    return replace(unit, lines=parts[unit.identity].own()) if unit.identity else unit
 
 
 def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes],
@@ -280,7 +291,7 @@ def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes
         for line in part.registry.splitlines(True):
             about[subject_of(line)].append(line)
         if moved and not moved.isdisjoint(part.summary.own):
-            for line in part.own.splitlines(True):
+            for line in part.own().splitlines(True):
                 if split(line)[0] in moved:
                     about[split(line)[0]].append(line)
     pointing: dict[bytes, list[bytes]] = defaultdict(list)
