@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DATA, ROOT
+from kg import store
 from kg.build import pipeline
 from kg.build.cache import Cache
 from kg.cli import main
@@ -380,6 +381,29 @@ def test_a_build_reads_only_the_files_that_changed_since_the_last(corpus, monkey
     assert sorted(read) == ["minimal.yaml", "second.yaml"]
 
 
+def test_the_manifest_does_not_look_again_at_the_files_the_build_found_unchanged(
+        corpus, monkeypatch):
+    """The manifest of a build after a new file takes the unchanged fact files' fingerprints
+    from the last one without looking at the files again (the build did), and records the
+    new file's; the next build finds every file unchanged."""
+    seeds, output = corpus
+    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    looked: list[str] = []
+    real = store._fingerprint
+
+    def fingerprint(path: str | Path, last: object = None) -> list:
+        looked.append(Path(path).name)
+        return real(path, last)
+
+    monkeypatch.setattr(store, "_fingerprint", fingerprint)
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
+    assert "third.yaml" in looked
+    assert not {"minimal.yaml", "second.yaml"} & set(looked)
+    inputs = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
+    assert inputs["seeds:third.yaml"][2] == file_digest(seeds / "third.yaml")
+    assert stale_reason(Inputs(seeds, ROOT / "ontology", ROOT / "shapes", output)) is None
+
+
 def asking(monkeypatch: pytest.MonkeyPatch, tables: tuple[str, ...],
            log: Path) -> Callable[[], list[str]]:
     """The keys any process of a build will ask the cache for in those tables (the
@@ -400,7 +424,7 @@ def test_a_build_after_a_new_file_reads_no_other_files_conversion(corpus, monkey
                                                                    tmp_path):
     """No process of the build reads another file's triples or Turtle from the cache (the
     validation's reads those of the units it validates: the new file's, which it has), nor
-    its ids, registry lines and summary (from the rows the last build kept)."""
+    its ids and registry lines (from the rows the last build kept)."""
     seeds, output = corpus
     (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
     asked = asking(monkeypatch, ("files", "triples", "turtle"), tmp_path / "asked")
@@ -436,7 +460,7 @@ def test_kept_rows_that_are_not_what_the_build_kept_are_read_from_the_cache(
     asked = asking(monkeypatch, ("files",), tmp_path / "asked")
     result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
     assert result.exit_code == 0 and "converted 1 of" in result.output, result.output
-    assert len(set(asked())) == 3  # (by both processes) the registry of states, minimal.yaml, second.yaml
+    assert len(set(asked())) == 3  # (by both processes) the states', minimal.yaml, second.yaml
     cold = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(tmp_path / "cold"))
     assert cold.exit_code == 0
     assert (output / GRAPH_FILE).read_bytes() == (tmp_path / "cold" / GRAPH_FILE).read_bytes()

@@ -164,7 +164,7 @@ def one_source() -> tuple[list[bytes], Graph]:
                  CORPUS / "sources" / "004_9b5fa0e87cd416ef.yaml"):
         converted = pipeline.convert_file((path.read_bytes(), path.name))
         assert not isinstance(converted, InputError)
-        lines += (converted[0].registry + converted[1].own).splitlines(True)
+        lines += (converted[0].registry + converted[2].own).splitlines(True)
     return lines + vocabulary.lines.splitlines(True), shapes
 
 

@@ -209,8 +209,8 @@ def expected_type(table: str) -> Any:
     return Any if name is None else record_type(name)
 
 
-_TABLE_RECORDS = {"ontology": "Vocabulary", "files": "Converted", "triples": "Triples",
-                  "units": "UnitFindings", "reasoning": "ReasoningResult"}
+_TABLE_RECORDS = {"ontology": "Vocabulary", "files": "Converted", "summaries": "Summary",
+                  "triples": "Triples", "units": "UnitFindings", "reasoning": "ReasoningResult"}
 
 
 def _table(name: str) -> str:

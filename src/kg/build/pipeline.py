@@ -148,9 +148,8 @@ def load_vocabulary(folder: Path, cache: Cache) -> Vocabulary:
 @dataclass(frozen=True)
 class Converted:
     """One fact file converted: its ids and references (for the checks across files), its
-    registry triples as N-Triples, its source's graph, the digest and size of that graph's
-    lines (which are kept apart: see Triples), and what the validation's cut needs of them
-    (see kg.units).
+    registry triples as N-Triples, its source's graph, and the digest and size of that
+    graph's lines (which are kept apart: see Triples).
 
     The triples are split by subject: those about its source and facts (and the nodes made
     from them) for its source's graph, the others — its entities, and what its facts say of
@@ -164,7 +163,6 @@ class Converted:
     graph: str | None = None
     digest: str = ""  # of its own graph's lines (see store.prepare)
     size: int = 0  # its own graph's triples
-    summary: Summary = field(default_factory=Summary)
 
 
 @dataclass(frozen=True)
@@ -177,9 +175,10 @@ class Triples:
     own: bytes = b""
 
 
-# A fact file's conversion, in the three parts the cache keeps apart (tables "files",
-# "triples" and "turtle"): each read only by what needs it.
-FileParts = tuple[Converted, Triples, tuple[Block, ...]]
+# A fact file's conversion, in the parts the cache keeps apart (tables "files", "summaries",
+# "triples" and "turtle"): each read only by what needs it (the summary, what the validation's
+# cut needs of the file: see kg.units).
+FileParts = tuple[Converted, Summary, Triples, tuple[Block, ...]]
 
 _converter: Converter | None = None  # each worker's, set by _start
 _incoming: frozenset[bytes] = frozenset()
@@ -208,7 +207,7 @@ def convert_file(task: tuple[bytes, str]) -> FileParts | InputError:
     own_sorted = distinct_sorted(triple_lines(own))
     own_lines = b"".join(own_sorted)
     return (Converted(parsed.index(shown), registry_lines, source, digest(own_lines),
-                      len(own_sorted), summarize(registry_lines, own_lines, _incoming)),
+                      len(own_sorted)), summarize(registry_lines, own_lines, _incoming),
             Triples(own_lines), tuple(turtle_blocks(own_sorted, PREFIX_IRIS)))
 
 
@@ -245,11 +244,12 @@ class KeptRows:
         """The rows the current store's build kept ({} when none, or not what it kept)."""
         data = kept_lines(build_dir, cls.name())
         try:
-            rows = marshal.loads(data) if data is not None else {}
+            with no_collections():  # (millions of objects: collections took 1.4 s of 3.3)
+                rows = marshal.loads(data) if data is not None else {}
         except (EOFError, ValueError, TypeError):
             return {}
         return rows if type(rows) is dict and all(  # (its digest holds: the shape, for sure)
-            type(row) is tuple and len(row) == 6 for row in rows.values()) else {}
+            type(row) is tuple and len(row) == 5 for row in rows.values()) else {}
 
     @staticmethod
     def keep(staging: Path, rows: bytes) -> None:
@@ -264,34 +264,35 @@ class KeptRows:
     @staticmethod
     def converted(row: tuple) -> Converted:
         """The Converted of a row."""
-        index, registry, graph, digest_, size, summary = row
-        return Converted(FileIndex(*index), registry, graph, digest_, size, Summary(*summary))
+        index, registry, graph, digest_, size = row
+        return Converted(FileIndex(*index), registry, graph, digest_, size)
 
     @staticmethod
     def row(converted: Converted) -> tuple:
         """A Converted's row."""
-        i, s = converted.index, converted.summary
+        i = converted.index
         return ((i.file, i.entities, i.source, i.facts, i.entity_refs, i.fact_refs, i.names,
                  i.name_refs), converted.registry, converted.graph, converted.digest,
-                converted.size, (s.own_nodes, s.ref_nodes, s.type_lines, s.incoming_lines))
+                converted.size)
 
 
 class Conversions:
     """The fact files' conversions by key: those this build made, in memory; the others
     taken from the last build's rows (their Converted: see KeptRows) or read from the cache
     when asked for, each file converted again if an entry does not read back. A conversion
-    is read in parts (see FileParts): the build and the validation's process (beside it)
-    read every file's Converted, the Triples and Turtle of the changed files only (at 10,000
-    sources, reading every conversion whole took 1.2 s of every build)."""
+    is read in parts (see FileParts): the build reads every file's Converted, the
+    validation (beside it, in its own process) every file's Summary, both the Triples and
+    Turtle of the changed files only (at 10,000 sources, reading every conversion whole took
+    1.2 s of every build)."""
 
     def __init__(self, made: dict[str, FileParts], errors: dict[int, InputError], count: int,
                  build_dir: Path, sources: Sources, vocabulary: Vocabulary,
-                 incoming: frozenset[bytes], kept: dict[str, tuple]) -> None:
+                 incoming: frozenset[bytes]) -> None:
         self.errors, self.count = errors, count  # (count: converted at first)
         self.again: dict[str, FileParts] = {}  # converted again: their entries did not read back
         self.held: dict[str, dict[str, typing.Any]] = {  # each part of those made, by table
             table: {key: parts[i] for key, parts in made.items()} for i, table in enumerate(PARTS)}
-        self.kept = kept
+        self.kept: dict[str, tuple] | None = None  # the last build's rows, once read
         self.build_dir = build_dir
         self.reader: Cache | None = None  # (the validation's process reads with its own)
         self.files = {key: (path, shown) for key, path, shown
@@ -301,9 +302,10 @@ class Conversions:
 
     def read_back(self, sources: Sources, cache: Cache) -> Conversion:
         """Every file's conversion in file order: made now, read back, or its error."""
-        keys, kept = sources.keys, self.kept
+        keys = sources.keys
         found = self.converted([key for i, key in enumerate(keys)
                                 if key and i not in self.errors], cache)
+        kept = self._kept()
         with no_collections():
             results = [self.errors.get(i) or (found[key] if key else sources.content(i))
                        for i, key in enumerate(keys)]
@@ -313,11 +315,15 @@ class Conversions:
 
     def converted(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Converted]:
         """The Converted of the keys: from the last build's rows, else see _read_back."""
-        keys, kept = list(keys), self.kept
+        keys, kept = list(keys), self._kept()
         with no_collections():
             found = {key: KeptRows.converted(kept[key]) for key in keys if key in kept}
         found.update(self._read_back("files", [key for key in keys if key not in found], cache))
         return found
+
+    def summaries(self, keys: Iterable[str]) -> dict[str, Summary]:
+        """The Summary of the keys (see _read_back)."""
+        return self._read_back("summaries", keys, None)
 
     def triples(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Triples]:
         """The Triples of the keys (see _read_back)."""
@@ -355,6 +361,13 @@ class Conversions:
                     put(cache, key, parts)
         return found
 
+    def _kept(self) -> dict[str, tuple]:
+        """The last build's rows (see KeptRows), read at the first call (by the build alone:
+        after the validation's process has started)."""
+        if self.kept is None:
+            self.kept = KeptRows.read(self.build_dir)
+        return self.kept
+
     def _reader(self) -> Cache:
         """A reader of the cache of its own, opened once (in the validation's process)."""
         if self.reader is None:
@@ -379,12 +392,14 @@ class Conversions:
 class Sources:
     """The fact files found: each one's path as shown, its bytes (or why it cannot be read,
     or None: not read, see read_sources), the key of its conversion (empty for a file that
-    cannot be read) and its path (None for the registry of states)."""
+    cannot be read) and its path (None for the registry of states); and the paths (as text)
+    of the files whose size and times were those the last good build recorded."""
 
     shown: list[str]
     contents: list[bytes | InputError | None]
     keys: list[str]
     paths: list[Path | None]
+    unchanged: frozenset[str] = frozenset()
 
     def content(self, i: int) -> bytes | InputError:
         """The bytes of the i-th file (read now when read_sources did not), or why they
@@ -419,8 +434,9 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
     seconds of every build): the digest recorded with them stands for its bytes."""
     files, recorded = shown_files(seeds), recorded or {}
     salt = conversion_salt(vocabulary, incoming)
-    trusted = {i: digest(salt, shown, known) for i, (path, shown) in enumerate(files, 1)
-               if (known := recorded_digest(path, recorded.get(str(path))))}
+    texts = [str(path) for path, _ in files]
+    trusted = {i: digest(salt, shown, known) for i, ((path, shown), text) in enumerate(
+        zip(files, texts, strict=True), 1) if (known := recorded_digest(path, recorded.get(text)))}
     held = cached(list(trusted.values())) if cached and trusted else set()
     contents: list[bytes | InputError | None] = [states_text()]
     keys = [digest(salt, STATES_FILE, digest(typing.cast(bytes, contents[0])))]
@@ -433,10 +449,10 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
         contents.append(raw)
         keys.append(digest(salt, shown, digest(raw)) if isinstance(raw, bytes) else "")
     return Sources([STATES_FILE, *(shown for _, shown in files)], contents, keys,
-                   [None, *(path for path, _ in files)])
+                   [None, *(path for path, _ in files)], frozenset(texts[i - 1] for i in trusted))
 
 
-PARTS = ("files", "triples", "turtle")  # the cache's tables of a conversion's parts
+PARTS = ("files", "summaries", "triples", "turtle")  # the cache's tables of a conversion
 
 
 def put(cache: Cache, key: str, parts: FileParts) -> None:
@@ -446,11 +462,9 @@ def put(cache: Cache, key: str, parts: FileParts) -> None:
 
 
 def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[bytes],
-                  cache: Cache, kept: dict[str, tuple],
-                  progress: Progress = silent) -> Conversions:
+                  cache: Cache, progress: Progress = silent) -> Conversions:
     """The fact files that have no conversion in the cache converted (their errors kept as
-    InputError), the others to be read back (see Conversions.read_back; `kept`: the last
-    build's rows, see KeptRows)."""
+    InputError), the others to be read back (see Conversions.read_back)."""
     keys = sources.keys
     wanted = [key for key in keys if key]
     held = set(wanted)
@@ -474,8 +488,7 @@ def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[
         made[keys[i]] = result
         if sources.contents[i] is not None:  # (not under a key its bytes did not make)
             put(cache, keys[i], result)
-    return Conversions(made, errors, len(todo), cache.build_dir, sources, vocabulary, incoming,
-                       kept)
+    return Conversions(made, errors, len(todo), cache.build_dir, sources, vocabulary, incoming)
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -543,8 +556,8 @@ def _parts(files: list[tuple[str, str]], conversions: Conversions) -> CutInput:
     """What the validation's cut takes of each file (name, key), read here: in the
     validation's process, beside the build; and the conversions made again (once the
     validation has read what it needs)."""
-    found = conversions.converted(key for _, key in files)
-    return [units.Part(name, found[key].registry, found[key].summary, key,
+    summaries = conversions.summaries(key for _, key in files)
+    return [units.Part(name, summaries[key], key,
                        functools.partial(_own_lines, conversions, key))
             for name, key in files], conversions.again
 
@@ -668,8 +681,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     unchanged = _unchanged(inputs, cache, key)
     if unchanged is not None:
         return unchanged
-    conversions = convert_files(sources, vocabulary, plan.incoming, cache,
-                                KeptRows.read(inputs.output), progress)
+    conversions = convert_files(sources, vocabulary, plan.incoming, cache, progress)
     validating = start_checking(conversions, sources, vocabulary, inputs.shapes, shapes, cache,
                                 stack)  # in worker processes, while the store is built
     conversion = conversions.read_back(sources, cache)
@@ -677,9 +689,9 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     check_files(indexes)
     graph = Assembled.of(typing.cast(list[Converted], conversion.results), sources.keys,
                          conversions, vocabulary, cache)
-    rows = KeptRows.dumped(conversion.rows)
+    rows, unchanged = KeptRows.dumped(conversion.rows), sources.unchanged
     del conversion, sources  # (let go: held to the end, they were gigabytes at 100,000 sources)
-    conversions.let_go("files")
+    conversions.let_go("files", "summaries")
     prepared = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
                        later={str(DERIVED_GRAPH)}, digests=graph.digests)
     conversions.let_go("triples")  # (in the store now; the validation's process has its own)
@@ -696,7 +708,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
             files = {GRAPH_FILE: _graph_turtle(inputs, graph, prepared, derived, changed),
                      ONTOLOGY_FILE: vocabulary.rdfxml}
             written = write(inputs, staging, files, lambda: checked().validation,
-                            compaction.wait, recorded)
+                            compaction.wait, recorded, unchanged)
         checking = checked()
     except BaseException:
         discard(staging)
@@ -973,13 +985,14 @@ def _blocks(lines: bytes) -> dict[bytes, bytes]:
 
 def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],
           validated: Callable[[], Validation], settle: Callable[[], None],
-          recorded: Mapping[str, list]) -> list[Path]:
+          recorded: Mapping[str, list], unchanged: frozenset[str]) -> list[Path]:
     """Write the files (graph.ttl, ontology.rdf), then the report of the validation (waited
     for once the files are written: they do not depend on it), or remove an old one, beside
     their places; wait for the prepared store to settle (`settle`: see Compaction), then put
     them and the store in place, and last the build's manifest (a build folder without one
     is rebuilt, so a build stopped half-way never passes for a good one), taking the digests
-    the last manifest `recorded` for files it finds unchanged."""
+    the last manifest `recorded` for files it finds unchanged (`unchanged`: those the build
+    found so, by path as text, not looked at again)."""
     output = inputs.output
     staged: list[tuple[Path, Path]] = []
     try:
@@ -1000,7 +1013,7 @@ def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[by
     if validation.conforms:
         (output / REPORT_FILE).unlink(missing_ok=True)
     swap_in(staging, output)
-    write_manifest(inputs, recorded)
+    write_manifest(inputs, recorded, unchanged)
     return [path for _, path in staged] + [output / STORE_DIR]
 
 

@@ -130,12 +130,14 @@ def _deep_values(shapes: Graph) -> str | None:
 class Summary:
     """What the cut needs of a fact file, computed with its conversion: the nodes made from
     its source and facts, the nodes their triples point to, its rdf:type and rdfs:subClassOf
-    triples, and its triples along the predicates the shapes follow backwards."""
+    triples, its triples along the predicates the shapes follow backwards, and its registry
+    triples (N-Triples)."""
 
     own_nodes: bytes = b""  # each set as one piece of text (a build holds 100,000 of them):
     ref_nodes: bytes = b""  # the nodes sorted, one a line
     type_lines: bytes = b""  # N-Triples lines, sorted
     incoming_lines: bytes = b""
+    registry: bytes = b""
 
     @property
     def own(self) -> frozenset[bytes]:
@@ -189,7 +191,7 @@ def summarize(registry: bytes, own: bytes, incoming: frozenset[bytes]) -> Summar
                 if obj[:1] in (b"<", b"_"):
                     refs.add(obj)
     return Summary(b"\n".join(sorted(subjects)), b"\n".join(sorted(refs - subjects)),
-                   b"".join(sorted(types)), b"".join(links))
+                   b"".join(sorted(types)), b"".join(links), registry)
 
 
 def _joined(lines: dict[bytes, set[bytes]]) -> dict[bytes, bytes]:
@@ -221,12 +223,11 @@ class ValidationUnit:
 
 @dataclass(frozen=True)
 class Part:
-    """One fact file as the cut sees it: where it is, its registry's lines, its summary, the
-    key of its conversion (see pipeline.read_sources) and how to read its source graph's
-    lines (when they are needed: see ValidationUnit)."""
+    """One fact file as the cut sees it: where it is, its summary, the key of its conversion
+    (see pipeline.read_sources) and how to read its source graph's lines (when they are
+    needed: see ValidationUnit)."""
 
     name: str
-    registry: bytes
     summary: Summary
     key: str
     own: Callable[[], bytes]
@@ -288,7 +289,7 @@ def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes
     point to them along the predicates the shapes follow backwards."""
     about: dict[bytes, list[bytes]] = defaultdict(list)
     for part in parts:
-        for line in part.registry.splitlines(True):
+        for line in part.summary.registry.splitlines(True):
             about[subject_of(line)].append(line)
         if moved and not moved.isdisjoint(part.summary.own):
             for line in part.own().splitlines(True):
