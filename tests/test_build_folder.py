@@ -424,30 +424,32 @@ def test_a_build_after_a_new_file_reads_no_other_files_conversion(corpus, monkey
                                                                    tmp_path):
     """No process of the build reads another file's triples or Turtle from the cache (the
     validation's reads those of the units it validates: the new file's, which it has), nor
-    its ids and registry lines (from the rows the last build kept)."""
+    its ids, registry lines and summary (from the rows the last build kept)."""
     seeds, output = corpus
     (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
-    asked = asking(monkeypatch, ("files", "triples", "turtle"), tmp_path / "asked")
+    asked = asking(monkeypatch, ("files", "summaries", "triples", "turtle"), tmp_path / "asked")
     result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
     assert result.exit_code == 0 and "converted 1 of" in result.output, result.output
     assert "validated 2 of" in result.output, result.output  # (the new file's, a shared one)
     assert asked() == []
 
 
+@pytest.mark.parametrize("part", ["files", "summaries"])
 @pytest.mark.parametrize("damage", ["cut short", "gone", "other rows", "not rows"])
 def test_kept_rows_that_are_not_what_the_build_kept_are_read_from_the_cache(
-        corpus, damage, tmp_path, monkeypatch):
-    """Rows of the files' conversions that are not what the last build kept (cut short,
-    deleted, other rows, no rows) are not read: each file's entry is
-    read from the cache, and the graph is the one a build from nothing makes."""
+        corpus, part, damage, tmp_path, monkeypatch):
+    """Rows of a part of the files' conversions (their Converted, read by the build; their
+    summaries, by the validation's process) that are not what the last build kept (cut short,
+    deleted, other rows, no rows) are not read: each file's entry is read from the cache,
+    and the graph and the validation are those a build from nothing makes."""
     seeds, output = corpus
-    (rows,) = (output / "store").glob("conversions-*.marshal")
+    (rows,) = (output / "store").glob(f"{part}-*.marshal")
     if damage == "cut short":
         rows.write_bytes(rows.read_bytes()[:-9])
     elif damage == "gone":
         rows.unlink()
-    elif damage == "other rows":  # (whole rows, each file's registry lines dropped)
-        rows.write_bytes(marshal.dumps({key: (index, b"", *rest) for key, (index, _, *rest)
+    elif damage == "other rows":  # (whole rows, each one's second item emptied)
+        rows.write_bytes(marshal.dumps({key: (row[0], b"", *row[2:]) for key, row
                                         in marshal.loads(rows.read_bytes()).items()}))
     else:  # (each file's key with a number, recorded as what the build kept)
         rows.write_bytes(marshal.dumps(dict.fromkeys(marshal.loads(rows.read_bytes()), 0)))
@@ -457,13 +459,17 @@ def test_kept_rows_that_are_not_what_the_build_kept_are_read_from_the_cache(
                               stat.st_ctime_ns]
         (output / "store" / "kept.json").write_text(json.dumps(records), encoding="utf-8")
     (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
-    asked = asking(monkeypatch, ("files",), tmp_path / "asked")
+    asked = asking(monkeypatch, (part,), tmp_path / "asked")
     result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))
     assert result.exit_code == 0 and "converted 1 of" in result.output, result.output
-    assert len(set(asked())) == 3  # (by both processes) the states', minimal.yaml, second.yaml
+    assert "validated 2 of" in result.output, result.output  # (the new file's, a shared one)
+    assert len(set(asked())) == 3  # the states', minimal.yaml's, second.yaml's
     cold = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(tmp_path / "cold"))
     assert cold.exit_code == 0
     assert (output / GRAPH_FILE).read_bytes() == (tmp_path / "cold" / GRAPH_FILE).read_bytes()
+    verdicts = [[line for line in out.splitlines() if line.startswith("validation:")]
+                for out in (result.output, cold.output)]
+    assert verdicts[0] == verdicts[1] and len(verdicts[0]) == 1
 
 
 def test_the_kg_script_ends_with_its_output_whole_and_its_exit_code(corpus, tmp_path):

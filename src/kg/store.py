@@ -155,10 +155,21 @@ def keep(staging: Path, name: str, lines: bytes | Sequence[bytes], key: str = ""
     pieces = [lines] if isinstance(lines, bytes) else lines
     with (staging / name).open("wb") as file:
         write_pieces(file, pieces)
+    _record_kept(staging, name, key or joined_digest(pieces))
+
+
+def keep_file(staging: Path, name: str, path: Path, key: str) -> None:
+    """Keep lines written aside (in `path`, their digest `key`) beside a prepared store's
+    database, as keep does: the file is moved there."""
+    os.replace(path, staging / name)
+    _record_kept(staging, name, key)
+
+
+def _record_kept(staging: Path, name: str, key: str) -> None:
+    """Record a kept file's digest, size and times (in _KEPT)."""
     records = _kept_records(staging)
     stat = os.stat(staging / name)
-    records[name] = [key or joined_digest(pieces), stat.st_size, stat.st_mtime_ns,
-                     stat.st_ctime_ns]
+    records[name] = [key, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
     (staging / _KEPT).write_text(json.dumps(records, indent=0, sort_keys=True), encoding="utf-8")
 
 

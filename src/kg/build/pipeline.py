@@ -32,7 +32,7 @@ from kg.build.derive import LABELS, Before, Rules, derive, kept_name, load_rules
 from kg.errors import InputError, Location
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
 from kg.facts.states import STATES_FILE, states_text
-from kg.files import digest, mapped, stage_file
+from kg.files import digest, mapped, stage_file, write_pieces
 from kg.rdf.canonical import serialize
 from kg.rdf.namespaces import (
     DERIVED_GRAPH,
@@ -71,6 +71,7 @@ from kg.store import (
     discard,
     drop_manifest,
     keep,
+    keep_file,
     keep_graph,
     kept_graph,
     kept_lines,
@@ -213,11 +214,11 @@ def convert_file(task: tuple[bytes, str]) -> FileParts | InputError:
 
 @dataclass
 class Conversion:
-    """Every fact file's conversion, in file order (bad input as InputError), and each one's
-    Converted as a row (see KeptRows), by key."""
+    """Every fact file's conversion, in file order (bad input as InputError), and the files'
+    Converted as the kept file of their rows holds them (see KeptRows)."""
 
     results: list[Converted | InputError]
-    rows: dict[str, tuple]
+    rows: bytes
 
     def indexes(self) -> Iterator[FileIndex]:
         """Each file's index; the first bad file's error is raised in its turn."""
@@ -227,53 +228,55 @@ class Conversion:
             yield result.index
 
 
+@dataclass(frozen=True)
 class KeptRows:
-    """Every file's Converted as the last build kept them beside its store: one file of rows
-    (a Converted as plain tuples, by key) in Python's marshal format, read only when it is
-    what that build wrote (its digest, size and times: see store.kept_lines), and named by
-    kg's code, which gives a row its form. At 100,000 sources, reading it takes 0.8 s; reading
-    the cache's entries of the files took 9.6 s."""
+    """A part of every file's conversion (its table's) as the last build kept it beside its
+    store: one file of rows (the part as plain tuples, by key) in Python's marshal format,
+    read only when it is what that build wrote (its digest, size and times: see
+    store.kept_lines), named by the part and kg's code, which gives a row its form. At
+    100,000 sources, reading the files' Converted so takes 0.8 s, where reading the cache's
+    entries took 9.6 s."""
 
-    @staticmethod
-    def name() -> str:
+    table: str
+    width: int  # a row's items
+    row: Callable[[typing.Any], tuple]  # a part's row
+    part: Callable[[tuple], typing.Any]  # a row's part
+
+    def name(self) -> str:
         """The file's name (beside the store)."""
-        return f"conversions-{code_digest()[:16]}.marshal"
+        return f"{self.table}-{code_digest()[:16]}.marshal"
 
-    @classmethod
-    def read(cls, build_dir: Path) -> dict[str, tuple]:
+    def read(self, build_dir: Path) -> dict[str, tuple]:
         """The rows the current store's build kept ({} when none, or not what it kept)."""
-        data = kept_lines(build_dir, cls.name())
+        data = kept_lines(build_dir, self.name())
         try:
             with no_collections():  # (millions of objects: collections took 1.4 s of 3.3)
                 rows = marshal.loads(data) if data is not None else {}
         except (EOFError, ValueError, TypeError):
             return {}
         return rows if type(rows) is dict and all(  # (its digest holds: the shape, for sure)
-            type(row) is tuple and len(row) == 5 for row in rows.values()) else {}
+            type(row) is tuple and len(row) == self.width for row in rows.values()) else {}
 
-    @staticmethod
-    def keep(staging: Path, rows: bytes) -> None:
-        """Keep the rows (see `dumped`) beside a prepared store."""
-        keep(staging, KeptRows.name(), rows)
+    def rows(self, parts: dict[str, typing.Any], kept: dict[str, tuple]) -> bytes:
+        """The parts' rows as the kept file holds them (those `kept` taken as they are)."""
+        with no_collections():
+            return marshal.dumps({key: kept[key] if key in kept else self.row(part)
+                                  for key, part in parts.items()})
 
-    @staticmethod
-    def dumped(rows: dict[str, tuple]) -> bytes:
-        """The rows as the kept file holds them."""
-        return marshal.dumps(rows)
 
-    @staticmethod
-    def converted(row: tuple) -> Converted:
-        """The Converted of a row."""
-        index, registry, graph, digest_, size = row
-        return Converted(FileIndex(*index), registry, graph, digest_, size)
+def _converted(row: tuple) -> Converted:
+    index, registry, graph, digest_, size = row
+    return Converted(FileIndex(*index), registry, graph, digest_, size)
 
-    @staticmethod
-    def row(converted: Converted) -> tuple:
-        """A Converted's row."""
-        i = converted.index
-        return ((i.file, i.entities, i.source, i.facts, i.entity_refs, i.fact_refs, i.names,
-                 i.name_refs), converted.registry, converted.graph, converted.digest,
-                converted.size)
+
+def _converted_row(converted: Converted) -> tuple:
+    i = converted.index
+    return ((i.file, i.entities, i.source, i.facts, i.entity_refs, i.fact_refs, i.names,
+             i.name_refs), converted.registry, converted.graph, converted.digest, converted.size)
+
+
+KEPT_ROWS = {"files": KeptRows("files", 5, _converted_row, _converted),
+             "summaries": KeptRows("summaries", 5, Summary.row, lambda row: Summary(*row))}
 
 
 class Conversions:
@@ -292,7 +295,7 @@ class Conversions:
         self.again: dict[str, FileParts] = {}  # converted again: their entries did not read back
         self.held: dict[str, dict[str, typing.Any]] = {  # each part of those made, by table
             table: {key: parts[i] for key, parts in made.items()} for i, table in enumerate(PARTS)}
-        self.kept: dict[str, tuple] | None = None  # the last build's rows, once read
+        self.kept: dict[str, dict[str, tuple]] = {}  # the last build's rows, once read
         self.build_dir = build_dir
         self.reader: Cache | None = None  # (the validation's process reads with its own)
         self.files = {key: (path, shown) for key, path, shown
@@ -305,25 +308,32 @@ class Conversions:
         keys = sources.keys
         found = self.converted([key for i, key in enumerate(keys)
                                 if key and i not in self.errors], cache)
-        kept = self._kept()
         with no_collections():
             results = [self.errors.get(i) or (found[key] if key else sources.content(i))
                        for i, key in enumerate(keys)]
-            rows = {key: kept[key] if key in kept else KeptRows.row(found[key])
-                    for i, key in enumerate(keys) if key and i not in self.errors}
-        return Conversion(typing.cast(list[Converted | InputError], results), rows)
+        return Conversion(typing.cast(list[Converted | InputError], results),
+                          self.rows("files", found))
+
+    def rows(self, table: str, parts: dict[str, typing.Any]) -> bytes:
+        """The parts of a table as its kept file holds them (see KeptRows)."""
+        return KEPT_ROWS[table].rows(parts, self._kept(table))
 
     def converted(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Converted]:
-        """The Converted of the keys: from the last build's rows, else see _read_back."""
-        keys, kept = list(keys), self._kept()
-        with no_collections():
-            found = {key: KeptRows.converted(kept[key]) for key in keys if key in kept}
-        found.update(self._read_back("files", [key for key in keys if key not in found], cache))
-        return found
+        """The Converted of the keys (see _kept_or_read)."""
+        return self._kept_or_read("files", keys, cache)
 
     def summaries(self, keys: Iterable[str]) -> dict[str, Summary]:
-        """The Summary of the keys (see _read_back)."""
-        return self._read_back("summaries", keys, None)
+        """The Summary of the keys (see _kept_or_read)."""
+        return self._kept_or_read("summaries", keys, None)
+
+    def _kept_or_read(self, table: str, keys: Iterable[str],
+                      cache: Cache | None) -> dict[str, typing.Any]:
+        """A part of the keys' conversions: from the last build's rows, else see _read_back."""
+        keys, kept, part = list(keys), self._kept(table), KEPT_ROWS[table].part
+        with no_collections():
+            found = {key: part(kept[key]) for key in keys if key in kept}
+        found.update(self._read_back(table, [key for key in keys if key not in found], cache))
+        return found
 
     def triples(self, keys: Iterable[str], cache: Cache | None = None) -> dict[str, Triples]:
         """The Triples of the keys (see _read_back)."""
@@ -339,8 +349,7 @@ class Conversions:
         files' Converted (and the last build's rows) once the graph is assembled."""
         for table in tables:
             self.held[table] = {}
-            if table == "files":
-                self.kept = {}
+            self.kept.pop(table, None)
 
     def _read_back(self, table: str, keys: Iterable[str],
                    cache: Cache | None) -> dict[str, typing.Any]:
@@ -361,12 +370,13 @@ class Conversions:
                     put(cache, key, parts)
         return found
 
-    def _kept(self) -> dict[str, tuple]:
-        """The last build's rows (see KeptRows), read at the first call (by the build alone:
-        after the validation's process has started)."""
-        if self.kept is None:
-            self.kept = KeptRows.read(self.build_dir)
-        return self.kept
+    def _kept(self, table: str) -> dict[str, tuple]:
+        """The last build's rows of a part (see KeptRows), read at the first call (each by
+        the process that needs it: the Converted by the build, the summaries by the
+        validation's)."""
+        if table not in self.kept:
+            self.kept[table] = KEPT_ROWS[table].read(self.build_dir)
+        return self.kept[table]
 
     def _reader(self) -> Cache:
         """A reader of the cache of its own, opened once (in the validation's process)."""
@@ -504,7 +514,7 @@ class Validated:
     report_lines: bytes | None = None  # the report's results as N-Triples (unit by unit)
 
 
-Checking = Callable[["Where", Progress], Validated]
+Checking = Callable[["Where", Progress, Path], Validated]
 
 
 def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocabulary,
@@ -522,7 +532,7 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
                                                              strict=True))
              if key and i not in conversions.errors]  # (a bad file fails the build first)
     if plan.uncut is not None:
-        return lambda where, progress: Validated(validate(
+        return lambda where, progress, staging: Validated(validate(
             _rdflib_graph(conversions, [key for _, key in files], cache, vocabulary), shapes))
     parts = functools.partial(_parts, files, conversions)
     child = Forked(functools.partial(_checked_units, parts, vocabulary, shapes_dir,
@@ -530,10 +540,11 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
     stack.callback(child.stop)
     starting = time.perf_counter() - started
 
-    def finish(where: Where, progress: Progress) -> Validated:
+    def finish(where: Where, progress: Progress, staging: Path) -> Validated:
         waited = time.perf_counter()
         with progress("validating", child.note()) as advance:
-            keys, checked, todo, again = child.result(advance)
+            keys, checked, todo, again, (aside, key) = child.result(advance)
+        keep_file(staging, KEPT_ROWS["summaries"].name(), Path(aside), key)
         cache.use("units", keys)
         for i in todo:
             cache.put("units", keys[i], checked[i])
@@ -549,24 +560,30 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
     return finish
 
 
-CutInput = tuple[list[units.Part], dict[str, FileParts]]
+Aside = tuple[str, str]  # a file written beside the build folder's store, and its digest
+CutInput = tuple[list[units.Part], dict[str, FileParts], Aside]
 
 
 def _parts(files: list[tuple[str, str]], conversions: Conversions) -> CutInput:
     """What the validation's cut takes of each file (name, key), read here: in the
-    validation's process, beside the build; and the conversions made again (once the
-    validation has read what it needs)."""
+    validation's process, beside the build; the conversions made again (once the validation
+    has read what it needs); and the summaries' rows for the next build, written aside (the
+    build keeps them beside its store: see KeptRows)."""
     summaries = conversions.summaries(key for _, key in files)
+    data = conversions.rows("summaries", summaries)
+    aside = conversions.build_dir / f".store-summaries-{os.getpid()}.marshal"
+    with aside.open("wb") as file:
+        write_pieces(file, [data])
     return [units.Part(name, summaries[key], key,
                        functools.partial(_own_lines, conversions, key))
-            for name, key in files], conversions.again
+            for name, key in files], conversions.again, (str(aside), digest(data))
 
 
 def _own_lines(conversions: Conversions, key: str) -> bytes:
     return conversions.triples([key])[key].own
 
 
-Checked = tuple[list[str], list[units.UnitFindings], list[int], dict[str, FileParts]]
+Checked = tuple[list[str], list[units.UnitFindings], list[int], dict[str, FileParts], Aside]
 
 
 def _checked_units(files: Callable[[], CutInput], vocabulary: Vocabulary, shapes_dir: Path,
@@ -575,7 +592,7 @@ def _checked_units(files: Callable[[], CutInput], vocabulary: Vocabulary, shapes
     content, the shapes, the ontology and the classes), each one's findings (from `stored`:
     the cache's entries, else checked now, `note` told how many, then each one done), which
     were checked now, and the files converted again (for the cache)."""
-    parts, again = files()
+    parts, again, aside = files()
     cut = units.cut(parts, vocabulary.lines, incoming)
     by_key = {part.key: part for part in parts}
     subclasses = b"".join(sorted({line for p in parts if units.SUBCLASS in p.summary.type_lines
@@ -590,7 +607,7 @@ def _checked_units(files: Callable[[], CutInput], vocabulary: Vocabulary, shapes
                               subclasses, vocabulary.namespaces) as results:
         del cut  # (the workers hold the units they check)
         found.update(zip([keys[i] for i in todo], results(note), strict=True))
-    return keys, [found[key] for key in keys], todo, again
+    return keys, [found[key] for key in keys], todo, again, aside
 
 
 def _subclass_lines(lines: bytes) -> list[bytes]:
@@ -689,7 +706,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     check_files(indexes)
     graph = Assembled.of(typing.cast(list[Converted], conversion.results), sources.keys,
                          conversions, vocabulary, cache)
-    rows, unchanged = KeptRows.dumped(conversion.rows), sources.unchanged
+    rows, unchanged = conversion.rows, sources.unchanged
     del conversion, sources  # (let go: held to the end, they were gigabytes at 100,000 sources)
     conversions.let_go("files", "summaries")
     prepared = prepare(inputs.output, graph.graphs, diffed={str(REGISTRY_GRAPH)},
@@ -697,14 +714,14 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
     conversions.let_go("triples")  # (in the store now; the validation's process has its own)
     staging = prepared.path
     try:
-        KeptRows.keep(staging, rows)
+        keep(staging, KEPT_ROWS["files"].name(), rows)
         del rows
         derived = _derive(inputs, rules, prepared)
         changed = add_graph(staging, inputs.output, str(DERIVED_GRAPH), derived.kept,
                             derived.last, derived.made)
         with Compaction(staging, compact=prepared.changed is None) as compaction:
             checked = _Once(functools.partial(
-                validating, _locator(compaction.store, vocabulary), progress))
+                validating, _locator(compaction.store, vocabulary), progress, staging))
             files = {GRAPH_FILE: _graph_turtle(inputs, graph, prepared, derived, changed),
                      ONTOLOGY_FILE: vocabulary.rdfxml}
             written = write(inputs, staging, files, lambda: checked().validation,

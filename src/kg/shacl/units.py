@@ -139,6 +139,11 @@ class Summary:
     incoming_lines: bytes = b""
     registry: bytes = b""
 
+    def row(self) -> tuple[bytes, ...]:
+        """Its fields, in order."""
+        return (self.own_nodes, self.ref_nodes, self.type_lines, self.incoming_lines,
+                self.registry)
+
     @property
     def own(self) -> frozenset[bytes]:
         return _nodes(self.own_nodes)
