@@ -381,6 +381,22 @@ def test_a_build_reads_only_the_files_that_changed_since_the_last(corpus, monkey
     assert sorted(read) == ["minimal.yaml", "second.yaml"]
 
 
+def test_a_part_lost_from_the_cache_is_put_back_for_a_file_the_build_did_not_read(corpus):
+    """A file the build does not read (its size and times those recorded) whose conversion
+    lost a part from the cache is converted again, and put back once its bytes are found to
+    make its key: the next build converts only what is new."""
+    seeds, output = corpus
+    with sqlite3.connect(output / "cache" / "kg-cache.sqlite") as db:
+        db.execute("DELETE FROM t_summaries")
+    args = ["build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)]
+    (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
+    first = kg(*args)
+    assert first.exit_code == 0 and "converted 4 of 4 files" in first.output, first.output
+    (seeds / "fourth.yaml").write_text(source_file("fourth", "ESP"), encoding="utf-8")
+    second = kg(*args)
+    assert second.exit_code == 0 and "converted 1 of 5 files" in second.output, second.output
+
+
 def test_the_manifest_does_not_look_again_at_the_files_the_build_found_unchanged(
         corpus, monkeypatch):
     """The manifest of a build after a new file takes the unchanged fact files' fingerprints

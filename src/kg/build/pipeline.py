@@ -389,7 +389,7 @@ class Conversions:
         kg built it: bad input)."""
         path, shown = self.files[key]
         raw = _read(path, shown) if path is not None else states_text()
-        if isinstance(raw, bytes) and digest(self.salt, shown, digest(raw)) != key:
+        if isinstance(raw, bytes) and conversion_key(self.salt, shown, digest(raw)) != key:
             raw = InputError("the file changed while kg built it: build again", Location(shown))
         _start(*self.codes)
         result = convert_file((raw, shown)) if isinstance(raw, bytes) else raw
@@ -429,9 +429,15 @@ def _read(path: Path, shown: str) -> bytes | InputError:
 
 
 def conversion_salt(vocabulary: Vocabulary, incoming: frozenset[bytes]) -> str:
-    """What a fact file's conversion depends on besides its path and bytes: a conversion's
-    key is digest(salt, path as shown, digest(bytes))."""
+    """What a fact file's conversion depends on besides its path and bytes (see
+    conversion_key)."""
     return digest(vocabulary.converter_key, *sorted(incoming))
+
+
+def conversion_key(salt: str, shown: str, content_digest: str) -> str:
+    """The key of a fact file's conversion: from the salt, its path as shown and the digest
+    of its bytes."""
+    return digest(salt, shown, content_digest)
 
 
 def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes],
@@ -445,11 +451,11 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
     files, recorded = shown_files(seeds), recorded or {}
     salt = conversion_salt(vocabulary, incoming)
     texts = [str(path) for path, _ in files]
-    trusted = {i: digest(salt, shown, known) for i, ((path, shown), text) in enumerate(
+    trusted = {i: conversion_key(salt, shown, known) for i, ((path, shown), text) in enumerate(
         zip(files, texts, strict=True), 1) if (known := recorded_digest(path, recorded.get(text)))}
     held = cached(list(trusted.values())) if cached and trusted else set()
     contents: list[bytes | InputError | None] = [states_text()]
-    keys = [digest(salt, STATES_FILE, digest(typing.cast(bytes, contents[0])))]
+    keys = [conversion_key(salt, STATES_FILE, digest(typing.cast(bytes, contents[0])))]
     for i, (path, shown) in enumerate(files, 1):
         if trusted.get(i) in held:
             contents.append(None)
@@ -457,7 +463,7 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
             continue
         raw = _read(path, shown)
         contents.append(raw)
-        keys.append(digest(salt, shown, digest(raw)) if isinstance(raw, bytes) else "")
+        keys.append(conversion_key(salt, shown, digest(raw)) if isinstance(raw, bytes) else "")
     return Sources([STATES_FILE, *(shown for _, shown in files)], contents, keys,
                    [None, *(path for path, _ in files)], frozenset(texts[i - 1] for i in trusted))
 
@@ -484,6 +490,7 @@ def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[
         cache.use(table, held)
     todo = [i for i, key in enumerate(keys) if key and key not in held]
     raw = {i: sources.content(i) for i in todo}  # (an unread file's entry may be missing)
+    salt = conversion_salt(vocabulary, incoming)
     todo = [i for i in todo if isinstance(raw[i], bytes)]
     with progress("converting", len(todo)) as advance:
         done = run_all(convert_file, [(raw[i], sources.shown[i]) for i in todo],
@@ -496,8 +503,9 @@ def convert_files(sources: Sources, vocabulary: Vocabulary, incoming: frozenset[
             errors[i] = result
             continue
         made[keys[i]] = result
-        if sources.contents[i] is not None:  # (not under a key its bytes did not make)
-            put(cache, keys[i], result)
+        made_by = conversion_key(salt, sources.shown[i], digest(typing.cast(bytes, raw[i])))
+        if made_by == keys[i]:  # (never under a key its bytes did not make: the file was not
+            put(cache, keys[i], result)  # read by read_sources, and changed since)
     return Conversions(made, errors, len(todo), cache.build_dir, sources, vocabulary, incoming)
 
 
