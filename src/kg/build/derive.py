@@ -25,7 +25,7 @@ from rdflib.paths import Path as PropertyPath
 
 from kg.build.cache import Cache
 from kg.errors import InputError, Location
-from kg.files import digest
+from kg.files import digest, yaml_data
 from kg.rdf.namespaces import (
     DERIVED_GRAPH,
     ONTOLOGY_GRAPH,
@@ -210,7 +210,7 @@ def _ordered(rules: list[Rule], folder: Path) -> tuple[Rule, ...]:
 def _lexicon(raw: bytes, path: Path) -> Lexicon:
     where = Location(path.as_posix())
     try:
-        data = yaml.safe_load(raw)
+        data = yaml_data(raw)
         lexicon = Lexicon(tuple(data["languages"]), dict(data["and"]),
                           tuple(expand(d) for d in data["dates"]),
                           {expand(c): dict(w) for c, w in data["classes"].items()},

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
-
 from kg.draft.registry import InputError
+from kg.files import yaml_data
 
 LEXICONS = Path(__file__).resolve().parents[3] / "lexicons"
 
@@ -38,8 +37,7 @@ def lexicon(language: str, folder: Path = LEXICONS) -> dict[str, Any]:
     path = folder / f"{language}.yaml"
     if not path.is_file():
         raise InputError(f"no lexicon for language '{language}' ({path} is missing)")
-    data = yaml.load(path.read_text(encoding="utf-8"),
-                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = yaml_data(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise InputError(f"{path}: a lexicon is a mapping (see docs/draft.md)")
     return data

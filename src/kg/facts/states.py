@@ -20,7 +20,8 @@ from importlib.metadata import version
 from typing import Any
 
 import pycountry
-import yaml
+
+from kg.files import yaml_data
 
 STATES_FILE = "pycountry:iso3166-1"
 
@@ -68,7 +69,7 @@ def local_names(country: Any, locale: str) -> tuple[str | None, list[str]]:
 def capitals() -> dict[str, dict]:
     """The capitals and Wikidata items of data/capitals.yaml, by alpha-3 code."""
     text = (resources.files("kg.facts") / "data" / "capitals.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return yaml_data(text)
 
 
 def state_records() -> list[dict]:
