@@ -78,12 +78,13 @@ class Cache:
         self.used.setdefault(table, set()).update(keys)
 
     def holds(self, table: str, keys: Iterable[str]) -> set[str]:
-        """The keys that have an entry (read as it may be: get_many may still miss it)."""
-        if table not in self.keys:  # (every key read at once: at 100,000 files, a SELECT
-            try:  # by batches of keys took 0.4 s a table, the whole column 0.1 s)
+        """The keys that have an entry (read as it may be: get_many may still miss it). The
+        table's keys are read once, all at once: at 100,000 files, a SELECT by batches of
+        keys took 0.4 s a table, the whole column 0.1 s."""
+        if table not in self.keys:
+            try:
                 with self._reading() as db:
-                    self.keys[table] = set() if db is None else {
-                        key for (key,) in db.execute(f"SELECT key FROM {_table(table)}")}
+                    self.keys[table] = set() if db is None else _keys(db, table)
             except sqlite3.Error:
                 self.keys[table] = set()  # (an unreadable cache, or no such table yet)
         return self.keys[table].intersection(keys)
@@ -158,10 +159,14 @@ class Cache:
                            "(key TEXT PRIMARY KEY, value BLOB NOT NULL)")
                 if not prune:
                     continue
-                unused = sorted({key for (key,) in db.execute(f"SELECT key FROM {name}")}
-                                - keys)  # (at 100,000 files, a few: the files that changed)
+                unused = sorted(_keys(db, table) - keys)  # (a few: the files that changed)
                 for batch, marks in _batches(unused):
                     db.execute(f"DELETE FROM {name} WHERE key IN ({marks})", batch)
+
+
+def _keys(db: sqlite3.Connection, table: str) -> set[str]:
+    """Every key of a table."""
+    return {key for (key,) in db.execute(f"SELECT key FROM {_table(table)}")}
 
 
 def _batches(keys: list[str]) -> Iterator[tuple[list[str], str]]:
