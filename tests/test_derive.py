@@ -24,6 +24,7 @@ from rdflib.namespace import RDFS
 
 from clirun import built_folder, kg, refused
 from conftest import CORPUS, ROOT
+from kg import kept_graph
 from kg.build import derive as derive_module
 from kg.build import pipeline
 from kg.build.blocks import TurtleText
@@ -38,6 +39,7 @@ from kg.build.derive import (
     load_rules,
 )
 from kg.facts.states import LANGUAGES
+from kg.kept_graph import KeptGraph
 from kg.rdf.namespaces import DERIVED_GRAPH, KGO, KGR, PREFIX_IRIS
 from kg.rdf.ntriples import (
     chunked_blocks,
@@ -287,6 +289,31 @@ facts:
 """
 
 
+def _pieces(build: Path) -> dict[str, int]:
+    """The derived graph's kept pieces in a build folder, by name, with their inodes."""
+    store = build / STORE_DIR
+    key = json.loads((store / "manifest.json").read_text(encoding="utf-8"))[str(DERIVED_GRAPH)]
+    rows = json.loads((store / f"{key}.pieces").read_text(encoding="utf-8"))
+    return {row[1]: (store / f"{row[1]}.nt").stat().st_ino for row in rows}
+
+
+def test_a_new_source_writes_only_the_pieces_of_the_derived_graph_it_changes(
+        tmp_path, monkeypatch):
+    """The next build links the last build's pieces of the derived graph that hold no changed
+    subject into its store (the same files), writes the others anew, and derives what a cold
+    build does (checked by _changed)."""
+    monkeypatch.setattr(kept_graph, "PIECE", 2048)
+    inodes: list[dict[str, int]] = []
+
+    def change(seeds: Path) -> None:
+        inodes.append(_pieces(seeds.parent / "warm"))
+        _added("later-post.yaml", LATER_POST)(seeds)
+    _changed(tmp_path, change)
+    before, after = inodes[0], _pieces(tmp_path / "warm")
+    linked = [name for name, inode in after.items() if before.get(name) == inode]
+    assert len(before) > 20 and 0 < len(after) - len(linked) < len(after) // 4
+
+
 def test_a_new_post_changes_the_states_of_facts_in_other_sources(tmp_path):
     before, warm = _changed(tmp_path, _added("later-post.yaml", LATER_POST))
     first = Graph().parse(data=before, format="nt")
@@ -367,8 +394,10 @@ def _damaged(damage: Callable[[bytes], bytes]) -> Callable[[Path], None]:
         _added("later-post.yaml", LATER_POST)(seeds)
         store = seeds.parent / "warm" / STORE_DIR
         derived = json.loads((store / "manifest.json").read_text(encoding="utf-8"))[
-            str(DERIVED_GRAPH)]  # (the derived graph's lines, which hold the labels)
-        for pattern in ("involves-*.nt", "of-state-*.nt", f"{derived}.nt", "../graph.ttl"):
+            str(DERIVED_GRAPH)]  # (the derived graph's pieces, which hold the labels)
+        pieces = json.loads((store / f"{derived}.pieces").read_text(encoding="utf-8"))
+        for pattern in ("involves-*.nt", "of-state-*.nt", *(f"{row[1]}.nt" for row in pieces),
+                        "../graph.ttl"):
             files = list(store.glob(pattern)) or [store / pattern]
             assert len(files) == 1 and files[0].is_file(), pattern
             then = files[0].stat()
@@ -484,8 +513,9 @@ def test_rules_run_again_only_for_what_the_changed_sources_touch(tmp_path):
         store.load(old[iri] if iri == str(DERIVED_GRAPH) else lines,
                    format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=pyoxigraph.NamedNode(iri))
     later = str(KGR["source/later-post"])
+    last = KeptGraph.write(tmp_path, old[str(DERIVED_GRAPH)])
     derived = derive(store, rules, Before(open_store(tmp_path / "old"), kept,
-                                          frozenset({later}), old[str(DERIVED_GRAPH)]))
+                                          frozenset({later}), last))
     assert unrelated in derived.parts["involves"]  # kept: not touched
     assert stale not in derived.parts["of-state"]  # made again: the new source names her
     assert derived.changed is not None and str(KGR["hakan-fidan"]) in derived.changed
@@ -518,7 +548,7 @@ def test_labels_of_unchanged_facts_are_kept_not_made_again(tmp_path):
     new.load(f'<{KGR["fact/x"]}> a <{KGO.Visit}> ; <{KGO.modality}> <{KGO.Reported}> ; '
              f'<{KGO.visitor}> <{KGR["hakan-fidan"]}> .',
              format=pyoxigraph.RdfFormat.TURTLE, to_graph=pyoxigraph.NamedNode(later))
-    before = Before(old, kept, frozenset({str(later)}), last)
+    before = Before(old, kept, frozenset({str(later)}), KeptGraph.write(tmp_path, last))
     derived = derive(new, rules, before)
     assert marker not in derived.parts[LABELS]  # (the labels made again: the changed facts')
     lines = derived.take_lines()

@@ -3,13 +3,11 @@ YAML data read fast."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import mmap
 import os
 import tempfile
 import typing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kg.errors import InputError
@@ -49,18 +47,6 @@ def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
         while piece := handle.read(chunk):
             hasher.update(piece)
     return hasher.hexdigest()
-
-
-@contextlib.contextmanager
-def mapped(path: Path) -> Iterator[bytes]:
-    """A file's bytes where they lie (mapped into memory, read as pages are touched: a
-    binary search reads a few of a file of gigabytes); an empty file as b""."""
-    with path.open("rb") as file:
-        if not os.fstat(file.fileno()).st_size:  # (an empty file cannot be mapped)
-            yield b""
-            return
-        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as text:
-            yield typing.cast(bytes, text)
 
 
 def write_atomically(path: Path, content: bytes) -> None:

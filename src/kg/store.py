@@ -37,6 +37,7 @@ from kg.files import (
     write_atomically,
     write_pieces,
 )
+from kg.kept_graph import KeptGraph
 from kg.rdf.ntriples import in_graph, sorted_difference
 
 GRAPH_FILE = "graph.ttl"
@@ -181,15 +182,15 @@ def kept_lines(build_dir: Path, name: str) -> bytes | None:
     return _checked(folder / name, record[0] if isinstance(record, list) and record else None)
 
 
-def kept_graph(build_dir: Path, iri: str) -> bytes | None:
-    """The lines of a graph of the current store that its build kept (see prepare and
+def kept_graph(build_dir: Path, iri: str) -> KeptGraph | None:
+    """The lines of a graph of the current store that its build kept in pieces (see
     add_graph), or None (not kept, or changed since)."""
     folder = store_path(build_dir)
     try:
         key = json.loads((folder / _MANIFEST).read_text(encoding="utf-8")).get(iri)
     except (OSError, ValueError, AttributeError):
         return None
-    return _kept_graph(folder, key)
+    return KeptGraph.open(folder, key) if isinstance(key, str) else None
 
 
 def _kept_graph(folder: Path, key: str | None) -> bytes | None:
@@ -221,43 +222,37 @@ def _kept_records(folder: Path) -> dict[str, list]:
     return found if isinstance(found, dict) else {}
 
 
-def keep_graph(staging: Path, lines: bytes | Sequence[bytes]) -> Path:
-    """Keep a graph's lines (or the pieces of their text) beside a prepared store's
-    database, named by their digest: for add_graph, and for the next build (kept_graph)."""
-    pieces = [lines] if isinstance(lines, bytes) else lines
-    key = joined_digest(pieces)
-    keep(staging, f"{key}.nt", pieces, key)
-    return staging / f"{key}.nt"
+def keep_graph(staging: Path, lines: bytes) -> KeptGraph:
+    """Keep a graph's lines beside a prepared store's database, in pieces: for add_graph, and
+    for the next build (kept_graph)."""
+    return KeptGraph.write(staging, lines)
 
 
-def add_graph(staging: Path, build_dir: Path, iri: str, kept: Path,
+def add_graph(staging: Path, build_dir: Path, iri: str, kept: KeptGraph,
               last: bytes | None = None, lines: bytes | None = None) -> bytes | None:
     """Put a graph made from the prepared store (named in prepare's `later`) in it, from its
-    lines kept beside the database (keep_graph; `lines` when the caller holds them): changed
-    by the lines that differ from the current store's (`last`, when kept_graph has read them
-    already; returned, those gone and those new), else bulk-loaded whole from the kept file
-    (None), so that the lines need not be in memory beside the loader's (2 GB each at
-    100,000 sources). A caller that knows which subjects' lines changed gives only theirs,
-    then and now, as `last` and `lines`."""
-    current = store_path(build_dir)
-    try:
-        before = json.loads((current / _MANIFEST).read_text(encoding="utf-8")).get(iri)
-    except (OSError, ValueError, AttributeError):
-        before = None
+    lines kept beside the database (keep_graph, or KeptGraph.spliced): changed by the lines
+    that differ from the current store's kept ones (returned, those gone and those new),
+    else bulk-loaded whole from the kept pieces (None), so that the lines need not be in
+    memory beside the loader's (2 GB each at 100,000 sources). A caller that knows which
+    subjects' lines changed gives only theirs, then (`last`) and now (`lines`)."""
     store = prepared_store(staging)
     graph = pyoxigraph.NamedNode(iri)
     changed = None
     if store.contains_named_graph(graph):
-        last = _kept_graph(current, before) if last is None else last
-        difference = _diff(store, iri, last, kept.read_bytes() if lines is None else lines)
+        if last is None:
+            current = kept_graph(build_dir, iri)
+            last = None if current is None else current.read()
+        difference = None if last is None else _diff(
+            store, iri, last, kept.read() if lines is None else lines)
         changed = None if difference is None else b"".join(difference)
     if changed is None:
         store.remove_graph(graph)
-        store.bulk_load(path=str(kept), format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
+        store.bulk_load(kept.reader(), format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
     store.flush()
     del store
     manifest = json.loads((staging / _MANIFEST).read_text(encoding="utf-8"))
-    manifest[iri] = kept.name.removesuffix(".nt")
+    manifest[iri] = kept.key
     (staging / _MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True),
                                      encoding="utf-8")
     return changed

@@ -26,6 +26,7 @@ from rdflib.paths import Path as PropertyPath
 from kg.build.cache import Cache
 from kg.errors import InputError, Location
 from kg.files import digest, yaml_data
+from kg.kept_graph import KeptGraph
 from kg.rdf.namespaces import (
     DERIVED_GRAPH,
     ONTOLOGY_GRAPH,
@@ -39,7 +40,6 @@ from kg.rdf.ntriples import (
     sorted_lines,
     sorted_text,
     spliced,
-    spliced_pieces,
     subject_iris,
     with_subjects,
 )
@@ -235,7 +235,7 @@ class Before:
     store: pyoxigraph.Store
     kept: Mapping[str, bytes]
     changed: frozenset[str]
-    last: bytes | None = None
+    last: KeptGraph | None = None
     registry: tuple[bytes, bytes] | None = None
 
 
@@ -250,7 +250,7 @@ class Derived:
 
     parts: dict[str, bytes | list[bytes]]
     changed: set[str] | None
-    last: bytes | None = None
+    last: KeptGraph | None = None
 
     def take_lines(self) -> bytes:
         """The graph's lines, sorted: the last build's with the changed subjects' lines
@@ -262,7 +262,7 @@ class Derived:
                                              else part.splitlines(True)
                                              for part in self.parts.values())))
             return written.getvalue()
-        return b"".join(self.pieces(self.changed_lines()))
+        return spliced(self.last.read(), self.changed, self.changed_lines())
 
     def changed_lines(self) -> bytes:
         """The changed subjects' lines, sorted (with a last build: see `changed`)."""
@@ -270,13 +270,6 @@ class Derived:
         return b"".join(heapq.merge(*(
             with_subjects(part if isinstance(part, bytes) else b"".join(part),
                           self.changed).splitlines(True) for part in self.parts.values())))
-
-    def pieces(self, changed_lines: bytes) -> list[memoryview]:
-        """The graph's lines, sorted, as pieces of the last build's and of the changed
-        subjects' lines (`changed_lines`), to be written without being joined (with a last
-        build: see `changed`)."""
-        assert self.last is not None and self.changed is not None
-        return spliced_pieces(self.last, self.changed, changed_lines)
 
 
 def _drained(pieces: list[bytes]) -> Iterator[bytes]:
@@ -302,7 +295,7 @@ def derive(store: pyoxigraph.Store, rules: Rules, before: Before | None = None) 
     if before is None or relabelled is None:
         return Derived({**found, LABELS: _labels(store, rules.lexicon)}, None)
     changed = relabelled.union(*changes)
-    others = (line for line in with_subjects(before.last, changed - relabelled).splitlines(True)
+    others = (line for line in before.last.with_subjects(changed - relabelled).splitlines(True)
               if line.split(b" ", 2)[1] == _LABEL_TERM)  # (labels the change leaves as they were)
     return Derived({**found, LABELS: b"".join(heapq.merge(made.splitlines(True), others))},
                    changed, before.last)

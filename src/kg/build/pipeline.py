@@ -32,7 +32,8 @@ from kg.build.derive import LABELS, Before, Rules, derive, kept_name, load_rules
 from kg.errors import InputError, Location
 from kg.facts.loading import FileIndex, check_files, parse_fact_bytes, read_fact_bytes, shown_files
 from kg.facts.states import STATES_FILE, states_text
-from kg.files import digest, mapped, stage_file, write_pieces
+from kg.files import digest, stage_file, write_pieces
+from kg.kept_graph import KeptGraph
 from kg.rdf.canonical import serialize
 from kg.rdf.namespaces import (
     DERIVED_GRAPH,
@@ -50,7 +51,6 @@ from kg.rdf.ntriples import (
     triple_lines,
     turtle,
     turtle_blocks,
-    with_subjects,
 )
 from kg.rdf.ontology import load_ontology
 from kg.rdf.oxigraph import StoreReader
@@ -740,7 +740,7 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
         raise
     counts = tuple(map(sum, zip(*(i.counts() for i in indexes), strict=True)))
     made = conversions.count + len(conversions.again)
-    size = derived.count
+    size = derived.kept.count
     outcome = Built(counts, graph.triples + size, graph.data + size,  # type: ignore[arg-type]
                       len(indexes), made, checking, written, key)
     cache.put("builds", key, _record(outcome))
@@ -765,13 +765,12 @@ class _Once:
 
 @dataclass(frozen=True)
 class DerivedLines:
-    """The derived graph as a build made it: its lines kept beside the prepared store (their
-    file) and how many; when it changes the last build's, the lines of the subjects whose
-    lines may differ, then (`last`) and now (`made`): the rest of the file is the last
-    build's."""
+    """The derived graph as a build made it: its lines kept in pieces beside the prepared
+    store; when it changes the last build's (`previous`), the lines of the subjects whose
+    lines may differ, then (`last`) and now (`made`): the other pieces are the last build's."""
 
-    kept: Path
-    count: int
+    kept: KeptGraph
+    previous: KeptGraph | None = None
     last: bytes | None = None
     made: bytes | None = None
 
@@ -779,11 +778,10 @@ class DerivedLines:
 def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> DerivedLines:
     """The derived graph's lines kept beside the prepared store, and the rules' parts kept
     there too for the next build. A graph made whole (gigabytes at 100,000 sources) is let
-    go of here, its memory given back before the store bulk-loads its file. After a change of
-    sources the file is written from pieces of the last build's lines and of the changed
-    subjects' new ones, never joined (a copy of the whole text, 190 MB at 10,000 sources),
-    and the parts let go of are small (giving them back took up to 0.7 s at 10,000
-    sources)."""
+    go of here, its memory given back before the store bulk-loads its pieces. After a change
+    of sources only the last build's pieces that hold the changed subjects are read and
+    written anew (see kg.kept_graph), and the parts let go of are small (giving them back
+    took up to 0.7 s at 10,000 sources)."""
     derived = derive(prepared_store(prepared.path), rules, _before(inputs, rules, prepared))
     for part, lines in derived.parts.items():
         if part != LABELS:  # (the labels are kept in the derived graph only)
@@ -792,14 +790,13 @@ def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> DerivedLines:
     if last is None or subjects is None:
         whole = derived.take_lines()
         del derived
-        outcome = DerivedLines(keep_graph(prepared.path, whole), whole.count(b"\n"))
+        outcome = DerivedLines(keep_graph(prepared.path, whole))
         del whole
         release_memory()
         return outcome
-    made, then = derived.changed_lines(), with_subjects(last, subjects)
-    kept = keep_graph(prepared.path, derived.pieces(made))
-    count = last.count(b"\n") - then.count(b"\n") + made.count(b"\n")
-    return DerivedLines(kept, count, then, made)
+    made = derived.changed_lines()
+    return DerivedLines(last.spliced(prepared.path, subjects, made), last,
+                        last.with_subjects(subjects), made)
 
 
 def _before(inputs: Inputs, rules: Rules, prepared: Prepared) -> Before | None:
@@ -947,7 +944,8 @@ def _graph_turtle(inputs: Inputs, graph: Assembled, prepared: Prepared, derived:
                                                              PREFIX_IRIS, remake)
         if spliced is not None:
             return spliced
-    return graph.turtle(chunked_blocks(derived.kept.read_bytes(), PREFIX_IRIS))
+    return graph.turtle(block for text in derived.kept.texts()
+                        for block in chunked_blocks(text, PREFIX_IRIS))
 
 
 def _changed_subjects(inputs: Inputs, graph: Assembled, prepared: Prepared,
@@ -976,13 +974,11 @@ def _remake(inputs: Inputs, graph: Assembled, prepared: Prepared, derived: Deriv
     the file changed, else from its last blocks less its last derived block; any other node
     from the shared lines; both with their derived block, from the derived graph's lines."""
     kept = {s for s in subjects if s.startswith(_OWN_KEYS) and s not in owned}
-    then = derived.last if derived.last is not None else kept_graph(inputs.output,
-                                                                    str(DERIVED_GRAPH))
+    then = derived.previous or kept_graph(inputs.output, str(DERIVED_GRAPH))
     if then is None:
         return None
-    with mapped(derived.kept) as now:
-        made = _blocks(with_subjects(now, _iris(subjects)))
-    gone = _blocks(with_subjects(then, _iris(kept)))
+    made = _blocks(derived.kept.with_subjects(_iris(subjects)))
+    gone = _blocks(then.with_subjects(_iris(kept)))
     shared = _blocks(b"".join(graph.shared_lines(s for s in subjects
                                                  if not s.startswith(_OWN_KEYS))))
     own = dict(graph.own(prepared.changed or ()))

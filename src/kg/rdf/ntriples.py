@@ -103,9 +103,16 @@ _BLOCK_START = re.compile(rb"(?<=\n)(?=[^\t])")
 
 def chunked_blocks(lines: bytes, prefixes: Mapping[str, str],
                    size: int = 1 << 22) -> Iterator[Block]:
-    """turtle_blocks of sorted N-Triples lines, a few megabytes at a time (each piece cut
-    between two subjects): at 100,000 sources the derived graph is gigabytes, and its whole
-    text as Turtle beside it would be as many more."""
+    """turtle_blocks of sorted N-Triples lines, a few megabytes at a time (see subject_cuts):
+    at 100,000 sources the derived graph is gigabytes, and its whole text as Turtle beside it
+    would be as many more."""
+    for start, end in subject_cuts(lines, size):
+        yield from turtle_blocks(lines[start:end].splitlines(True), prefixes)
+
+
+def subject_cuts(lines: bytes, size: int) -> Iterator[tuple[int, int]]:
+    """Sorted N-Triples lines cut into spans of `size` bytes or a little more (the last one
+    less), each cut between two subjects: where each span starts and ends."""
     start = 0
     while start < len(lines):
         end = lines.find(b"\n", start + size) + 1 or len(lines)
@@ -113,7 +120,7 @@ def chunked_blocks(lines: bytes, prefixes: Mapping[str, str],
         subject = lines[last:lines.index(b" ", last) + 1]
         while lines.startswith(subject, end):  # the rest of that subject's lines
             end = lines.index(b"\n", end) + 1
-        yield from turtle_blocks(lines[start:end].splitlines(True), prefixes)
+        yield start, end
         start = end
 
 
@@ -200,14 +207,7 @@ def spliced(lines: bytes, subjects: Iterable[str], new: bytes) -> bytes:
     """Sorted N-Triples lines with those of the subjects (IRIs) replaced by theirs in `new`
     (sorted lines of those subjects only), each put where its subject's lines were or would
     be: the same lines as a merge of the lines without the subjects' with `new` (with `new`
-    empty: the lines without the subjects'), copied once."""
-    return b"".join(spliced_pieces(lines, subjects, new))
-
-
-def spliced_pieces(lines: bytes, subjects: Iterable[str], new: bytes) -> list[memoryview]:
-    """The text `spliced` returns as the pieces it is joined from, found by binary search:
-    slices of memoryviews of `lines` and `new`, which copy nothing (to be written as they
-    are: slices of bytes were a second copy of gigabytes)."""
+    empty: the lines without the subjects'), found by binary search and copied once."""
     order = set(subjects)
     old, made = memoryview(lines), memoryview(new)
     pieces, start = [], 0
@@ -216,7 +216,7 @@ def spliced_pieces(lines: bytes, subjects: Iterable[str], new: bytes) -> list[me
         pieces += [old[start:first], made[new_first:new_end]]
         start = end
     pieces.append(old[start:])
-    return pieces
+    return b"".join(pieces)
 
 
 def _spans(lines: bytes, subjects: Iterable[str]) -> Iterator[tuple[int, int]]:
