@@ -444,23 +444,27 @@ def test_the_manifest_does_not_look_again_at_the_files_the_build_found_unchanged
         corpus, monkeypatch):
     """The manifest of a build after a new file takes the unchanged fact files' fingerprints
     from the last one without looking at the files again (the build did), and records the
-    new file's; the next build finds every file unchanged."""
+    new file's, and graph.ttl's with the digest taken of the file the build wrote (not read
+    again once in place); the next build finds every file unchanged."""
     seeds, output = corpus
     (seeds / "third.yaml").write_text(source_file("third", "ITA"), encoding="utf-8")
-    looked: list[str] = []
+    looked: dict[str, str | None] = {}
     real = store._fingerprint
 
-    def fingerprint(path: str | Path, last: object = None) -> list:
-        looked.append(Path(path).name)
-        return real(path, last)
+    def fingerprint(path: str | Path, last: object = None, known: str | None = None) -> list:
+        looked[Path(path).name] = known
+        return real(path, last, known)
 
     monkeypatch.setattr(store, "_fingerprint", fingerprint)
     assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
     assert "third.yaml" in looked
     assert not {"minimal.yaml", "second.yaml"} & set(looked)
-    inputs = json.loads((output / "build.json").read_text(encoding="utf-8"))["inputs"]
-    assert inputs["seeds:third.yaml"][2] == file_digest(seeds / "third.yaml")
-    assert stale_reason(Inputs(seeds, ROOT / "ontology", ROOT / "shapes", output)) is None
+    assert looked["graph.ttl"] == file_digest(output / "graph.ttl")
+    manifest = json.loads((output / "build.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["seeds:third.yaml"][2] == file_digest(seeds / "third.yaml")
+    assert manifest["graph"][2] == file_digest(output / "graph.ttl")
+    inputs = Inputs(seeds, ROOT / "ontology", ROOT / "shapes", output)
+    assert stale_reason(inputs) is None and stale_reason(inputs, deep=True) is None
 
 
 def asking(monkeypatch: pytest.MonkeyPatch, tables: tuple[str, ...],

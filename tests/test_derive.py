@@ -290,18 +290,24 @@ facts:
 
 
 def _pieces(build: Path) -> dict[str, int]:
-    """The derived graph's kept pieces in a build folder, by name, with their inodes."""
+    """The derived graph's kept pieces in a build folder, by name, with their inodes; the
+    size and times its index records of each are the file's (it is not read again)."""
     store = build / STORE_DIR
     key = json.loads((store / "manifest.json").read_text(encoding="utf-8"))[str(DERIVED_GRAPH)]
     rows = json.loads((store / f"{key}.pieces").read_text(encoding="utf-8"))
-    return {row[1]: (store / f"{row[1]}.nt").stat().st_ino for row in rows}
+    stats = {row[1]: (store / f"{row[1]}.nt").stat() for row in rows}
+    assert [row[3:] for row in rows] == [
+        [stats[row[1]].st_size, stats[row[1]].st_mtime_ns, stats[row[1]].st_ctime_ns]
+        for row in rows]
+    return {name: stat.st_ino for name, stat in stats.items()}
 
 
 def test_a_new_source_writes_only_the_pieces_of_the_derived_graph_it_changes(
         tmp_path, monkeypatch):
     """The next build links the last build's pieces of the derived graph that hold no changed
-    subject into its store (the same files), writes the others anew, and derives what a cold
-    build does (checked by _changed)."""
+    subject into its store (the same files), writes the others anew, records their sizes and
+    times once the last store is gone (removing its links changed their change times), and
+    derives what a cold build does (checked by _changed)."""
     monkeypatch.setattr(kept_graph, "PIECE", 2048)
     inodes: list[dict[str, int]] = []
 

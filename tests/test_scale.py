@@ -4,9 +4,11 @@ and the store answers the named queries as rdflib does."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +23,7 @@ from rdflib import Dataset, Graph
 
 from conftest import CORPUS, DATA, ROOT
 from kg.build import pipeline
+from kg.build.cache import CACHE_FILE
 from kg.check.run import KGG, RuleStore, load_rules, run_rule
 from kg.cli import main
 from kg.errors import InputError
@@ -87,6 +90,37 @@ def test_a_new_source_is_the_only_file_converted_and_the_result_is_a_cold_builds
     build(seeds, output)
     assert ((output / "graph.ttl").read_bytes(), store_quads(output)) == before
     assert not any(p.name.startswith(".") for p in output.iterdir())  # no staging left
+
+
+LONELY_EVENT = """\
+source: {id: lonely, file: lonely.txt, title: A report, language: en, date: "2025-03-05"}
+facts:
+  - {id: lonely-visit, type: Visit, para: 1, modality: reported, visitor: hakan-fidan,
+     host: PAK, date: "2025-03-04", event: lonely-visit}
+"""  # (an event key one fact uses: a note)
+
+
+def test_unit_findings_that_do_not_read_back_are_checked_again_and_located(tmp_path):
+    """The build locates the findings of the units the cache holds while its validation's
+    process cuts the units; a unit whose entry does not read back (here every one: a byte
+    flipped) is checked again, and the build reports what it reported before, where it did."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    (seeds / "sources" / "lonely.yaml").write_text(LONELY_EVENT, encoding="utf-8")
+    output = tmp_path / "build"
+    first = build(seeds, output)
+    findings = [line for line in first if ": Info: " in line or ": Warning: " in line]
+    assert findings
+    with contextlib.closing(sqlite3.connect(output / CACHE_FILE)) as db, db:
+        entries = list(db.execute("SELECT key, value FROM t_units"))
+        for key, value in entries:
+            db.execute("UPDATE t_units SET value = ? WHERE key = ?",
+                       (value[:40] + bytes([value[40] ^ 0x40]) + value[41:], key))
+    (output / "graph.ttl").unlink()  # (a build, not the last one's outcome)
+    again = build(seeds, output)
+    assert f"validated {len(entries)} of {len(entries)} units (0 from cache)" in again[1]
+    assert [line for line in again if line in findings] == findings
+    assert again[:1] + again[2:] == first[:1] + first[2:]  # (the same verdict, all of it)
 
 
 # -- unit by unit validation -------------------------------------------------------------------

@@ -293,7 +293,8 @@ class Compaction:
 
 
 def swap_in(staging: Path, build_dir: Path) -> None:
-    """Put a prepared store in place of the current one (two renames), then drop the old."""
+    """Put a prepared store in place of the current one (two renames), then drop the old
+    (and record again the times of the pieces of kept graphs it shared: see KeptGraph)."""
     current = store_path(build_dir)
     retired = None
     if current.exists():
@@ -302,6 +303,7 @@ def swap_in(staging: Path, build_dir: Path) -> None:
     os.replace(staging, current)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
+        KeptGraph.restat(current)  # (the old store's links to the pieces are gone)
 
 
 def discard(staging: Path) -> None:
@@ -472,16 +474,17 @@ def _files_in(folder: Path, inside: str = "") -> Iterator[str]:
                 yield path
 
 
-def _fingerprint(path: str | Path, last: object = None) -> list:
+def _fingerprint(path: str | Path, last: object = None, known: str | None = None) -> list:
     """A file's size, modification time, content digest and change time: the digest the
-    last build recorded (`last`) while the size and both times are those it recorded (at
+    last build recorded (`last`) while the size and both times are those it recorded, or the
+    digest its writer `known` (at
     100,000 fact files, reading and hashing each again took seconds). The change time
     (ctime) is the system's: a file rewritten with its size and modification time put back
     (os.utime, touch -d, an archive's extraction) has a new one."""
     stat = os.stat(path)
     if _recorded(stat, last):
         return typing.cast(list, last)
-    return [stat.st_size, stat.st_mtime_ns, file_digest(path), stat.st_ctime_ns]
+    return [stat.st_size, stat.st_mtime_ns, known or file_digest(path), stat.st_ctime_ns]
 
 
 def last_graph(build_dir: Path) -> Path | None:
@@ -542,20 +545,28 @@ def _manifest(build_dir: Path) -> dict | None:
     return manifest
 
 
-def write_manifest(inputs: Inputs, last: Mapping[str, list] | None = None,
-                   unchanged: Collection[str] = frozenset()) -> None:
-    """Record, last of all, what a good build read and wrote: every input file's digest (the
-    last manifest's, `last`, for a file whose size and time it recorded, or which the build
-    found `unchanged`: by path as text), the code's, graph.ttl's and the store's. A build
-    folder without it is not a good build. (At 100,000 fact files, looking at each again
-    took 0.6 s, and JSON with indents, written by Python's encoder and not its C one, 0.5 s.)"""
-    output = inputs.output
+def input_fingerprints(inputs: Inputs, last: Mapping[str, list] | None = None,
+                       unchanged: Collection[str] = frozenset()) -> dict[str, list]:
+    """Every input file's fingerprint for the build's manifest: the last manifest's (`last`)
+    for a file whose size and times it recorded, or which the build found `unchanged` (by path
+    as text), else taken again. (At 100,000 fact files, looking at each again took 0.6 s.)"""
     last = last or {}
+    return {key: last[key] if p in unchanged and key in last else _fingerprint(p, last.get(key))
+            for key, p in input_files(inputs).items()}
+
+
+def write_manifest(inputs: Inputs, fingerprints: dict[str, list],
+                   graph_digest: str | None = None) -> None:
+    """Record, last of all, what a good build read (its inputs' `fingerprints`) and wrote:
+    the code's digest, graph.ttl's fingerprint (with its digest when the build has it: hashing
+    1.1 GB again took 0.7 s at 100,000 sources) and the store's. A build folder without it is
+    not a good build. (JSON with indents, written by Python's encoder and not its C one, took
+    0.5 s at 100,000 fact files.)"""
+    output = inputs.output
     manifest = {
         "code": code_digest(),
-        "inputs": {key: last[key] if p in unchanged and key in last
-                   else _fingerprint(p, last.get(key)) for key, p in input_files(inputs).items()},
-        "graph": _fingerprint(output / GRAPH_FILE),
+        "inputs": fingerprints,
+        "graph": _fingerprint(output / GRAPH_FILE, known=graph_digest),
         "store": _fingerprint(store_path(output) / _MANIFEST),
     }
     write_atomically(output / BUILD_MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8"))
