@@ -385,10 +385,10 @@ def test_no_handle_on_the_prepared_store_is_open_when_it_is_put_in_place(
     else:
         (seeds / "third.yaml").write_text(source_file("third", "ESP"), encoding="utf-8")
 
-    def swapping_in(staging: Path, build_dir: Path) -> None:
+    def swapping_in(staging: Path, build_dir: Path, retired: store.Retired) -> None:
         probe = pyoxigraph.Store(str(staging / "oxigraph"))  # (OSError while one is open)
         del probe
-        swap_in(staging, build_dir)
+        swap_in(staging, build_dir, retired)
 
     monkeypatch.setattr(pipeline, "swap_in", swapping_in)
     result = kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output))

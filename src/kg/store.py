@@ -21,8 +21,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import typing
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -292,18 +293,56 @@ class Compaction:
             self._done = self.store = None
 
 
-def swap_in(staging: Path, build_dir: Path) -> None:
-    """Put a prepared store in place of the current one (two renames), then drop the old
-    (and record again the times of the pieces of kept graphs it shared: see KeptGraph)."""
+def swap_in(staging: Path, build_dir: Path, retired: Retired) -> None:
+    """Put a prepared store in place of the current one (two renames); the old one is
+    dropped by `retired`, then the times of the pieces of kept graphs it shared recorded
+    again (see KeptGraph.restat)."""
     current = store_path(build_dir)
-    retired = None
     if current.exists():
-        retired = Path(tempfile.mkdtemp(prefix=".store-old-", dir=build_dir))
-        os.replace(current, retired / STORE_DIR)
+        os.replace(current, retired.folder() / STORE_DIR)
     os.replace(staging, current)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
-        KeptGraph.restat(current)  # (the old store's links to the pieces are gone)
+    retired.drop(functools.partial(KeptGraph.restat, current))
+
+
+class Retired:
+    """What a build replaces in its folder (the last store, the old graph.ttl), removed in a
+    thread while the build ends, then `after` run: freeing the blocks of the old graph.ttl
+    and store took 0.8 s of the build at 100,000 sources. `wait` before the build returns."""
+
+    def __init__(self, build_dir: Path) -> None:
+        self.build_dir = build_dir
+        self._folder: Path | None = None
+        self._thread: threading.Thread | None = None
+
+    def folder(self) -> Path:
+        """Where the replaced files go (made at the first call; a build's leftover)."""
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix=".store-old-", dir=self.build_dir))
+        return self._folder
+
+    def replace(self, staged: Path, path: Path) -> None:
+        """os.replace(staged, path), the old file linked here first: the replace then frees
+        none of its blocks."""
+        with contextlib.suppress(OSError):  # (none there, or no links here: freed now)
+            os.link(path, self.folder() / path.name)
+        os.replace(staged, path)
+
+    def drop(self, after: Callable[[], None]) -> None:
+        """Remove what was replaced, then call `after`, in a thread."""
+        folder = self.folder()
+
+        def run() -> None:
+            shutil.rmtree(folder, ignore_errors=True)
+            after()
+        self._thread = threading.Thread(target=run, name="kg-retired")
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Wait for the thread (or remove what was replaced, when none ran)."""
+        if self._thread is not None:
+            self._thread.join()
+        elif self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def discard(staging: Path) -> None:

@@ -66,6 +66,7 @@ from kg.store import (
     Compaction,
     Inputs,
     Prepared,
+    Retired,
     add_graph,
     build_lock,
     code_digest,
@@ -759,8 +760,10 @@ def _build(inputs: Inputs, progress: Progress, stack: contextlib.ExitStack) -> B
                 validating, _locator(compaction.store, vocabulary), progress, staging))
             files = {GRAPH_FILE: _graph_turtle(inputs, graph, prepared, derived, changed),
                      ONTOLOGY_FILE: vocabulary.rdfxml}
+            retired = Retired(inputs.output)
+            stack.callback(retired.wait)
             written = write(inputs, staging, files, lambda: checked().validation,
-                            compaction.wait, recorded, unchanged)
+                            compaction.wait, recorded, unchanged, retired)
         checking = checked()
     except BaseException:
         discard(staging)
@@ -1033,14 +1036,16 @@ def _blocks(lines: bytes) -> dict[bytes, bytes]:
 
 def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[bytes]],
           validated: Callable[[], Validation], settle: Callable[[], None],
-          recorded: Mapping[str, list], unchanged: frozenset[str]) -> list[Path]:
+          recorded: Mapping[str, list], unchanged: frozenset[str],
+          retired: Retired) -> list[Path]:
     """Write the files (graph.ttl, ontology.rdf), then the report of the validation (waited
     for once the files are written: they do not depend on it), or remove an old one, beside
     their places; wait for the prepared store to settle (`settle`: see Compaction), then put
     them and the store in place, and last the build's manifest (a build folder without one
     is rebuilt, so a build stopped half-way never passes for a good one), taking the digests
     the last manifest `recorded` for files it finds unchanged (`unchanged`: those the build
-    found so, by path as text, not looked at again)."""
+    found so, by path as text, not looked at again). What they replace is removed by
+    `retired`."""
     output = inputs.output
     staged: list[tuple[Path, Path]] = []
     try:
@@ -1062,10 +1067,10 @@ def write(inputs: Inputs, staging: Path, files: Mapping[str, bytes | Iterator[by
         raise
     drop_manifest(output)
     for temporary, path in staged:
-        os.replace(temporary, path)
+        retired.replace(temporary, path)
     if validation.conforms:
         (output / REPORT_FILE).unlink(missing_ok=True)
-    swap_in(staging, output)
+    swap_in(staging, output, retired)
     write_manifest(inputs, fingerprints, graph_digest)
     return [path for _, path in staged] + [output / STORE_DIR]
 
