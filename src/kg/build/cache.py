@@ -122,7 +122,7 @@ class Cache:
             # connection, held in a cycle by sqlite3's statement cache, would wait for the
             # garbage collector and keep the file locked)
             weakref.finalize(self, self.db.close)
-        self.db.execute(f"INSERT OR REPLACE INTO {self._ensure(table)} VALUES (?, ?)",
+        self.db.execute(f"INSERT OR REPLACE INTO {_created(self.db, table)} VALUES (?, ?)",
                         (key, entry))
         self.used.setdefault(table, set()).add(key)
         if table in self.keys:
@@ -140,13 +140,6 @@ class Cache:
             self.path.unlink(missing_ok=True)
             return _begin(self.path)
 
-    def _ensure(self, table: str) -> str:
-        name = _table(table)
-        assert self.db is not None
-        self.db.execute(f"CREATE TABLE IF NOT EXISTS {name} "
-                        "(key TEXT PRIMARY KEY, value BLOB NOT NULL)")
-        return name
-
     def commit(self, prune: bool = True) -> None:
         """Drop (pruning) every entry this build did not use, and end the transaction."""
         if self.db is None:
@@ -154,14 +147,19 @@ class Cache:
         db, self.db = self.db, None
         with contextlib.closing(db), db:
             for table, keys in self.used.items():
-                name = _table(table)
-                db.execute(f"CREATE TABLE IF NOT EXISTS {name} "
-                           "(key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                name = _created(db, table)
                 if not prune:
                     continue
                 unused = sorted(_keys(db, table) - keys)  # (a few: the files that changed)
                 for batch, marks in _batches(unused):
                     db.execute(f"DELETE FROM {name} WHERE key IN ({marks})", batch)
+
+
+def _created(db: sqlite3.Connection, table: str) -> str:
+    """A table's name in the file, the table made when it is not there yet."""
+    name = _table(table)
+    db.execute(f"CREATE TABLE IF NOT EXISTS {name} (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+    return name
 
 
 def _keys(db: sqlite3.Connection, table: str) -> set[str]:
