@@ -497,6 +497,43 @@ def test_a_build_after_a_new_file_reads_no_other_files_conversion(corpus, monkey
     assert asked() == []
 
 
+def _rows_files(output: Path, part: str) -> list[Path]:
+    """The kept rows of a part: the base, then the added rows."""
+    found = sorted((output / "store").glob(f"{part}-*.marshal"),
+                   key=lambda path: path.name.endswith("-added.marshal"))
+    assert len(found) == 2 and found[1].name.endswith("-added.marshal"), found
+    return found
+
+
+@pytest.mark.parametrize("part", ["files", "summaries"])
+def test_a_build_after_a_new_file_keeps_the_base_of_rows_and_adds_the_new_files(
+        corpus, part):
+    """A build after a few changed files keeps the last base of rows as it is (the same file,
+    linked) and writes the rows of the files it lacks beside it; a build after most files
+    changed writes a new base. Either way the next build reads every row (its sizes and
+    times are recorded again once the old store is gone)."""
+    seeds, output = corpus
+    for name in ("third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"):
+        (seeds / f"{name}.yaml").write_text(source_file(name, "ITA"), encoding="utf-8")
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
+    base, _ = _rows_files(output, part)
+    before = base.stat().st_ino, len(marshal.loads(base.read_bytes()))
+    (seeds / "tenth.yaml").write_text(source_file("tenth", "ESP"), encoding="utf-8")
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
+    base, added = _rows_files(output, part)
+    assert (base.stat().st_ino, len(marshal.loads(base.read_bytes()))) == before
+    assert len(marshal.loads(added.read_bytes())) == 1
+    records = json.loads((output / "store" / "kept.json").read_text(encoding="utf-8"))
+    for path in (base, added):
+        stat = path.stat()
+        assert records[path.name][1:] == [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+    for name in ("third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"):
+        (seeds / f"{name}.yaml").write_text(source_file(name, "FRA"), encoding="utf-8")
+    assert kg("build", "--seeds", str(seeds), *SCHEMA, "--build", str(output)).exit_code == 0
+    base, added = _rows_files(output, part)
+    assert base.stat().st_ino != before[0] and marshal.loads(added.read_bytes()) == {}
+
+
 @pytest.mark.parametrize("part", ["files", "summaries"])
 @pytest.mark.parametrize("damage", ["cut short", "gone", "other rows", "not rows"])
 def test_kept_rows_that_are_not_what_the_build_kept_are_read_from_the_cache(
@@ -506,7 +543,7 @@ def test_kept_rows_that_are_not_what_the_build_kept_are_read_from_the_cache(
     deleted, other rows, no rows) are not read: each file's entry is read from the cache,
     and the graph and the validation are those a build from nothing makes."""
     seeds, output = corpus
-    (rows,) = (output / "store").glob(f"{part}-*.marshal")
+    (rows,) = _rows_files(output, part)[:1]  # (the base: the added rows are none yet)
     if damage == "cut short":
         rows.write_bytes(rows.read_bytes()[:-9])
     elif damage == "gone":

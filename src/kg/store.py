@@ -167,6 +167,19 @@ def keep_file(staging: Path, name: str, path: Path, key: str) -> None:
     _record_kept(staging, name, key)
 
 
+def keep_linked(staging: Path, build_dir: Path, name: str) -> None:
+    """Keep what the current store's build kept under that name beside a prepared store's
+    database as it is: linked (else copied), with its digest. The caller has read it (see
+    kept_lines): it is what was kept."""
+    current = store_path(build_dir)
+    record = _kept_records(current)[name]
+    try:
+        os.link(current / name, staging / name)
+    except OSError:
+        shutil.copyfile(current / name, staging / name)
+    _record_kept(staging, name, record[0])
+
+
 def _record_kept(staging: Path, name: str, key: str) -> None:
     """Record a kept file's digest, size and times (in _KEPT)."""
     records = _kept_records(staging)
@@ -295,13 +308,27 @@ class Compaction:
 
 def swap_in(staging: Path, build_dir: Path, retired: Retired) -> None:
     """Put a prepared store in place of the current one (two renames); the old one is
-    dropped by `retired`, then the times of the pieces of kept graphs it shared recorded
-    again (see KeptGraph.restat)."""
+    dropped by `retired`, then the times of the kept files it shared recorded again (see
+    _restat)."""
     current = store_path(build_dir)
     if current.exists():
         os.replace(current, retired.folder() / STORE_DIR)
     os.replace(staging, current)
-    retired.drop(functools.partial(KeptGraph.restat, current))
+    retired.drop(functools.partial(_restat, current))
+
+
+def _restat(folder: Path) -> None:
+    """Record again the sizes and times of what is kept beside a store (kept graphs' pieces,
+    kept files), once the store they were linked from is gone: removing a link changes a
+    file's change time, and each would be read and hashed again at the next build."""
+    KeptGraph.restat(folder)
+    records = _kept_records(folder)
+    with contextlib.suppress(OSError):
+        for name, record in records.items():
+            stat = os.stat(folder / name)
+            records[name] = [record[0], stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+        (folder / _KEPT).write_text(json.dumps(records, indent=0, sort_keys=True),
+                                    encoding="utf-8")
 
 
 class Retired:
