@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from kg.store import (
     stale_reason,
     swap_in,
 )
+from kg.workers import Forked
 
 SCHEMA = ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
 SELECT = "SELECT ?source WHERE { ?source a kgo:Source } ORDER BY ?source"
@@ -348,6 +350,26 @@ def test_a_store_with_its_derived_graph_kept_is_changed_not_loaded_whole(corpus,
 
 def _refused(*_: object) -> None:
     raise AssertionError("the store was loaded whole")
+
+
+def _writes_rows_aside(folder: Path) -> Callable[[object], None]:
+    def task(note: object) -> None:
+        (folder / f".store-summaries-added-{os.getpid()}.marshal").write_bytes(b"rows")
+        (folder / "written").write_text("", encoding="utf-8")
+        time.sleep(60)
+    return task
+
+
+def test_a_stopped_validation_leaves_no_rows_aside(tmp_path):
+    """The rows the validation's process wrote aside are removed when the build stops it (a
+    build that fails on bad input while the process runs leaves its folder as it was)."""
+    child = Forked(_writes_rows_aside(tmp_path))
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "written").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert list(tmp_path.glob(".store-summaries-*"))
+    pipeline._stopped(child, tmp_path)
+    assert not list(tmp_path.glob(".store-summaries-*"))
 
 
 def test_the_stores_manifest_names_each_graph_by_the_digest_of_its_lines(corpus):

@@ -156,6 +156,11 @@ class Forked(Generic[R]):
             gc.unfreeze()
         writer.close()
 
+    @property
+    def pid(self) -> int:
+        """The child's process id (this process's, where the task ran here)."""
+        return self.child.pid if self.child is not None else os.getpid()
+
     def note(self) -> Any:
         """The task's next note (waiting for it)."""
         kind, value = self._next()

@@ -597,7 +597,7 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
     def checked_apart(known: frozenset[str]) -> Forked:
         child = Forked(functools.partial(_checked_units, parts, vocabulary, shapes_dir,
                                          plan.incoming, known))
-        stack.callback(child.stop)
+        stack.callback(_stopped, child, conversions.build_dir)
         return child
     child = checked_apart(frozenset(stored))
     starting = time.perf_counter() - started
@@ -631,6 +631,15 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
         return Validated(Validation(sort_findings(findings), report, seconds), len(keys),
                          len(todo), lines)
     return finish
+
+
+def _stopped(child: Forked, build_dir: Path) -> None:
+    """Stop the validation's process, and remove the rows it wrote aside that the build did
+    not keep (a build that fails on bad input leaves its folder as it was)."""
+    pid = child.pid
+    child.stop()
+    for aside in build_dir.glob(f".store-summaries-*-{pid}.marshal"):
+        aside.unlink(missing_ok=True)
 
 
 def _located(stored: dict[str, bytes], where: Where) -> dict[str, units.UnitFindings]:
