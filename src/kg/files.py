@@ -4,10 +4,11 @@ YAML data read fast."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from kg.errors import InputError
@@ -104,3 +105,33 @@ def write_output(path: Path, content: bytes) -> None:
         raise InputError(f"cannot write '{path}': a folder on its path is a file") from None
     except OSError as exc:
         raise InputError(f"cannot write '{path}': {exc.strerror or exc}") from None
+
+
+def file_times(path: str | Path) -> tuple[int, int, int]:
+    """A file's size, modification time and change time (ns): what a kept file is trusted by
+    while they hold (a file rewritten with its size and modification time put back has a new
+    change time)."""
+    found = os.stat(path)
+    return found.st_size, found.st_mtime_ns, found.st_ctime_ns
+
+
+class Chunks(io.RawIOBase):
+    """Pieces of bytes read as one stream (so that a million quads are never one copy)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.rest = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: typing.Any) -> int:
+        while not self.rest:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.rest = memoryview(chunk)
+        size = min(len(buffer), len(self.rest))
+        buffer[:size] = self.rest[:size]
+        self.rest = self.rest[size:]
+        return size

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kg.files import digest, write_pieces
+from kg.files import Chunks, digest, file_times, write_pieces
 from kg.rdf.ntriples import spliced, subject_cuts, with_subjects
 
 PIECE = 1 << 20  # bytes of lines a piece is cut at (one grown to twice that is cut again)
@@ -76,8 +76,8 @@ class KeptGraph:
             pieces = _index(folder, index.name.removesuffix(INDEX))
             with contextlib.suppress(OSError):
                 if pieces is not None:
-                    cls._indexed(folder, [replace(piece, stat=_stat(folder / f"{piece.key}.nt"))
-                                          for piece in pieces])
+                    cls._indexed(folder, [replace(piece, stat=file_times(
+                        folder / f"{piece.key}.nt")) for piece in pieces])
 
     @property
     def count(self) -> int:
@@ -94,7 +94,7 @@ class KeptGraph:
 
     def reader(self) -> io.BufferedReader:
         """All the lines as a file, read piece after piece (for the bulk loader)."""
-        return io.BufferedReader(_Chained([self._path(p) for p in self.pieces]), PIECE)
+        return io.BufferedReader(Chunks(self.texts()), PIECE)
 
     def with_subjects(self, subjects: Iterable[str]) -> bytes:
         """The lines of the subjects (IRIs), sorted, read from the pieces that hold them."""
@@ -157,16 +157,11 @@ def _index(folder: Path, key: str) -> tuple[Piece, ...] | None:
     return pieces if _key(pieces) == key else None
 
 
-def _stat(path: Path) -> tuple[int, int, int]:
-    found = os.stat(path)
-    return found.st_size, found.st_mtime_ns, found.st_ctime_ns
-
-
 def _intact(folder: Path, piece: Piece) -> bool:
     """Whether a piece's file holds its lines: its size and times as kept, or its digest."""
     path = folder / f"{piece.key}.nt"
     try:
-        return _stat(path) == piece.stat or digest(path.read_bytes()) == piece.key
+        return file_times(path) == piece.stat or digest(path.read_bytes()) == piece.key
     except OSError:
         return False
 
@@ -185,7 +180,7 @@ def _written(folder: Path, lines: bytes) -> list[Piece]:
             with path.open("wb") as file:
                 write_pieces(file, [text])
             made.append(Piece(lines[start:lines.index(b" ", start) + 1], key,
-                              lines.count(b"\n", start, end), _stat(path)))
+                              lines.count(b"\n", start, end), file_times(path)))
     return made
 
 
@@ -198,29 +193,4 @@ def _linked(path: Path, folder: Path, piece: Piece) -> Piece:
         pass
     except OSError:
         shutil.copyfile(path, target)
-    return Piece(piece.first, piece.key, piece.lines, _stat(target))
-
-
-class _Chained(io.RawIOBase):
-    """Files read one after another, as one."""
-
-    def __init__(self, paths: list[Path]) -> None:
-        super().__init__()
-        self._paths = iter(paths)
-        self._file: io.FileIO | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while True:
-            if self._file is None:
-                path = next(self._paths, None)
-                if path is None:
-                    return 0
-                self._file = io.FileIO(path, "rb")
-            count = self._file.readinto(buffer)
-            if count:
-                return count
-            self._file.close()
-            self._file = None
+    return Piece(piece.first, piece.key, piece.lines, file_times(target))

@@ -31,9 +31,11 @@ import pyoxigraph
 
 from kg.errors import InputError, Location
 from kg.files import (
+    Chunks,
     current_umask,
     digest,
     file_digest,
+    file_times,
     joined_digest,
     write_atomically,
     write_pieces,
@@ -183,8 +185,7 @@ def keep_linked(staging: Path, build_dir: Path, name: str) -> None:
 def _record_kept(staging: Path, name: str, key: str) -> None:
     """Record a kept file's digest, size and times (in _KEPT)."""
     records = _kept_records(staging)
-    stat = os.stat(staging / name)
-    records[name] = [key, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+    records[name] = [key, *file_times(staging / name)]
     (staging / _KEPT).write_text(json.dumps(records, indent=0, sort_keys=True), encoding="utf-8")
 
 
@@ -218,11 +219,10 @@ def _checked(path: Path, key: str | None) -> bytes | None:
     when it was kept (at 10,000 sources, hashing the derived graph's 190 MB took 0.11 s)."""
     try:
         lines = path.read_bytes()
-        stat = os.stat(path)
+        times = file_times(path)
     except OSError:
         return None
-    record = _kept_records(path.parent).get(path.name)
-    if record == [key, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]:
+    if _kept_records(path.parent).get(path.name) == [key, *times]:
         return lines
     return lines if digest(lines) == key else None
 
@@ -236,16 +236,10 @@ def _kept_records(folder: Path) -> dict[str, list]:
     return found if isinstance(found, dict) else {}
 
 
-def keep_graph(staging: Path, lines: bytes) -> KeptGraph:
-    """Keep a graph's lines beside a prepared store's database, in pieces: for add_graph, and
-    for the next build (kept_graph)."""
-    return KeptGraph.write(staging, lines)
-
-
 def add_graph(staging: Path, build_dir: Path, iri: str, kept: KeptGraph,
               last: bytes | None = None, lines: bytes | None = None) -> bytes | None:
     """Put a graph made from the prepared store (named in prepare's `later`) in it, from its
-    lines kept beside the database (keep_graph, or KeptGraph.spliced): changed by the lines
+    lines kept beside the database (KeptGraph.write or spliced): changed by the lines
     that differ from the current store's kept ones (returned, those gone and those new),
     else bulk-loaded whole from the kept pieces (None), so that the lines need not be in
     memory beside the loader's (2 GB each at 100,000 sources). A caller that knows which
@@ -325,8 +319,7 @@ def _restat(folder: Path) -> None:
     records = _kept_records(folder)
     with contextlib.suppress(OSError):
         for name, record in records.items():
-            stat = os.stat(folder / name)
-            records[name] = [record[0], stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+            records[name] = [record[0], *file_times(folder / name)]
         (folder / _KEPT).write_text(json.dumps(records, indent=0, sort_keys=True),
                                     encoding="utf-8")
 
@@ -379,7 +372,7 @@ def discard(staging: Path) -> None:
 
 def _bulk_load(path: Path, graphs: Mapping[str, bytes]) -> None:
     store = pyoxigraph.Store(str(path))
-    quads = io.BufferedReader(_Chunks(in_graph(lines, iri) for iri, lines in graphs.items()))
+    quads = io.BufferedReader(Chunks(in_graph(lines, iri) for iri, lines in graphs.items()))
     store.bulk_load(quads, format=pyoxigraph.RdfFormat.N_QUADS)
     store.flush()
     del store
@@ -392,28 +385,6 @@ def release_memory() -> None:
     and the next steps' peaks would stack on top. Nothing where the C library is not glibc."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-class _Chunks(io.RawIOBase):
-    """Pieces of bytes read as one stream (so that a million quads are never one copy)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-        self.rest = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: typing.Any) -> int:
-        while not self.rest:
-            chunk = next(self.chunks, None)
-            if chunk is None:
-                return 0
-            self.rest = memoryview(chunk)
-        size = min(len(buffer), len(self.rest))
-        buffer[:size] = self.rest[:size]
-        self.rest = self.rest[size:]
-        return size
 
 
 Copied = tuple[frozenset[str] | None, dict[str, bytes]]

@@ -75,7 +75,6 @@ from kg.store import (
     input_fingerprints,
     keep,
     keep_file,
-    keep_graph,
     keep_linked,
     kept_graph,
     kept_lines,
@@ -886,7 +885,7 @@ def _derive(inputs: Inputs, rules: Rules, prepared: Prepared) -> DerivedLines:
     if last is None or subjects is None:
         whole = derived.take_lines()
         del derived
-        outcome = DerivedLines(keep_graph(prepared.path, whole))
+        outcome = DerivedLines(KeptGraph.write(prepared.path, whole))
         del whole
         release_memory()
         return outcome
