@@ -4,13 +4,14 @@ and OWL reasoning (HermiT), in one report.
 A rule is a SPARQL SELECT in its own file, `checks/<name>-<severity>.rq`, that returns one row
 per finding: `?focus` (the node to point at) and `?message` (plain English, built by the
 query), optionally `?source1 ?source2 ?value1 ?value2` (what it compared). Each rule runs once
-over the whole dataset: the default graph is the graph `kg build` writes (data and ontology);
-the named graphs `kgg:data`, `kgg:ontology`, `kgg:shapes` and `kgg:queries` hold the parts on
-their own. The check builds first (kg build's incremental build, into `Inputs.output`), then
-runs the rules with Oxigraph over the built graph, in memory when it fits (those that name kgg:
-graphs over a copy of the build's store, see RuleStore) and HermiT over the triples of the graph
-that can bear on consistency, beside the rules or, when both would not fit in memory at once,
-after them (see plan); the SHACL findings are the build's.
+over the whole dataset: the default graph is the graph `kg build` writes (data and ontology;
+read in memory without the labels the build derives for facts and occurrences, which no rule
+needs); the named graphs `kgg:data`, `kgg:ontology`, `kgg:shapes` and `kgg:queries` hold the
+parts on their own. The check builds first (kg build's incremental build, into
+`Inputs.output`), then runs the rules with Oxigraph over the built graph, in memory when it fits
+(those that name kgg: graphs over a copy of the build's store, see RuleStore) and HermiT over
+the triples of the graph that can bear on consistency, beside the rules or, when both would not
+fit in memory at once, after them (see plan); the SHACL findings are the build's.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from kg.check import reason
 from kg.check.reason import ReasoningError, ReasoningResult, check_triples, machine_memory
 from kg.errors import EXIT_OK, EXIT_VIOLATIONS, InputError, Location
 from kg.facts.loading import display_path
-from kg.files import digest
+from kg.files import Chunks, digest
 from kg.rdf.canonical import canonical
 from kg.rdf.namespaces import BASE, KGR, bind_prefixes
 from kg.rdf.ntriples import triple_lines
@@ -162,9 +163,10 @@ def header(text: str) -> str:
 
 class RuleStore:
     """The dataset rules run over, in Oxigraph. A rule that names none of the kgg: graphs
-    runs on the built graph (graph.ttl: the data and the ontology) loaded into memory, where
-    Oxigraph answers about three times faster than from its on-disk store (a million
-    triples: about 3 s to load, 0.5 GB); a graph too large for that (see fits_in_memory) is
+    runs on the built graph (graph.ttl: the data and the ontology, less the labels derived for
+    facts and occurrences: see without_derived_labels) loaded into memory, where Oxigraph
+    answers about three times faster than from its on-disk store (a million triples: about
+    3 s to load, 0.5 GB); a graph too large for that (see plan) is
     read from the build's store, the union of its graphs. A rule that names them runs on a
     copy of the build's store (a RocksDB checkpoint beside it: hard links, nothing copied)
     with kgg:ontology, kgg:shapes and kgg:queries added, the default graph listed graph by
@@ -199,7 +201,8 @@ class RuleStore:
         if not self.in_memory:
             return open_store(self.build_dir), {"use_default_graph_as_union": True}
         store = pyoxigraph.Store()
-        store.bulk_load(path=str(self.build_dir / GRAPH_FILE), format=pyoxigraph.RdfFormat.TURTLE)
+        store.bulk_load(input=Chunks(without_derived_labels(self.build_dir / GRAPH_FILE)),
+                        format=pyoxigraph.RdfFormat.TURTLE)
         return store, {}
 
     def reader(self) -> StoreReader:
@@ -245,8 +248,38 @@ class RuleStore:
         return rewritten or text
 
 
+# The labels the build derives for facts and occurrences (kgr:graph/derived's rdfs:label, see
+# kg.build.derive; no rule reads them, and at 100,000 sources they are 9.9 million of the 20.6
+# million triples and two thirds of graph.ttl's bytes). In graph.ttl each is the first line of
+# its subject's derived block: the writer puts a subject's predicates in IRI order, and
+# rdfs:label (http://www.w3.org/...) comes before the derived kgo: ones (https://w3id.org/...).
+# (fact: and event: are the prefixes graph.ttl names them by: kg.rdf.namespaces.PREFIXES)
+_DERIVED_LABELS = re.compile(rb"^((?:fact|event):\S+) rdfs:label [^\n]*?(?: (;)| \.)\n",
+                             re.MULTILINE)
+
+
+def without_derived_labels(path: Path, size: int = 1 << 24) -> Iterator[bytes]:
+    """graph.ttl's Turtle, read `size` bytes at a time, without the labels the build derives
+    for facts and occurrences: a derived block of labels alone is left out, a label line
+    followed by other derived predicates becomes its subject alone (at 100,000 sources,
+    10 s to read 1.1 GB down to 0.37 GB; the store in memory takes 3.8 GB instead of 7.6)."""
+    with path.open("rb") as stream:
+        rest = b""
+        while chunk := stream.read(size):
+            text = rest + chunk
+            cut = text.rfind(b"\n") + 1
+            rest = text[cut:]
+            yield _DERIVED_LABELS.sub(_subject_left, text[:cut])
+        yield _DERIVED_LABELS.sub(_subject_left, rest)
+
+
+def _subject_left(label: re.Match[bytes]) -> bytes:
+    return label[1] + b"\n" if label[2] else b""
+
+
 # Oxigraph's memory store takes 7 to 9 bytes for each byte of graph.ttl (measured: 7.6 GB for
-# the 1.1 GB of 100,000 generated sources, 1.05 GB for the 114 MB of 10,000).
+# the 1.1 GB of 100,000 generated sources, 1.05 GB for the 114 MB of 10,000), at most: without
+# the derived labels, 3.8 GB at 100,000 sources (about 350 bytes a triple either way).
 MEMORY_PER_BYTE = 9
 # HermiT's Java heap: about 10 bytes for each byte of its input (see reason.java_heap), which is
 # about half a byte for each byte of graph.ttl (61 MB for the 114 MB of 10,000 sources).
@@ -555,12 +588,13 @@ def _reasoning(build_dir: Path, key: str, ontology: bytes, timings: dict[str, fl
 
 
 def _hermit(path: Path, ontology: bytes, folder: Path) -> ReasoningResult | str:
-    """HermiT over the built graph (its Turtle read by Oxigraph, streamed), given only the
-    triples that can bear on consistency and that the rest does not entail (see
-    reason.write_input), its input written in `folder`."""
+    """HermiT over the built graph (its Turtle read by Oxigraph, streamed, without the derived
+    labels: annotations, which bear on nothing HermiT checks), given only the triples that can
+    bear on consistency and that the rest does not entail (see reason.write_input), its input
+    written in `folder`."""
     try:
         axioms = reason.Axioms.of(pyoxigraph.parse(ontology, format=pyoxigraph.RdfFormat.N_TRIPLES))
-        return check_triples(lambda: pyoxigraph.parse(path=str(path),
+        return check_triples(lambda: pyoxigraph.parse(Chunks(without_derived_labels(path)),
                                                       format=pyoxigraph.RdfFormat.TURTLE), axioms,
                              folder)
     except ReasoningError as exc:
