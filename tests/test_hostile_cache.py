@@ -287,6 +287,19 @@ def test_holds_and_pruning_go_past_a_statement_s_batch_of_keys(tmp_path):
     assert Cache(tmp_path).holds("misc", [*keys, "new"]) == {*keys[1000:], "new"}
 
 
+
+def test_pruning_by_the_keys_stored_read_keeps_the_puts_after_it(tmp_path):
+    first = Cache(tmp_path)
+    for key in "abc":
+        first.put("misc", key, (key.encode(), 1))
+    first.commit()
+    later = Cache(tmp_path)
+    assert set(later.stored("misc")) == {"a", "b", "c"}  # (none marked as used)
+    later.get_many("misc", ["b"])
+    later.put("misc", "d", (b"d", 2))
+    later.commit()
+    assert set(Cache(tmp_path).stored("misc")) == {"b", "d"}
+
 def test_a_failed_build_unlocks_the_cache_at_once(tmp_path):
     """A build that fails after staging entries ends its transaction as it fails, even while
     its error (whose traceback holds the build's cache) is still held: the next build in the

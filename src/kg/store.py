@@ -341,11 +341,16 @@ class Retired:
         return self._folder
 
     def replace(self, staged: Path, path: Path) -> None:
-        """os.replace(staged, path), the old file linked here first: the replace then frees
-        none of its blocks."""
+        """Put `staged` in the place of `path`, the old file linked here first so that
+        nothing of it is freed now. The old name is unlinked before the rename rather than
+        renamed over: on ext4 a rename over a file makes the kernel write the new file's
+        blocks out first (auto_da_alloc; 0.3 s for graph.ttl's 1.1 GB at 100,000 sources,
+        0.3 ms without). Callers drop the build's manifest first, so the moment without
+        the file is that of a build being written."""
         with contextlib.suppress(OSError):  # (none there, or no links here: freed now)
             os.link(path, self.folder() / path.name)
-        os.replace(staged, path)
+        path.unlink(missing_ok=True)
+        os.rename(staged, path)
 
     def drop(self, after: Callable[[], None]) -> None:
         """Remove what was replaced, then call `after`, in a thread."""

@@ -37,7 +37,9 @@ class Cache:
         self.db: sqlite3.Connection | None = None  # the writing connection, once an entry is put
         self.reader: sqlite3.Connection | None = None
         self.used: dict[str, set[str]] = {}
-        self.keys: dict[str, set[str]] = {}  # every key of a table, once `holds` read them
+        # every key of a table, once `holds` or `stored` read them: `commit` prunes by them
+        # (reading a table's keys again took 0.3 s of a build at 100,000 sources)
+        self.keys: dict[str, set[str]] = {}
 
     def __enter__(self) -> Cache:
         return self
@@ -68,10 +70,12 @@ class Cache:
         process that does not know yet which it needs; none is marked as used."""
         try:
             with self._reading() as db:
-                return {} if db is None else dict(db.execute(
+                entries = {} if db is None else dict(db.execute(
                     f"SELECT key, value FROM {_table(table)}"))
         except sqlite3.Error:
             return {}  # an unreadable cache (or a table not made yet) is an empty one
+        self.keys.setdefault(table, set(entries))
+        return entries
 
     def use(self, table: str, keys: Iterable[str]) -> None:
         """Mark entries as used by this build (kept by `commit`)."""
@@ -150,7 +154,8 @@ class Cache:
                 name = _created(db, table)
                 if not prune:
                     continue
-                unused = sorted(_keys(db, table) - keys)  # (a few: the files that changed)
+                known = self.keys.get(table)  # (as read, with this build's puts)
+                unused = sorted((_keys(db, table) if known is None else known) - keys)
                 for batch, marks in _batches(unused):
                     db.execute(f"DELETE FROM {name} WHERE key IN ({marks})", batch)
 
