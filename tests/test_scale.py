@@ -178,6 +178,26 @@ def test_units_find_what_the_whole_graph_gives_on_a_generated_corpus(tmp_path):
     assert found == expected and expected
 
 
+
+def test_the_cut_moves_to_the_shared_units_the_nodes_another_file_points_back_to():
+    """A file's node that another file's triple points to along a predicate followed backwards
+    goes to the shared units (with that triple); the nodes pointed to from their own file, or
+    owned by no file, stay."""
+    link = b"<https://w3id.org/kg-bilateral/ontology#occurrence>"
+
+    def part(name: str, own: bytes) -> units.Part:
+        return units.Part(name, units.summarize(b"", own, frozenset({link})), name, lambda: own)
+
+    a = part("a", b"<a1> %s <a2> .\n<a2> <p> <a1> .\n" % link)  # (a2: pointed to from a)
+    b = part("b", b"<b1> %s <a1> .\n<b1> %s <nobody> .\n" % (link, link))
+    cut = units.cut([a, b], b"", frozenset({link}))
+    by_name = {unit.name: unit for unit in cut}
+    assert by_name["a"].focus == (b"<a2>",) and by_name["b"].focus == (b"<b1>",)
+    shared = [unit for unit in cut if unit.name.startswith("shared")]
+    assert sorted(node for unit in shared for node in unit.focus) == [b"<a1>", b"<nobody>"]
+    assert b"<b1> %s <a1> .\n" % link in b"".join(unit.lines for unit in shared)
+    assert b"<a1> %s <a2> .\n" % link in b"".join(unit.lines for unit in shared)
+
 def test_workers_give_what_one_process_gives():
     tasks = [(path.read_bytes(), path.name) for path in sorted((CORPUS).rglob("*.yaml"))]
     vocabulary = pipeline.load_vocabulary(ROOT / "ontology", pipeline.Cache(Path("/nonexistent")))

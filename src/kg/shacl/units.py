@@ -22,10 +22,10 @@ graph instead.
 
 from __future__ import annotations
 
-import itertools
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -156,8 +156,9 @@ class Summary:
     def types(self) -> dict[bytes, bytes]:
         """Each node's lines, sorted (a node's sorted lines are a run of all the lines)."""
         found: dict[bytes, bytes] = {}
-        for node, lines in itertools.groupby(self.type_lines.splitlines(True), subject_of):
-            found[node] = b"".join(lines)
+        for line in self.type_lines.splitlines(True):  # (a few lines a node: added as they come)
+            node = line[:line.index(b" ")]
+            found[node] = found.get(node, b"") + line
         return found
 
     @property
@@ -173,11 +174,6 @@ def split(line: bytes) -> tuple[bytes, bytes, bytes]:
     """An N-Triples line's subject, predicate and object (as written)."""
     subject, predicate, obj = line.split(b" ", 2)
     return subject, predicate, obj[:-3]
-
-
-def subject_of(line: bytes) -> bytes:
-    """An N-Triples line's subject (as written)."""
-    return line[:line.index(b" ")]
 
 
 def summarize(registry: bytes, own: bytes, incoming: frozenset[bytes]) -> Summary:
@@ -267,18 +263,20 @@ def _type_index(groups: Iterable[dict[bytes, bytes]]) -> dict[bytes, bytes]:
 def _pointed_back_to(summaries: list[Summary]) -> set[bytes]:
     """Nodes of a file that another file's triples point to along a predicate the shapes
     follow backwards: their findings need both files, so they go to the shared units."""
-    owner = {node: i for i, s in enumerate(summaries) for node in s.own}
-    return {obj for i, s in enumerate(summaries) for line in s.incoming
-            for obj in (split(line)[2],) if owner.get(obj, i) != i}
+    elsewhere = {obj for s in summaries if s.incoming_lines
+                 for obj in {split(line)[2] for line in s.incoming} - s.own}
+    return {node for s in summaries if elsewhere and s.own_nodes
+            for node in elsewhere.intersection(s.own_nodes.split(b"\n"))}
 
 
-def _context(nodes: Iterable[bytes], types: dict[bytes, bytes]) -> bytes:
+def _context(nodes: AbstractSet[bytes], types: dict[bytes, bytes]) -> bytes:
     """The type lines of the nodes, sorted (each node's are a sorted run of its own)."""
-    return b"".join(sorted(types[node] for node in set(nodes) if node in types))
+    return b"".join(sorted(filter(None, map(types.get, nodes))))  # (nodes: a set)
 
 
 def _file_unit(part: Part, types: dict[bytes, bytes], moved: set[bytes]) -> ValidationUnit:
-    focus = tuple(sorted(part.summary.own - moved))
+    own = part.summary.own_nodes.split(b"\n")  # (sorted)
+    focus = tuple(node for node in own if node not in moved) if moved else tuple(own)
     return ValidationUnit(part.name, focus, b"", _context(part.summary.refs, types), part.key)
 
 
@@ -295,7 +293,7 @@ def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes
     about: dict[bytes, list[bytes]] = defaultdict(list)
     for part in parts:
         for line in part.summary.registry.splitlines(True):
-            about[subject_of(line)].append(line)
+            about[line[:line.index(b" ")]].append(line)  # (by its subject: 0.6 M lines)
         if moved and not moved.isdisjoint(part.summary.own):
             for line in part.own().splitlines(True):
                 if split(line)[0] in moved:
@@ -305,7 +303,7 @@ def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes
         links = part.summary.incoming
         own = part.summary.own if links else frozenset()
         for line in links:
-            target = split(line)[2]
+            target = line.split(b" ", 2)[2][:-3]  # (split's object, inline)
             if target not in own or target in moved:
                 pointing[target].append(line)
     nodes = sorted(set(about) | set(pointing))
@@ -319,9 +317,13 @@ def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes
 
 def _bucket(name: str, nodes: list[bytes], about: dict[bytes, list[bytes]],
             pointing: dict[bytes, list[bytes]], types: dict[bytes, bytes]) -> ValidationUnit:
-    lines = sorted({line for node in nodes for line in (*about[node], *pointing[node])})
-    mentioned = {term for line in lines for term in (split(line)[0], split(line)[2])
-                 if term[:1] in (b"<", b"_")}
+    found: set[bytes] = set()
+    for node in nodes:
+        found.update(about.get(node, ()))
+        found.update(pointing.get(node, ()))
+    lines = sorted(found)
+    terms = (term for line in lines for term in split(line)[::2])  # (subject, object)
+    mentioned = {term for term in terms if term[:1] in (b"<", b"_")}
     return ValidationUnit(name, tuple(nodes), b"".join(lines),
                           _context(mentioned - set(nodes), types))
 
