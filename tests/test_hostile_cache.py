@@ -23,6 +23,7 @@ from conftest import DATA, ROOT
 from kg.build import pipeline, records
 from kg.build.cache import CACHE_FILE, Cache, decoded
 from kg.errors import InputError, Location
+from kg.shacl.units import UnitFindings
 from kg.store import Inputs
 
 
@@ -299,6 +300,17 @@ def test_pruning_by_the_keys_stored_read_keeps_the_puts_after_it(tmp_path):
     later.put("misc", "d", (b"d", 2))
     later.commit()
     assert set(Cache(tmp_path).stored("misc")) == {"b", "d"}
+
+
+def test_equal_small_entries_of_frozen_records_are_decoded_once():
+    entry = records.dumps(UnitFindings(screened=4))
+    damaged = entry[:-2] + b"5\n"  # (its digest no longer holds)
+    found = decoded("units", [("a", entry), ("b", entry), ("c", damaged), ("d", b"x")])
+    assert found == {"a": UnitFindings(screened=4), "b": UnitFindings(screened=4)}
+    assert found["a"] is found["b"]
+    rules = records.dumps((frozenset({"x"}), frozenset()))  # (not a frozen record: not shared)
+    apart = decoded("rules", [("a", rules), ("b", rules)])
+    assert apart["a"] == apart["b"] and apart["a"] is not apart["b"]
 
 def test_a_failed_build_unlocks_the_cache_at_once(tmp_path):
     """A build that fails after staging entries ends its transaction as it fails, even while
