@@ -428,8 +428,8 @@ def test_a_build_reads_only_the_files_that_changed_since_the_last(corpus, monkey
     read: list[str] = []
     real = pipeline.read_fact_bytes
 
-    def reading(path: Path, shown: str) -> bytes:
-        read.append(path.name)
+    def reading(path: str, shown: str) -> bytes:
+        read.append(Path(path).name)
         return real(path, shown)
 
     monkeypatch.setattr(pipeline, "read_fact_bytes", reading)

@@ -456,7 +456,7 @@ class Sources:
     shown: list[str]
     contents: list[bytes | InputError | None]
     keys: list[str]
-    paths: list[Path | None]
+    paths: list[str | None]
     unchanged: frozenset[str] = frozenset()
 
     def content(self, i: int) -> bytes | InputError:
@@ -468,7 +468,7 @@ class Sources:
         return _read(path, self.shown[i])
 
 
-def _read(path: Path, shown: str) -> bytes | InputError:
+def _read(path: str, shown: str) -> bytes | InputError:
     """A fact file's bytes, or why they cannot be read."""
     try:
         return read_fact_bytes(path, shown)
@@ -498,9 +498,8 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
     seconds of every build): the digest recorded with them stands for its bytes."""
     files, recorded = shown_files(seeds), recorded or {}
     salt = conversion_salt(vocabulary, incoming)
-    texts = [str(path) for path, _ in files]
-    trusted = {i: conversion_key(salt, shown, known) for i, ((path, shown), text) in enumerate(
-        zip(files, texts, strict=True), 1) if (known := recorded_digest(path, recorded.get(text)))}
+    trusted = {i: conversion_key(salt, shown, known) for i, (path, shown) in enumerate(files, 1)
+               if (known := recorded_digest(path, recorded.get(path)))}
     held = cached(list(trusted.values())) if cached and trusted else set()
     contents: list[bytes | InputError | None] = [states_text()]
     keys = [conversion_key(salt, STATES_FILE, digest(typing.cast(bytes, contents[0])))]
@@ -513,7 +512,8 @@ def read_sources(seeds: Path, vocabulary: Vocabulary, incoming: frozenset[bytes]
         contents.append(raw)
         keys.append(conversion_key(salt, shown, digest(raw)) if isinstance(raw, bytes) else "")
     return Sources([STATES_FILE, *(shown for _, shown in files)], contents, keys,
-                   [None, *(path for path, _ in files)], frozenset(texts[i - 1] for i in trusted))
+                   [None, *(path for path, _ in files)],
+                   frozenset(files[i - 1][0] for i in trusted))
 
 
 PARTS = ("files", "summaries", "triples", "turtle")  # the cache's tables of a conversion

@@ -254,32 +254,33 @@ def display_path(path: Path, root: Path) -> str:
 
 def fact_files(seeds: Path) -> list[Path]:
     """The fact files under a folder (or the one file given), in a stable order."""
-    return [path for path, _ in _fact_files(seeds)]
+    return [Path(path) for path, _ in _fact_files(seeds)]
 
 
-def _fact_files(seeds: Path) -> list[tuple[Path, bool]]:
-    """fact_files, each with whether it is a symbolic link."""
+def _fact_files(seeds: Path) -> list[tuple[str, bool]]:
+    """fact_files as text, each with whether it is a symbolic link (at 100,000 files, making
+    and comparing Path objects took more than a second of every build)."""
     if seeds.is_file():
-        return [(seeds, seeds.is_symlink())]
+        return [(str(seeds), seeds.is_symlink())]
     if not seeds.is_dir():
         raise InputError(f"no fact files: '{seeds}' is not a folder or a file")
-    files = sorted(_yaml_files(seeds), key=lambda found: found[0].parts)  # (as paths sort,
-    #   but by their parts at once: comparing 100,000 Path objects took seconds)
+    files = sorted(_yaml_files(str(seeds)), key=lambda found: found[0].split(os.sep))  # (as
+    #   paths sort: by their parts)
     if not files:
         raise InputError(f"no fact files (*.yaml) under '{seeds}'")
     return files
 
 
-def _yaml_files(folder: Path, above: frozenset[tuple[int, int]] = frozenset()
-                ) -> Iterator[tuple[Path, bool]]:
+def _yaml_files(folder: str, above: frozenset[tuple[int, int]] = frozenset()
+                ) -> Iterator[tuple[str, bool]]:
     """The *.yaml and *.yml files under a folder, at any depth, with whether each is a
     symbolic link (os.scandir: Path.rglob takes a second over ten thousand files). A link
     back to a folder above it, or a fact file that cannot be opened, is bad input."""
-    status = folder.stat()
+    status = os.stat(folder)
     identity = (status.st_dev, status.st_ino)
     if identity in above:
         raise InputError("a symbolic link that loops back to a folder above it: remove it",
-                         Location(folder.as_posix()))
+                         Location(Path(folder).as_posix()))
     with os.scandir(folder) as entries:
         for entry in entries:
             try:
@@ -291,15 +292,15 @@ def _yaml_files(folder: Path, above: frozenset[tuple[int, int]] = frozenset()
                 raise InputError(f"cannot read: {exc.strerror or exc}",
                                  Location(entry.path)) from None
             if is_dir:
-                yield from _yaml_files(Path(entry.path), above | {identity})
+                yield from _yaml_files(entry.path, above | {identity})
             elif is_file and _YAML_NAME.search(entry.name):
-                yield Path(entry.path), entry.is_symlink()
+                yield entry.path, entry.is_symlink()
 
 
 _YAML_NAME = re.compile(r"\.ya?ml$")
 
 
-def shown_files(seeds: Path) -> list[tuple[Path, str]]:
+def shown_files(seeds: Path) -> list[tuple[str, str]]:
     """The fact files with their paths as users see them (display_path, with each folder
     resolved once, and the rest joined as text: at 100,000 files, resolving each one, or
     joining Path objects, took seconds)."""
@@ -309,16 +310,16 @@ def shown_files(seeds: Path) -> list[tuple[Path, str]]:
     shown = []
     for path, link in _fact_files(seeds):
         if link:
-            shown.append((path, display_path(path, root)))
+            shown.append((path, display_path(Path(path), root)))
             continue
-        folder, _, name = str(path).rpartition(os.sep)
+        folder, _, name = path.rpartition(os.sep)
         if folder not in folders:
             try:
                 folders[folder] = Path(folder).resolve().relative_to(base).as_posix()
             except ValueError:
                 folders[folder] = None
         inside = folders[folder]
-        shown.append((path, path.as_posix() if inside is None
+        shown.append((path, Path(path).as_posix() if inside is None
                       else name if inside == "." else f"{inside}/{name}"))
     return shown
 
@@ -342,7 +343,7 @@ def load_corpus(seeds: Path) -> Corpus:
     return corpus
 
 
-def parse_fact_file(path: Path, shown: str) -> ParsedFile:
+def parse_fact_file(path: str | Path, shown: str) -> ParsedFile:
     """Read and parse one file; errors name the file, line and record."""
     return parse_fact_bytes(read_fact_bytes(path, shown), shown)
 
@@ -366,15 +367,16 @@ def parse_fact_bytes(raw: bytes, shown: str) -> ParsedFile:
     return _located(fact_file, node, shown)
 
 
-def read_fact_bytes(path: Path, shown: str) -> bytes:
+def read_fact_bytes(path: str | Path, shown: str) -> bytes:
     """A fact file's bytes; one over the size limit is refused before it is read."""
-    size = path.stat().st_size
+    size = os.stat(path).st_size
     if size > MAX_FILE_BYTES:
         raise InputError(
             f"file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}: split it by source",
             Location(shown),
         )
-    return path.read_bytes()
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def _decode(raw: bytes, shown: str) -> str:
