@@ -288,7 +288,6 @@ def test_holds_and_pruning_go_past_a_statement_s_batch_of_keys(tmp_path):
     assert Cache(tmp_path).holds("misc", [*keys, "new"]) == {*keys[1000:], "new"}
 
 
-
 def test_pruning_by_the_keys_stored_read_keeps_the_puts_after_it(tmp_path):
     first = Cache(tmp_path)
     for key in "abc":
@@ -305,12 +304,13 @@ def test_pruning_by_the_keys_stored_read_keeps_the_puts_after_it(tmp_path):
 def test_equal_small_entries_of_frozen_records_are_decoded_once():
     entry = records.dumps(UnitFindings(screened=4))
     damaged = entry[:-2] + b"5\n"  # (its digest no longer holds)
-    found = decoded("units", [("a", entry), ("b", entry), ("c", damaged), ("d", b"x")])
+    found = decoded("units", [("a", entry), ("b", entry), ("c", damaged), ("d", b"x"), ("e", 7)])
     assert found == {"a": UnitFindings(screened=4), "b": UnitFindings(screened=4)}
     assert found["a"] is found["b"]
     rules = records.dumps((frozenset({"x"}), frozenset()))  # (not a frozen record: not shared)
     apart = decoded("rules", [("a", rules), ("b", rules)])
     assert apart["a"] == apart["b"] and apart["a"] is not apart["b"]
+
 
 def test_a_failed_build_unlocks_the_cache_at_once(tmp_path):
     """A build that fails after staging entries ends its transaction as it fails, even while

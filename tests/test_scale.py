@@ -178,7 +178,6 @@ def test_units_find_what_the_whole_graph_gives_on_a_generated_corpus(tmp_path):
     assert found == expected and expected
 
 
-
 def test_the_cut_moves_to_the_shared_units_the_nodes_another_file_points_back_to():
     """A file's node that another file's triple points to along a predicate followed backwards
     goes to the shared units (with that triple); the nodes pointed to from their own file, or
@@ -197,6 +196,7 @@ def test_the_cut_moves_to_the_shared_units_the_nodes_another_file_points_back_to
     assert sorted(node for unit in shared for node in unit.focus) == [b"<a1>", b"<nobody>"]
     assert b"<b1> %s <a1> .\n" % link in b"".join(unit.lines for unit in shared)
     assert b"<a1> %s <a2> .\n" % link in b"".join(unit.lines for unit in shared)
+
 
 def test_workers_give_what_one_process_gives():
     tasks = [(path.read_bytes(), path.name) for path in sorted((CORPUS).rglob("*.yaml"))]

@@ -200,17 +200,18 @@ def decoded(table: str, entries: Iterable[tuple[str, bytes]]) -> dict[str, Any]:
     small entries of frozen records are decoded once and share their value (at 100,000
     sources most units' entries are alike, and decoding each took 1.5 s of a build)."""
     expected = expected_type(table)
-    alike: dict[bytes, Any] = {}
     shared = _frozen(expected)
+    alike: dict[bytes, Any] = {}
     found: dict[str, Any] = {}
     with no_collections():
         for key, value in entries:
-            if value in alike:
+            small = shared and isinstance(value, bytes) and len(value) <= _ALIKE_SIZE
+            if small and value in alike:
                 found[key] = alike[value]
                 continue
             with contextlib.suppress(BadEntry):
                 found[key] = loads(value, expected)
-                if shared and len(value) <= _ALIKE_SIZE:
+                if small:
                     alike[value] = found[key]
     return found
 
