@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Dataset, Graph
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDF, RDFS
 
 from conftest import CORPUS, DATA, ROOT
 from kg.build import pipeline
@@ -189,13 +189,37 @@ def test_the_cut_moves_to_the_shared_units_the_nodes_another_file_points_back_to
 
     a = part("a", b"<a1> %s <a2> .\n<a2> <p> <a1> .\n" % link)  # (a2: pointed to from a)
     b = part("b", b"<b1> %s <a1> .\n<b1> %s <nobody> .\n" % (link, link))
-    cut = units.cut([a, b], b"", frozenset({link}))
+    cut = units.cut([a, b], b"", frozenset({link})).units
     by_name = {unit.name: unit for unit in cut}
     assert by_name["a"].focus == (b"<a2>",) and by_name["b"].focus == (b"<b1>",)
     shared = [unit for unit in cut if unit.name.startswith("shared")]
     assert sorted(node for unit in shared for node in unit.focus) == [b"<a1>", b"<nobody>"]
     assert b"<b1> %s <a1> .\n" % link in b"".join(unit.lines for unit in shared)
     assert b"<a1> %s <a2> .\n" % link in b"".join(unit.lines for unit in shared)
+
+
+def test_a_units_key_follows_the_classes_of_the_nodes_it_points_to():
+    """A file's unit is cut without its context: its key stands for the type lines of the
+    nodes it points to (another file's typing of them changes it, a typing of other nodes
+    does not), and filling it gives those lines."""
+    typed = b"<%s> <%s> <%s> .\n"
+
+    def part(name: str, own: bytes) -> units.Part:
+        return units.Part(name, units.summarize(b"", own, frozenset()), name, lambda: own)
+
+    def key_and_unit(*typings: bytes) -> tuple[str, units.ValidationUnit]:
+        parts = [part("a", b"<a1> <p> <e> .\n")]
+        parts += [part(f"t{i}", typing) for i, typing in enumerate(typings)]
+        cut = units.cut(parts, b"", frozenset())
+        unit = next(unit for unit in cut.units if unit.name == "a")
+        return cut.key(unit, "salt"), cut.filled(unit, {p.key: p for p in parts})
+
+    e_x = typed % (b"e", RDF.type.encode(), b"X")
+    key, unit = key_and_unit(e_x)
+    assert unit.context == e_x and unit.lines == b"<a1> <p> <e> .\n"
+    assert key_and_unit(e_x, typed % (b"z", RDF.type.encode(), b"Y"))[0] == key
+    assert key_and_unit(typed % (b"e", RDF.type.encode(), b"Y"))[0] != key
+    assert key_and_unit(e_x, typed % (b"e", RDF.type.encode(), b"Y"))[0] != key
 
 
 def test_workers_give_what_one_process_gives():

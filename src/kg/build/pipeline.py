@@ -701,10 +701,10 @@ def _checked_units(files: Callable[[], CutInput], vocabulary: Vocabulary, shapes
                                   for line in _subclass_lines(p.summary.type_lines)}
                                  | set(_subclass_lines(vocabulary.lines))))
     salt = digest(code_digest(), folder_key(shapes_dir), vocabulary.key, subclasses)
-    keys = [unit.key(salt) for unit in cut]
+    keys = [cut.key(unit, salt) for unit in cut.units]
     todo = [i for i, key in enumerate(keys) if key not in stored]
     note(len(todo))
-    with units.checking_units([units.with_lines(cut[i], by_key) for i in todo], shapes_dir,
+    with units.checking_units([cut.filled(cut.units[i], by_key) for i in todo], shapes_dir,
                               subclasses, vocabulary.namespaces) as results:
         del cut  # (the workers hold the units they check)
         fresh = list(results(note))

@@ -22,6 +22,7 @@ graph instead.
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -205,21 +206,17 @@ def _joined(lines: dict[bytes, set[bytes]]) -> dict[bytes, bytes]:
 @dataclass(frozen=True)
 class ValidationUnit:
     """Triples to validate together: the nodes whose findings they give (N-Triples text),
-    their triples, and the rdf:type triples of the nodes they point to. A fact file's unit
-    is cut without its triples, its identity standing for them: `with_lines` reads them for
-    a unit to validate (at 100,000 sources, reading every file's took seconds of every
-    build)."""
+    their triples, and the nodes they point to, whose rdf:type triples (the unit's context)
+    they are validated with. A unit is cut without its context, and a fact file's without
+    its triples, its identity standing for them: `Cut.filled` reads both for a unit to
+    validate (at 100,000 sources, making every file's took seconds of every build)."""
 
     name: str
     focus: tuple[bytes, ...]
     lines: bytes
-    context: bytes
+    pointed_to: bytes  # the nodes, one a line, sorted
     identity: str = ""  # a digest standing for its lines (a fact file's conversion key)
-
-    def key(self, salt: str) -> str:
-        """What its findings depend on (salt: the shapes and the ontology)."""
-        return digest(salt, b"\n".join(self.focus), self.identity or digest(self.lines),
-                      self.context)
+    context: bytes = b""  # their rdf:type triples, once filled
 
 
 @dataclass(frozen=True)
@@ -234,15 +231,58 @@ class Part:
     own: Callable[[], bytes]
 
 
-def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> list[ValidationUnit]:
+class _Classes(dict[bytes, bytes]):
+    """Each node's digest of its type lines, made when first asked for (a node without
+    any: empty)."""
+
+    def __init__(self, types: dict[bytes, bytes]) -> None:
+        super().__init__()
+        self.types = types
+
+    def __missing__(self, node: bytes) -> bytes:
+        text = self.types.get(node)
+        self[node] = found = hashlib.sha256(text).digest() if text else b""
+        return found
+
+    def of(self, nodes: bytes) -> str:
+        """The digest standing for the type lines of the nodes (one a line)."""
+        return digest(b"".join(map(self.__getitem__, nodes.split(b"\n"))) if nodes else b"")
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The graph's units, and each node's type lines (their contexts are made of)."""
+
+    units: list[ValidationUnit]
+    types: dict[bytes, bytes]
+    classes: _Classes = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "classes", _Classes(self.types))
+
+    def key(self, unit: ValidationUnit, salt: str) -> str:
+        """What the unit's findings depend on (salt: the shapes and the ontology): its focus,
+        its triples and the type lines of the nodes it points to."""
+        return digest(salt, b"\n".join(unit.focus), unit.identity or digest(unit.lines),
+                      self.classes.of(unit.pointed_to))
+
+    def filled(self, unit: ValidationUnit, parts: Mapping[str, Part]) -> ValidationUnit:
+        """The unit with its context, and its triples read for a fact file's (`parts` by
+        key)."""
+        lines = parts[unit.identity].own() if unit.identity else unit.lines
+        nodes = unit.pointed_to.split(b"\n") if unit.pointed_to else ()
+        return replace(unit, lines=lines, context=_context(set(nodes), self.types))
+
+
+def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> Cut:
     """The units of the graph (see the module's description)."""
     types = _type_index([p.summary.types for p in parts] + [summarize(ontology, b"",
                                                                       frozenset()).types])
     moved = _pointed_back_to([p.summary for p in parts])
-    units = [_file_unit(p, types, moved) for p in parts if p.summary.own_nodes]
-    units += _shared_units(parts, types, moved, incoming)
-    units.append(_ontology_unit(ontology, types))
-    return units
+    units = [_file_unit(p, moved) for p in parts if p.summary.own_nodes]
+    units += _shared_units(parts, moved, incoming)
+    units.append(_ontology_unit(ontology))
+    return Cut(units, types)
 
 
 def _type_index(groups: Iterable[dict[bytes, bytes]]) -> dict[bytes, bytes]:
@@ -274,26 +314,23 @@ def _context(nodes: AbstractSet[bytes], types: dict[bytes, bytes]) -> bytes:
     return b"".join(sorted(filter(None, map(types.get, nodes))))  # (nodes: a set)
 
 
-def _file_unit(part: Part, types: dict[bytes, bytes], moved: set[bytes]) -> ValidationUnit:
+def _file_unit(part: Part, moved: set[bytes]) -> ValidationUnit:
     own = part.summary.own_nodes.split(b"\n")  # (sorted)
     focus = tuple(node for node in own if node not in moved) if moved else tuple(own)
-    return ValidationUnit(part.name, focus, b"", _context(part.summary.refs, types), part.key)
+    return ValidationUnit(part.name, focus, b"", part.summary.ref_nodes, part.key)
 
 
-def with_lines(unit: ValidationUnit, parts: Mapping[str, Part]) -> ValidationUnit:
-    """The unit with its triples, read for a fact file's (see ValidationUnit; `parts` by
-    key)."""
-    return replace(unit, lines=parts[unit.identity].own()) if unit.identity else unit
-
-
-def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes],
+def _shared_units(parts: list[Part], moved: set[bytes],
                   incoming: frozenset[bytes]) -> list[ValidationUnit]:
     """The shared nodes in buckets: their triples from every file, and the triples that
     point to them along the predicates the shapes follow backwards."""
+    registry: set[bytes] = set()
+    for part in parts:  # (the files' registry lines repeat: 0.6 M lines, 0.1 M of them apart)
+        registry.update(part.summary.registry.splitlines(True))
     about: dict[bytes, list[bytes]] = defaultdict(list)
+    for line in registry:
+        about[line[:line.index(b" ")]].append(line)
     for part in parts:
-        for line in part.summary.registry.splitlines(True):
-            about[line[:line.index(b" ")]].append(line)  # (by its subject: 0.6 M lines)
         if moved and not moved.isdisjoint(part.summary.own):
             for line in part.own().splitlines(True):
                 if split(line)[0] in moved:
@@ -311,12 +348,12 @@ def _shared_units(parts: list[Part], types: dict[bytes, bytes], moved: set[bytes
     buckets: list[list[bytes]] = [[] for _ in range(count)]
     for node in nodes:
         buckets[zlib.crc32(node) % count].append(node)
-    return [_bucket(f"shared {i + 1}/{count}", bucket, about, pointing, types)
+    return [_bucket(f"shared {i + 1}/{count}", bucket, about, pointing)
             for i, bucket in enumerate(buckets) if bucket]
 
 
 def _bucket(name: str, nodes: list[bytes], about: dict[bytes, list[bytes]],
-            pointing: dict[bytes, list[bytes]], types: dict[bytes, bytes]) -> ValidationUnit:
+            pointing: dict[bytes, list[bytes]]) -> ValidationUnit:
     found: set[bytes] = set()
     for node in nodes:
         found.update(about.get(node, ()))
@@ -324,19 +361,23 @@ def _bucket(name: str, nodes: list[bytes], about: dict[bytes, list[bytes]],
     lines = sorted(found)
     terms = (term for line in lines for term in split(line)[::2])  # (subject, object)
     mentioned = {term for term in terms if term[:1] in (b"<", b"_")}
-    return ValidationUnit(name, tuple(nodes), b"".join(lines),
-                          _context(mentioned - set(nodes), types))
+    return _unit(name, tuple(nodes), b"".join(lines), mentioned)
 
 
-def _ontology_unit(ontology: bytes, types: dict[bytes, bytes]) -> ValidationUnit:
+def _ontology_unit(ontology: bytes) -> ValidationUnit:
     subjects, mentioned = set(), set()
     for line in ontology.splitlines(True):
         subject, _, obj = split(line)
         subjects.add(subject)
         if obj[:1] in (b"<", b"_"):
             mentioned.add(obj)
-    return ValidationUnit("ontology", tuple(sorted(subjects)), ontology,
-                _context(mentioned - subjects, types))
+    return _unit("ontology", tuple(sorted(subjects)), ontology, mentioned)
+
+
+def _unit(name: str, focus: tuple[bytes, ...], lines: bytes,
+          mentioned: set[bytes]) -> ValidationUnit:
+    """A unit of these lines, pointing to the nodes they mention that are not its focus."""
+    return ValidationUnit(name, focus, lines, b"\n".join(sorted(mentioned.difference(focus))))
 
 
 # -- validating a unit -----------------------------------------------------------------------------
