@@ -214,7 +214,7 @@ class ValidationUnit:
     name: str
     focus: tuple[bytes, ...]
     lines: bytes
-    pointed_to: bytes  # the nodes, one a line, sorted
+    pointed_to: tuple[bytes, ...]  # the nodes, sorted
     identity: str = ""  # a digest standing for its lines (a fact file's conversion key)
     context: bytes = b""  # their rdf:type triples, once filled
 
@@ -244,9 +244,9 @@ class _Classes(dict[bytes, bytes]):
         self[node] = found = hashlib.sha256(text).digest() if text else b""
         return found
 
-    def of(self, nodes: bytes) -> str:
-        """The digest standing for the type lines of the nodes (one a line)."""
-        return digest(b"".join(map(self.__getitem__, nodes.split(b"\n"))) if nodes else b"")
+    def of(self, nodes: tuple[bytes, ...]) -> str:
+        """The digest standing for the type lines of the nodes."""
+        return digest(b"".join(map(self.__getitem__, nodes)))
 
 
 @dataclass(frozen=True)
@@ -270,34 +270,50 @@ class Cut:
         """The unit with its context, and its triples read for a fact file's (`parts` by
         key)."""
         lines = parts[unit.identity].own() if unit.identity else unit.lines
-        nodes = unit.pointed_to.split(b"\n") if unit.pointed_to else ()
-        return replace(unit, lines=lines, context=_context(set(nodes), self.types))
+        return replace(unit, lines=lines, context=_context(set(unit.pointed_to), self.types))
 
 
 def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> Cut:
     """The units of the graph (see the module's description)."""
-    types = _type_index([p.summary.types for p in parts] + [summarize(ontology, b"",
-                                                                      frozenset()).types])
     moved = _pointed_back_to([p.summary for p in parts])
+    registry: set[bytes] = set()
+    for part in parts:  # (the files' registry lines repeat: 0.6 M lines, 0.1 M of them apart)
+        registry.update(part.summary.registry.splitlines(True))
     units = [_file_unit(p, moved) for p in parts if p.summary.own_nodes]
-    units += _shared_units(parts, moved, incoming)
+    units += _shared_units(parts, registry, moved, incoming)
     units.append(_ontology_unit(ontology))
-    return Cut(units, types)
+    pointed_to = set().union(*(unit.pointed_to for unit in units))
+    return Cut(units, _type_index(parts, [*registry, *ontology.splitlines(True)], pointed_to))
 
 
-def _type_index(groups: Iterable[dict[bytes, bytes]]) -> dict[bytes, bytes]:
-    """Each node's rdf:type and rdfs:subClassOf lines, sorted, as one piece of text (most
-    nodes are typed in one file only)."""
-    index: dict[bytes, bytes] = {}
-    clashes: dict[bytes, set[bytes]] = defaultdict(set)
-    for group in groups:
-        for node, text in group.items():
-            if node in index:
-                clashes[node].update(index[node].splitlines(True), text.splitlines(True))
-            else:
-                index[node] = text
-    index.update(_joined(clashes))
-    return index
+def _type_index(parts: list[Part], shared: list[bytes],
+                nodes: set[bytes]) -> dict[bytes, bytes]:
+    """The rdf:type and rdfs:subClassOf lines of the nodes, sorted, as one piece of text a
+    node: from the shared lines (the registry's and the ontology's), and from the type lines
+    of the file whose own node it is (a sorted run there: found, not read line by line)."""
+    found: dict[bytes, set[bytes]] = defaultdict(set)
+    for line in shared:
+        subject, predicate, _ = split(line)
+        if subject in nodes and predicate in (TYPE, SUBCLASS):
+            found[subject].add(line)
+    for part in parts:
+        summary = part.summary
+        for node in nodes.intersection(summary.own_nodes.split(b"\n")):
+            found[node].update(_run(summary.type_lines, node + b" "))
+    return _joined(found)
+
+
+def _run(lines: bytes, prefix: bytes) -> list[bytes]:
+    """The lines that start with the prefix, of sorted lines."""
+    start = 0 if lines.startswith(prefix) else lines.find(b"\n" + prefix) + 1
+    if not start and not lines.startswith(prefix):
+        return []
+    run = []
+    while lines.startswith(prefix, start):
+        end = lines.index(b"\n", start) + 1
+        run.append(lines[start:end])
+        start = end
+    return run
 
 
 def _pointed_back_to(summaries: list[Summary]) -> set[bytes]:
@@ -317,16 +333,16 @@ def _context(nodes: AbstractSet[bytes], types: dict[bytes, bytes]) -> bytes:
 def _file_unit(part: Part, moved: set[bytes]) -> ValidationUnit:
     own = part.summary.own_nodes.split(b"\n")  # (sorted)
     focus = tuple(node for node in own if node not in moved) if moved else tuple(own)
-    return ValidationUnit(part.name, focus, b"", part.summary.ref_nodes, part.key)
+    refs = part.summary.ref_nodes
+    return ValidationUnit(part.name, focus, b"", tuple(refs.split(b"\n")) if refs else (),
+                          part.key)
 
 
-def _shared_units(parts: list[Part], moved: set[bytes],
+def _shared_units(parts: list[Part], registry: set[bytes], moved: set[bytes],
                   incoming: frozenset[bytes]) -> list[ValidationUnit]:
-    """The shared nodes in buckets: their triples from every file, and the triples that
-    point to them along the predicates the shapes follow backwards."""
-    registry: set[bytes] = set()
-    for part in parts:  # (the files' registry lines repeat: 0.6 M lines, 0.1 M of them apart)
-        registry.update(part.summary.registry.splitlines(True))
+    """The shared nodes in buckets: their triples from every file (the `registry` lines and
+    those of the nodes moved), and the triples that point to them along the predicates the
+    shapes follow backwards."""
     about: dict[bytes, list[bytes]] = defaultdict(list)
     for line in registry:
         about[line[:line.index(b" ")]].append(line)
@@ -377,7 +393,7 @@ def _ontology_unit(ontology: bytes) -> ValidationUnit:
 def _unit(name: str, focus: tuple[bytes, ...], lines: bytes,
           mentioned: set[bytes]) -> ValidationUnit:
     """A unit of these lines, pointing to the nodes they mention that are not its focus."""
-    return ValidationUnit(name, focus, lines, b"\n".join(sorted(mentioned.difference(focus))))
+    return ValidationUnit(name, focus, lines, tuple(sorted(mentioned.difference(focus))))
 
 
 # -- validating a unit -----------------------------------------------------------------------------
