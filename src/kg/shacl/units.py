@@ -23,6 +23,7 @@ graph instead.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -47,6 +48,7 @@ from kg.workers import Results, started
 TYPE = f"<{RDF.type}>".encode()
 SUBCLASS = f"<{RDFS.subClassOf}>".encode()
 _BUCKET_SIZE = 256  # shared nodes a bucket holds, about
+_NONE = itertools.repeat(b"")  # (what a node without type lines adds to a key)
 
 
 # -- what the shapes follow ------------------------------------------------------------------------
@@ -231,40 +233,24 @@ class Part:
     own: Callable[[], bytes]
 
 
-class _Classes(dict[bytes, bytes]):
-    """Each node's digest of its type lines, made when first asked for (a node without
-    any: empty)."""
-
-    def __init__(self, types: dict[bytes, bytes]) -> None:
-        super().__init__()
-        self.types = types
-
-    def __missing__(self, node: bytes) -> bytes:
-        text = self.types.get(node)
-        self[node] = found = hashlib.sha256(text).digest() if text else b""
-        return found
-
-    def of(self, nodes: tuple[bytes, ...]) -> str:
-        """The digest standing for the type lines of the nodes."""
-        return digest(b"".join(map(self.__getitem__, nodes)))
-
-
 @dataclass(frozen=True)
 class Cut:
-    """The graph's units, and each node's type lines (their contexts are made of)."""
+    """The graph's units, and the type lines of the nodes they point to (their contexts are
+    made of), with a digest of each node's."""
 
     units: list[ValidationUnit]
     types: dict[bytes, bytes]
-    classes: _Classes = field(init=False)
+    digests: dict[bytes, bytes] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "classes", _Classes(self.types))
+        object.__setattr__(self, "digests", {node: hashlib.sha256(text).digest()
+                                             for node, text in self.types.items()})
 
     def key(self, unit: ValidationUnit, salt: str) -> str:
         """What the unit's findings depend on (salt: the shapes and the ontology): its focus,
-        its triples and the type lines of the nodes it points to."""
+        its triples and the type lines of the nodes it points to (a node without any: none)."""
         return digest(salt, b"\n".join(unit.focus), unit.identity or digest(unit.lines),
-                      self.classes.of(unit.pointed_to))
+                      b"".join(map(self.digests.get, unit.pointed_to, _NONE)))
 
     def filled(self, unit: ValidationUnit, parts: Mapping[str, Part]) -> ValidationUnit:
         """The unit with its context, and its triples read for a fact file's (`parts` by
