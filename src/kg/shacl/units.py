@@ -152,19 +152,6 @@ class Summary:
         return _nodes(self.own_nodes)
 
     @property
-    def refs(self) -> frozenset[bytes]:
-        return _nodes(self.ref_nodes)
-
-    @property
-    def types(self) -> dict[bytes, bytes]:
-        """Each node's lines, sorted (a node's sorted lines are a run of all the lines)."""
-        found: dict[bytes, bytes] = {}
-        for line in self.type_lines.splitlines(True):  # (a few lines a node: added as they come)
-            node = line[:line.index(b" ")]
-            found[node] = found.get(node, b"") + line
-        return found
-
-    @property
     def incoming(self) -> tuple[bytes, ...]:
         return tuple(self.incoming_lines.splitlines(True))
 
@@ -291,9 +278,7 @@ def _type_index(parts: list[Part], shared: list[bytes],
 
 def _run(lines: bytes, prefix: bytes) -> list[bytes]:
     """The lines that start with the prefix, of sorted lines."""
-    start = 0 if lines.startswith(prefix) else lines.find(b"\n" + prefix) + 1
-    if not start and not lines.startswith(prefix):
-        return []
+    start = 0 if lines.startswith(prefix) else lines.find(b"\n" + prefix) + 1  # (none: 0)
     run = []
     while lines.startswith(prefix, start):
         end = lines.index(b"\n", start) + 1
