@@ -27,7 +27,6 @@ import itertools
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from collections.abc import Set as AbstractSet
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -227,11 +226,7 @@ class Cut:
 
     units: list[ValidationUnit]
     types: dict[bytes, bytes]
-    digests: dict[bytes, bytes] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "digests", {node: hashlib.sha256(text).digest()
-                                             for node, text in self.types.items()})
+    digests: dict[bytes, bytes]
 
     def key(self, unit: ValidationUnit, salt: str) -> str:
         """What the unit's findings depend on (salt: the shapes and the ontology): its focus,
@@ -243,7 +238,7 @@ class Cut:
         """The unit with its context, and its triples read for a fact file's (`parts` by
         key)."""
         lines = parts[unit.identity].own() if unit.identity else unit.lines
-        return replace(unit, lines=lines, context=_context(set(unit.pointed_to), self.types))
+        return replace(unit, lines=lines, context=_context(unit.pointed_to, self.types))
 
 
 def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> Cut:
@@ -256,7 +251,8 @@ def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> Cut:
     units += _shared_units(parts, registry, moved, incoming)
     units.append(_ontology_unit(ontology))
     pointed_to = set().union(*(unit.pointed_to for unit in units))
-    return Cut(units, _type_index(parts, [*registry, *ontology.splitlines(True)], pointed_to))
+    types = _type_index(parts, [*registry, *ontology.splitlines(True)], pointed_to)
+    return Cut(units, types, {node: hashlib.sha256(text).digest() for node, text in types.items()})
 
 
 def _type_index(parts: list[Part], shared: list[bytes],
@@ -296,9 +292,10 @@ def _pointed_back_to(summaries: list[Summary]) -> set[bytes]:
             for node in elsewhere.intersection(s.own_nodes.split(b"\n"))}
 
 
-def _context(nodes: AbstractSet[bytes], types: dict[bytes, bytes]) -> bytes:
-    """The type lines of the nodes, sorted (each node's are a sorted run of its own)."""
-    return b"".join(sorted(filter(None, map(types.get, nodes))))  # (nodes: a set)
+def _context(nodes: Iterable[bytes], types: dict[bytes, bytes]) -> bytes:
+    """The type lines of the nodes (each one once), sorted (each node's are a sorted run of
+    its own)."""
+    return b"".join(sorted(filter(None, map(types.get, nodes))))
 
 
 def _file_unit(part: Part, moved: set[bytes]) -> ValidationUnit:
