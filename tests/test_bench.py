@@ -6,6 +6,8 @@ import argparse
 import importlib.util
 import json
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -280,3 +282,40 @@ def test_the_build_bench_prints_the_build_the_loader_their_ratio_and_the_rebuild
     assert re.search(rf"pyoxigraph bulk_load of graph.ttl \({triples[1]}\) +[\d.]+ s", loaded)
     assert re.search(r"ratio \(kg build / bulk load\) +[\d.]+ x +[\d.]+ x cpu", ratio)
     assert re.search(r"kg build after adding one source +[\d.]+ s +[\d.]+ s cpu +\d+ MB", again)
+
+
+def steps_run(*args: str) -> subprocess.CompletedProcess:
+    """bench/steps.py in a process of its own (it wraps kg's functions)."""
+    return subprocess.run([sys.executable, str(ROOT / "bench" / "steps.py"), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def step_rows(section: str) -> list[tuple[str, str]]:
+    """The (process, step) of each row of a section of bench/steps.py's output."""
+    return [(row.split()[0], row.split()[1]) for row in section.strip().splitlines()[2:]]
+
+
+def test_the_steps_bench_times_a_cold_build_then_one_new_source_in_both_processes(
+        corpus_dir, tmp_path):
+    seeds, build = tmp_path / "seeds", tmp_path / "build"
+    shutil.copytree(corpus_dir, seeds)
+    held = tmp_path / "held.yaml"
+    sorted((seeds / "sources").glob("*.yaml"))[-1].rename(held)  # (one the build has not seen)
+    cold = steps_run("--seeds", str(seeds), "--work", str(build))
+    assert cold.returncode == 0, cold.stderr
+    assert cold.stdout.startswith(f"cold build: sources: {SOURCES - 1} ")
+    rows = step_rows(cold.stdout)
+    assert {("build", "read_sources"), ("validation", "cut"), ("build", "total")} <= set(rows)
+    before = contents(seeds)
+    again = steps_run("--seeds", str(seeds), "--work", str(build), "--add", str(held))
+    assert again.returncode == 0, again.stderr
+    added, taken_out = again.stdout.strip().split("\n\n")
+    assert added.startswith(f"after adding held.yaml: sources: {SOURCES} ")
+    assert taken_out.startswith(f"after taking held.yaml out: sources: {SOURCES - 1} ")
+    for section in (added, taken_out):
+        assert {("build", "Conversions.read_back"), ("validation", "_parts"),
+                ("validation", "cut"), ("build", "_located")} <= set(step_rows(section))
+    assert contents(seeds) == before  # (the folder left as it was)
+    (seeds / "held.yaml").write_bytes(held.read_bytes())
+    refused = steps_run("--seeds", str(seeds), "--work", str(build), "--add", str(held))
+    assert refused.returncode == 2 and "is there already" in refused.stderr
