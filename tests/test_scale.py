@@ -189,7 +189,7 @@ def test_the_cut_moves_to_the_shared_units_the_nodes_another_file_points_back_to
 
     a = part("a", b"<a1> %s <a2> .\n<a2> <p> <a1> .\n" % link)  # (a2: pointed to from a)
     b = part("b", b"<b1> %s <a1> .\n<b1> %s <nobody> .\n" % (link, link))
-    cut = units.cut([a, b], b"", frozenset({link})).units
+    cut = units.cut([a, b], b"").units
     by_name = {unit.name: unit for unit in cut}
     assert by_name["a"].focus == (b"<a2>",) and by_name["b"].focus == (b"<b1>",)
     shared = [unit for unit in cut if unit.name.startswith("shared")]
@@ -210,7 +210,7 @@ def test_a_units_key_follows_the_classes_of_the_nodes_it_points_to():
     def key_and_unit(*typings: bytes) -> tuple[str, units.ValidationUnit]:
         parts = [part("a", b"<a1> <p> <e> .\n")]
         parts += [part(f"t{i}", typing) for i, typing in enumerate(typings)]
-        cut = units.cut(parts, b"", frozenset())
+        cut = units.cut(parts, b"")
         unit = next(unit for unit in cut.units if unit.name == "a")
         return cut.key(unit, "salt"), cut.filled(unit, {p.key: p for p in parts})
 

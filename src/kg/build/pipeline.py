@@ -594,8 +594,7 @@ def start_checking(conversions: Conversions, sources: Sources, vocabulary: Vocab
     stored = cache.stored("units")
 
     def checked_apart(known: frozenset[str]) -> Forked:
-        child = Forked(functools.partial(_checked_units, parts, vocabulary, shapes_dir,
-                                         plan.incoming, known))
+        child = Forked(functools.partial(_checked_units, parts, vocabulary, shapes_dir, known))
         stack.callback(_stopped, child, conversions.build_dir)
         return child
     child = checked_apart(frozenset(stored))
@@ -689,13 +688,13 @@ Checked = tuple[list[str], list[units.UnitFindings], list[int], dict[str, FilePa
 
 
 def _checked_units(files: Callable[[], CutInput], vocabulary: Vocabulary, shapes_dir: Path,
-                   incoming: frozenset[bytes], stored: frozenset[str], note: Note) -> Checked:
+                   stored: frozenset[str], note: Note) -> Checked:
     """The units of the graph cut (from the parts of the `files`), each one's key (from its
     content, the shapes, the ontology and the classes), the findings of those the cache
     does not hold (keys not in `stored`: checked now, `note` told how many, then each one
     done), which those are, and the files converted again (for the cache)."""
     parts, again, aside = files()
-    cut = units.cut(parts, vocabulary.lines, incoming)
+    cut = units.cut(parts, vocabulary.lines)
     by_key = {part.key: part for part in parts}
     subclasses = b"".join(sorted({line for p in parts if units.SUBCLASS in p.summary.type_lines
                                   for line in _subclass_lines(p.summary.type_lines)}

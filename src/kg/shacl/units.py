@@ -146,18 +146,6 @@ class Summary:
         return (self.own_nodes, self.ref_nodes, self.type_lines, self.incoming_lines,
                 self.registry)
 
-    @property
-    def own(self) -> frozenset[bytes]:
-        return _nodes(self.own_nodes)
-
-    @property
-    def incoming(self) -> tuple[bytes, ...]:
-        return tuple(self.incoming_lines.splitlines(True))
-
-
-def _nodes(text: bytes) -> frozenset[bytes]:
-    return frozenset(text.split(b"\n")) if text else frozenset()
-
 
 def split(line: bytes) -> tuple[bytes, bytes, bytes]:
     """An N-Triples line's subject, predicate and object (as written)."""
@@ -241,21 +229,39 @@ class Cut:
         return replace(unit, lines=lines, context=_context(unit.pointed_to, self.types))
 
 
-def cut(parts: list[Part], ontology: bytes, incoming: frozenset[bytes]) -> Cut:
+def cut(parts: list[Part], ontology: bytes) -> Cut:
     """The units of the graph (see the module's description)."""
-    moved = _pointed_back_to([p.summary for p in parts])
+    owns = [p.summary.own_nodes.split(b"\n") if p.summary.own_nodes else [] for p in parts]
+    links = [_Links.of(p.summary, own) for p, own in zip(parts, owns, strict=True)
+             if p.summary.incoming_lines]  # (each file's nodes and links split once)
+    moved = _pointed_back_to(links, owns)
     registry: set[bytes] = set()
     for part in parts:  # (the files' registry lines repeat: 0.6 M lines, 0.1 M of them apart)
         registry.update(part.summary.registry.splitlines(True))
-    units = [_file_unit(p, moved) for p in parts if p.summary.own_nodes]
-    units += _shared_units(parts, registry, moved, incoming)
+    units = [_file_unit(p, own, moved) for p, own in zip(parts, owns, strict=True) if own]
+    units += _shared_units(parts, owns, links, registry, moved)
     units.append(_ontology_unit(ontology))
     pointed_to = set().union(*(unit.pointed_to for unit in units))
-    types = _type_index(parts, [*registry, *ontology.splitlines(True)], pointed_to)
+    types = _type_index(parts, owns, [*registry, *ontology.splitlines(True)], pointed_to)
     return Cut(units, types, {node: hashlib.sha256(text).digest() for node, text in types.items()})
 
 
-def _type_index(parts: list[Part], shared: list[bytes],
+@dataclass(frozen=True)
+class _Links:
+    """A file's triples along the predicates the shapes follow backwards, with their objects
+    (the nodes they point to), and the file's own nodes."""
+
+    own: frozenset[bytes]
+    lines: list[bytes]
+    targets: list[bytes]
+
+    @classmethod
+    def of(cls, summary: Summary, own: list[bytes]) -> _Links:
+        lines = summary.incoming_lines.splitlines(True)
+        return cls(frozenset(own), lines, [line.split(b" ", 2)[2][:-3] for line in lines])
+
+
+def _type_index(parts: list[Part], owns: list[list[bytes]], shared: list[bytes],
                 nodes: set[bytes]) -> dict[bytes, bytes]:
     """The rdf:type and rdfs:subClassOf lines of the nodes, sorted, as one piece of text a
     node: from the shared lines (the registry's and the ontology's), and from the type lines
@@ -265,10 +271,9 @@ def _type_index(parts: list[Part], shared: list[bytes],
         subject, predicate, _ = split(line)
         if subject in nodes and predicate in (TYPE, SUBCLASS):
             found[subject].add(line)
-    for part in parts:
-        summary = part.summary
-        for node in nodes.intersection(summary.own_nodes.split(b"\n")):
-            found[node].update(_run(summary.type_lines, node + b" "))
+    for part, own in zip(parts, owns, strict=True):
+        for node in nodes.intersection(own):
+            found[node].update(_run(part.summary.type_lines, node + b" "))
     return _joined(found)
 
 
@@ -283,13 +288,12 @@ def _run(lines: bytes, prefix: bytes) -> list[bytes]:
     return run
 
 
-def _pointed_back_to(summaries: list[Summary]) -> set[bytes]:
+def _pointed_back_to(links: list[_Links], owns: list[list[bytes]]) -> set[bytes]:
     """Nodes of a file that another file's triples point to along a predicate the shapes
     follow backwards: their findings need both files, so they go to the shared units."""
-    elsewhere = {obj for s in summaries if s.incoming_lines
-                 for obj in {split(line)[2] for line in s.incoming} - s.own}
-    return {node for s in summaries if elsewhere and s.own_nodes
-            for node in elsewhere.intersection(s.own_nodes.split(b"\n"))}
+    elsewhere = {target for found in links for target in found.targets
+                 if target not in found.own}
+    return {node for own in owns if elsewhere for node in elsewhere.intersection(own)}
 
 
 def _context(nodes: Iterable[bytes], types: dict[bytes, bytes]) -> bytes:
@@ -298,34 +302,30 @@ def _context(nodes: Iterable[bytes], types: dict[bytes, bytes]) -> bytes:
     return b"".join(sorted(filter(None, map(types.get, nodes))))
 
 
-def _file_unit(part: Part, moved: set[bytes]) -> ValidationUnit:
-    own = part.summary.own_nodes.split(b"\n")  # (sorted)
+def _file_unit(part: Part, own: list[bytes], moved: set[bytes]) -> ValidationUnit:
     focus = tuple(node for node in own if node not in moved) if moved else tuple(own)
     refs = part.summary.ref_nodes
     return ValidationUnit(part.name, focus, b"", tuple(refs.split(b"\n")) if refs else (),
                           part.key)
 
 
-def _shared_units(parts: list[Part], registry: set[bytes], moved: set[bytes],
-                  incoming: frozenset[bytes]) -> list[ValidationUnit]:
+def _shared_units(parts: list[Part], owns: list[list[bytes]], links: list[_Links],
+                  registry: set[bytes], moved: set[bytes]) -> list[ValidationUnit]:
     """The shared nodes in buckets: their triples from every file (the `registry` lines and
     those of the nodes moved), and the triples that point to them along the predicates the
     shapes follow backwards."""
     about: dict[bytes, list[bytes]] = defaultdict(list)
     for line in registry:
         about[line[:line.index(b" ")]].append(line)
-    for part in parts:
-        if moved and not moved.isdisjoint(part.summary.own):
+    for part, own in zip(parts, owns, strict=True):
+        if moved and not moved.isdisjoint(own):
             for line in part.own().splitlines(True):
                 if split(line)[0] in moved:
                     about[split(line)[0]].append(line)
     pointing: dict[bytes, list[bytes]] = defaultdict(list)
-    for part in parts:
-        links = part.summary.incoming
-        own = part.summary.own if links else frozenset()
-        for line in links:
-            target = line.split(b" ", 2)[2][:-3]  # (split's object, inline)
-            if target not in own or target in moved:
+    for found in links:
+        for line, target in zip(found.lines, found.targets, strict=True):
+            if target not in found.own or target in moved:
                 pointing[target].append(line)
     nodes = sorted(set(about) | set(pointing))
     count = 1 << max(0, (len(nodes) // _BUCKET_SIZE).bit_length())
